@@ -1,0 +1,198 @@
+"""The base Deployment both colors are copied from: a file next to bluegreen.yaml, or one
+built around an inline PodTemplateSpec. Checked here, so the render can trust it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from . import spec
+from .errors import InvalidInput, Problem
+from .files import read_app_file
+from .model import Intent
+from .yamldoc import Document, Path, load_document
+
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+_CONTAINERS: Path = ("spec", "template", "spec", "containers")
+
+
+@dataclass(frozen=True)
+class Base:
+    manifest: dict[str, Any]
+    doc: Document  # positions for problems: the base file, or bluegreen.yaml for an inline template
+    name: str
+    app_labels: dict[str, str]
+    container_index: int
+    container_port: int | None  # the app container's only containerPort, if it declares one
+
+
+def load_base(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Base:
+    if intent.template is not None:
+        manifest, doc = _from_template(intent), intent_doc
+    else:
+        assert intent.deployment is not None  # intent.py requires one of the two
+        shown = os.path.normpath(os.path.join(os.path.dirname(intent.file), intent.deployment))
+        doc = load_document(read_app_file(app_dir, intent.deployment, shown), shown)
+        manifest = doc.data
+    problems = _deployment_problems(manifest, doc, intent)
+    if problems:
+        raise InvalidInput(problems)
+    index, problems = _app_container(manifest, doc, intent, intent_doc)
+    if problems:
+        raise InvalidInput(problems)
+    container = manifest["spec"]["template"]["spec"]["containers"][index]
+    return Base(
+        manifest=manifest,
+        doc=doc,
+        name=manifest["metadata"]["name"],
+        app_labels=dict(manifest["spec"]["selector"]["matchLabels"]),
+        container_index=index,
+        container_port=_only_container_port(container),
+    )
+
+
+def _from_template(intent: Intent) -> dict[str, Any]:
+    # The selector must never change, so it comes from the app name alone, not from
+    # template labels a user may edit later.
+    template = copy.deepcopy(intent.template) or {}
+    metadata = template.setdefault("metadata", {}) if isinstance(template, dict) else {}
+    labels = metadata.setdefault("labels", {}) if isinstance(metadata, dict) else {}
+    if isinstance(labels, dict):
+        labels.setdefault("app", intent.name)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": intent.name, "labels": {"app": intent.name}},
+        "spec": {"selector": {"matchLabels": {"app": intent.name}}, "template": template},
+    }
+
+
+def _deployment_problems(d: Any, doc: Document, intent: Intent) -> list[Problem]:
+    if not isinstance(d, dict):
+        return [doc.problem((), "must be a Deployment (a mapping)")]
+    if (d.get("apiVersion"), d.get("kind")) != ("apps/v1", "Deployment"):
+        return [doc.problem((), f'must be an apps/v1 Deployment, got {d.get("apiVersion")}/{d.get("kind")}')]
+    problems = _shape_problems(d, doc)
+    if problems:
+        return problems
+    return (_metadata_problems(d, doc, intent) + _selector_problems(d, doc, intent)
+            + _replicas_problems(d, doc))
+
+
+def _shape_problems(d: dict, doc: Document) -> list[Problem]:
+    """The fields the render reads must have the right types before anything else is looked at."""
+    problems = []
+    for path in [("metadata",), ("spec",), ("spec", "selector"), ("spec", "template"),
+                 ("spec", "template", "metadata"), ("spec", "template", "spec")]:
+        value = _get(d, path)
+        if not isinstance(value, dict):
+            problems.append(doc.problem(path, "required mapping is missing" if value is None
+                                        else "must be a mapping"))
+            return problems
+    containers = _get(d, _CONTAINERS)
+    if not isinstance(containers, list) or not containers:
+        return [doc.problem(_CONTAINERS, "must be a non-empty list of containers")]
+    for i, container in enumerate(containers):
+        if not isinstance(container, dict) or not isinstance(container.get("name"), str):
+            problems.append(doc.problem(_CONTAINERS + (i,), "must be a container with a name"))
+    return problems
+
+
+def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
+    meta = d["metadata"]
+    problems = []
+    name = meta.get("name")
+    if not isinstance(name, str) or not spec.matches(spec.DNS_LABEL, name) or len(name) > spec.NAME_FOR_COLOR:
+        problems.append(doc.problem(("metadata", "name"), "must be a DNS-1123 label of at most "
+                                    f"{spec.NAME_FOR_COLOR} characters, so that \"<name>-green\" is one"))
+    namespace = meta.get("namespace")
+    if namespace is not None and namespace != intent.namespace:
+        problems.append(doc.problem(("metadata", "namespace"), "must not differ from bluegreen.yaml's "
+                                    "metadata.namespace; set the namespace there (or leave both unset)"))
+    for where in [("metadata", "annotations"), ("spec", "template", "metadata", "annotations")]:
+        annotations = _get(d, where)
+        if isinstance(annotations, dict) and SYNC_WAVE in annotations:
+            problems.append(doc.problem(where + (SYNC_WAVE,), "bgrender sets the sync waves; remove this "
+                                        "annotation", key=True))
+    return problems
+
+
+def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
+    selector = d["spec"]["selector"]
+    match = selector.get("matchLabels")
+    path: Path = ("spec", "selector", "matchLabels")
+    if "matchExpressions" in selector:
+        return [doc.problem(("spec", "selector", "matchExpressions"),
+                            "is not supported: bgrender adds the color to matchLabels")]
+    if not isinstance(match, dict) or not match or not all(isinstance(v, str) for v in match.values()):
+        return [doc.problem(path, "must be a non-empty mapping of label keys to string values")]
+    problems = []
+    template_labels = d["spec"]["template"]["metadata"].get("labels")
+    if not isinstance(template_labels, dict) or any(template_labels.get(k) != v for k, v in match.items()):
+        problems.append(doc.problem(("spec", "template", "metadata", "labels"),
+                                    "must contain every label of spec.selector.matchLabels"))
+    for where in [path, ("metadata", "labels"), ("spec", "template", "metadata", "labels")]:
+        labels = _get(d, where)
+        for key in (intent.color_label, intent.version_label):
+            if isinstance(labels, dict) and key in labels:
+                problems.append(doc.problem(where + (key,), f'already uses the label key "{key}", which '
+                                            "bgrender sets; remove it or choose other keys in spec.labels",
+                                            key=True))
+    return problems
+
+
+def _replicas_problems(d: dict, doc: Document) -> list[Problem]:
+    replicas = d["spec"].get("replicas")
+    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
+        return [doc.problem(("spec", "replicas"), "must be a non-negative integer")]
+    return []
+
+
+def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document) -> tuple[int, list[Problem]]:
+    """Index of the container that runs spec.image."""
+    containers = d["spec"]["template"]["spec"]["containers"]
+    names = [c["name"] for c in containers]
+    listed = ", ".join(f'"{n}"' for n in names)
+    if intent.container is not None:
+        if intent.container in names:
+            return names.index(intent.container), []
+        return -1, [intent_doc.problem(("spec", "container"), f'the base has no container "{intent.container}"'
+                                       f" (it has {listed})")]
+    if len(containers) == 1:
+        return 0, []
+    same_repo = [i for i, c in enumerate(containers) if image_repository(c.get("image")) == intent.image]
+    if len(same_repo) == 1:
+        return same_repo[0], []
+    return -1, [intent_doc.problem(("spec",), f"cannot tell which container runs {intent.image}; set "
+                                              f"spec.container to one of {listed}")]
+
+
+def image_repository(image: Any) -> str | None:
+    """"reg:5000/app:1.2@sha256:..." -> "reg:5000/app"."""
+    if not isinstance(image, str):
+        return None
+    image = image.split("@", 1)[0]
+    slash = image.rfind("/")
+    colon = image.rfind(":")
+    return image[:colon] if colon > slash else image
+
+
+def _only_container_port(container: dict) -> int | None:
+    ports = container.get("ports")
+    if isinstance(ports, list) and len(ports) == 1 and isinstance(ports[0], dict):
+        port = ports[0].get("containerPort")
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            return port
+    return None
+
+
+def _get(data: Any, path: Path) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data

@@ -1,0 +1,108 @@
+"""What the environment contributes to a render (pure: takes a mapping, returns values).
+
+Argo CD sets these for every plugin run (argocd-cmp-contract §2); a local preview can set
+the same ones to see byte for byte what Argo CD will get. Unset and empty mean the same,
+as Argo CD before v3.0 dropped empty variables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import spec
+from .errors import InvalidInput, Problem
+
+ISTIO_GROUP = "networking.istio.io"
+ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first
+# Argo CD passes parameters on the command line's environment; Linux caps one entry at 128 KiB.
+MAX_ENV_CHARS = 128 * 1024
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plugin env BGRENDER_LOG_LEVEL
+
+
+@dataclass(frozen=True)
+class Options:
+    namespace: str | None  # from ARGOCD_APP_NAMESPACE; bluegreen.yaml's own namespace wins
+    istio_api: str
+
+
+def options_from_env(env: Mapping[str, str]) -> Options:
+    problems: list[Problem] = []
+    namespace = _namespace(env.get("ARGOCD_APP_NAMESPACE", ""), problems)
+    istio_api = _istio_api(env.get("KUBE_API_VERSIONS", ""), problems)
+    _check_parameters(env.get("ARGOCD_APP_PARAMETERS", ""), problems)
+    if problems:
+        raise InvalidInput(problems)
+    return Options(namespace=namespace, istio_api=istio_api)
+
+
+def under_argocd(env: Mapping[str, str]) -> bool:
+    return bool(env.get("ARGOCD_APP_NAME"))
+
+
+def log_level(env: Mapping[str, str]) -> str:
+    """Quiet on success locally; one line per render under Argo CD, where logs are read."""
+    value = env.get(LOG_LEVEL_VAR, "").strip().lower()
+    if not value:
+        return "info" if under_argocd(env) else "warning"
+    if value not in LOG_LEVELS:
+        raise InvalidInput([_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}")])
+    return value
+
+
+def _env_problem(name: str, message: str) -> Problem:
+    return Problem("", 0, 0, name, message)
+
+
+def _namespace(value: str, problems: list[Problem]) -> str | None:
+    if not value:
+        return None
+    if len(value) > 63 or not spec.matches(spec.DNS_LABEL, value):
+        problems.append(_env_problem("ARGOCD_APP_NAMESPACE", "must be a DNS-1123 label"))
+        return None
+    return value
+
+
+def _istio_api(value: str, problems: list[Problem]) -> str:
+    """The newest Istio networking API the destination cluster serves; v1 for a local preview."""
+    if not value:
+        return f"{ISTIO_GROUP}/v1"
+    if len(value) > MAX_ENV_CHARS:
+        problems.append(_env_problem("KUBE_API_VERSIONS", f"is longer than {MAX_ENV_CHARS} characters"))
+        return ""
+    served = {entry.strip() for entry in value.split(",")}
+    for version in ISTIO_VERSIONS:
+        if f"{ISTIO_GROUP}/{version}" in served:
+            return f"{ISTIO_GROUP}/{version}"
+    problems.append(_env_problem("KUBE_API_VERSIONS", "the destination cluster serves no Istio networking "
+                                 f"API ({ISTIO_GROUP}/v1, v1beta1 or v1alpha3): is Istio installed there?"))
+    return ""
+
+
+def _check_parameters(value: str, problems: list[Problem]) -> None:
+    """bgrender announces no parameters: everything an app needs is in Git, in bluegreen.yaml."""
+    if not value:
+        return
+    name = "ARGOCD_APP_PARAMETERS"
+    if len(value) > MAX_ENV_CHARS:
+        problems.append(_env_problem(name, f"is longer than {MAX_ENV_CHARS} characters"))
+        return
+    try:
+        params = json.loads(value)
+    except (ValueError, RecursionError):
+        problems.append(_env_problem(name, "is not valid JSON"))
+        return
+    if params is None:  # what Argo CD sends for a plugin block without parameters
+        return
+    if not isinstance(params, list):
+        problems.append(_env_problem(name, "must be a JSON list of parameters"))
+        return
+    for param in params:
+        shown = param.get("name") if isinstance(param, dict) else None
+        label = f'"{shown[:64]}"' if isinstance(shown, str) else "without a name"
+        problems.append(_env_problem(name, f"unknown parameter {label}: bgrender takes no parameters; "
+                                           "set it in bluegreen.yaml"))

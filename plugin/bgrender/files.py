@@ -1,0 +1,98 @@
+"""Reading the intent and the files it names, without leaving the app directory.
+
+Argo CD runs the plugin on whatever anyone pushed (argocd-cmp-contract §8): a path may be
+absolute, climb with "..", go through a symlink, or name a FIFO that would block a plain
+open() forever. Everything read goes through read_app_file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path, PurePosixPath
+
+from .errors import InvalidInput, Problem
+
+# A bluegreen.yaml is ~2 KiB and a base Deployment rarely passes 20 KiB. 1 MiB is far
+# beyond any real file and keeps a hostile one from costing memory and time.
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def unsafe_path_reason(rel: str) -> str | None:
+    """Why a path written in bluegreen.yaml may not be used, or None when it may."""
+    if not rel:
+        return "must not be empty"
+    if "\x00" in rel:
+        return "must not contain NUL bytes"
+    if rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or (len(rel) > 1 and rel[1] == ":"):
+        return "must be relative to the directory of bluegreen.yaml, not absolute"
+    if ".." in PurePosixPath(rel.replace("\\", "/")).parts:
+        return 'must not contain ".."'
+    return None
+
+
+def read_app_file(root: Path, rel: str, shown: str) -> str:
+    """Text of `root/rel`, which must resolve (symlinks too) to a regular file inside `root`.
+
+    `shown` is how messages name the file. Raises InvalidInput with a single problem.
+    """
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(real_root, rel))
+    if os.path.commonpath([real_root, target]) != real_root:
+        raise _fail(shown, "resolves (through a symlink) to a path outside the app directory")
+    try:
+        raw = _read_regular_file(target)
+    except FileNotFoundError as err:
+        raise _fail(shown, "file not found") from err
+    except IsADirectoryError as err:
+        raise _fail(shown, "is a directory, not a file") from err
+    except OSError as err:
+        raise _fail(shown, f"cannot be read: {err.strerror or err}") from err
+    return decode_text(raw, shown)
+
+
+def _read_regular_file(path: str) -> bytes:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse it right after.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file (a FIFO, socket or device)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
+        data = os.read(fd, MAX_FILE_BYTES + 1)
+        chunks = [data]
+        while data and sum(map(len, chunks)) <= MAX_FILE_BYTES:
+            data = os.read(fd, MAX_FILE_BYTES + 1)
+            chunks.append(data)
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > MAX_FILE_BYTES:  # it grew while we read it
+        raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
+    return raw
+
+
+def decode_text(raw: bytes, shown: str) -> str:
+    """UTF-8 (a BOM is dropped), CRLF accepted; a bad byte is reported with its position."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise InvalidInput([Problem(shown, line, column, "", f"not valid UTF-8 (byte 0x{raw[err.start]:02x})")]) from err
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise InvalidInput([Problem(shown, line, column, "", "contains a NUL byte; is this a binary file?")])
+    return text
+
+
+def _fail(shown: str, message: str) -> InvalidInput:
+    return InvalidInput([Problem(shown, 0, 0, "", message)])

@@ -1,0 +1,151 @@
+"""bluegreen.yaml → Intent: structure (spec.py) plus the rules that relate fields.
+
+Every problem is collected before anything is raised, so a user fixes a file in one pass.
+A relation rule only speaks when the fields it reads are themselves well formed; a
+wrongly typed field has already been reported by the structural check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import spec
+from .errors import InvalidInput, Problem
+from .files import unsafe_path_reason
+from .model import COLORS, Intent, SmokeTest
+from .yamldoc import Document, Path
+
+
+def parse_intent(doc: Document) -> Intent:
+    problems = spec.check(spec.INTENT, doc.data, (), doc)
+    broken = {p.path for p in problems}
+    problems += _relation_problems(doc, _Fields(doc.data, broken))
+    if problems:
+        raise InvalidInput(problems)
+    return _build(doc)
+
+
+class _Fields:
+    """Reads values by path, answering None for anything missing or reported broken."""
+
+    def __init__(self, data: Any, broken: set[str]):
+        self.data, self.broken = data, broken
+
+    def get(self, *path: str) -> Any:
+        value = self.data
+        for i, key in enumerate(path):
+            if not isinstance(value, dict) or ".".join(path[: i + 1]) in self.broken:
+                return None
+            value = value.get(key)
+        return value
+
+
+def _relation_problems(doc: Document, f: _Fields) -> list[Problem]:
+    problems = []
+    spec_path: Path = ("spec",)
+    if f.get("spec") is None:
+        return problems
+    deployment, template = f.get("spec", "deployment"), f.get("spec", "template")
+    if deployment is not None and template is not None:
+        problems.append(doc.problem(spec_path + ("template",),
+                                    "set either spec.deployment or spec.template, not both", key=True))
+    elif deployment is None and template is None and not f.broken & {"spec.deployment", "spec.template"}:
+        problems.append(doc.problem(spec_path, "required: spec.deployment (a base Deployment file) "
+                                               "or spec.template (an inline PodTemplateSpec)"))
+    if isinstance(deployment, str) and (reason := unsafe_path_reason(deployment)):
+        problems.append(doc.problem(spec_path + ("deployment",), reason))
+
+    active = f.get("spec", "active")
+    if active in COLORS and f.get("spec", active, "version") is None and f"spec.{active}" not in f.broken \
+            and f"spec.{active}.version" not in f.broken:
+        problems.append(doc.problem(spec_path + ("active",),
+                                    f'the active color "{active}" has no version; set spec.{active}.version'))
+
+    smoke = f.get("spec", "promotion", "smokeTest")
+    if f.get("spec", "promotion", "mode") == "auto" and smoke is None \
+            and "spec.promotion.smokeTest" not in f.broken:
+        problems.append(doc.problem(spec_path + ("promotion", "mode"),
+                                    "mode auto needs spec.promotion.smokeTest: traffic must not move "
+                                    "to a release nothing has tested"))
+    if smoke is not None and f.get("spec", "idleReplicas") == 0:
+        # The test reaches the new active color through the header route of the VirtualService
+        # that is still live; a color with no replicas has no such route, so the request would
+        # fall through to the old production color and test the wrong release.
+        problems.append(doc.problem(spec_path + ("idleReplicas",),
+                                    "must be at least 1 with a smoke test: the test reaches a color through "
+                                    "its header route, which exists only while the color runs"))
+    if smoke is not None:
+        problems += _smoke_test_reach_problems(doc, f)
+    labels = f.get("spec", "labels") or {}
+    if labels.get("color") is not None and labels.get("color") == labels.get("version"):
+        problems.append(doc.problem(spec_path + ("labels", "version"), "must differ from spec.labels.color"))
+    return problems
+
+
+def _smoke_test_reach_problems(doc: Document, f: _Fields) -> list[Problem]:
+    """The smoke test calls the Service from a pod in the mesh; the VirtualService's header
+    routes apply to that call only if they cover the Service host and the mesh gateway."""
+    problems = []
+    service = f.get("spec", "service", "name") or f.get("metadata", "name")
+    hosts, gateways = f.get("spec", "routing", "hosts"), f.get("spec", "routing", "gateways")
+    if isinstance(gateways, list) and "mesh" not in gateways:
+        problems.append(doc.problem(("spec", "routing", "gateways"), 'must include "mesh" with a smoke test: '
+                                    "the test calls the Service from inside the mesh"))
+    if isinstance(hosts, list) and isinstance(service, str) \
+            and not any(h == service or (isinstance(h, str) and h.startswith(service + ".")) for h in hosts):
+        problems.append(doc.problem(("spec", "routing", "hosts"), f'must include the Service host "{service}" '
+                                    "with a smoke test: the test calls the Service by that name"))
+    return problems
+
+
+def _build(doc: Document) -> Intent:
+    data = doc.data
+    s = data["spec"]
+    name = data["metadata"]["name"]
+    labels, service, routing = s.get("labels", {}), s.get("service", {}), s.get("routing", {})
+    promotion = s.get("promotion", {})
+    service_name = service.get("name", name)
+    return Intent(
+        file=doc.file,
+        name=name,
+        namespace=data["metadata"].get("namespace"),
+        image=s["image"],
+        active=s["active"],
+        versions={c: (s.get(c) or {}).get("version") for c in COLORS},
+        deployment=s.get("deployment"),
+        template=s.get("template"),
+        container=s.get("container"),
+        replicas=s.get("replicas"),
+        idle_replicas=s.get("idleReplicas"),
+        color_label=labels.get("color", _default("labels", "color")),
+        version_label=labels.get("version", _default("labels", "version")),
+        service_name=service_name,
+        port=service.get("port"),
+        header=routing.get("header", _default("routing", "header")),
+        hosts=tuple(routing.get("hosts", [service_name])),
+        gateways=tuple(routing.get("gateways", [])),
+        virtual_service=routing.get("virtualService", name),
+        destination_rule=routing.get("destinationRule", name),
+        mode=promotion.get("mode", _default("promotion", "mode")),
+        smoke_test=_smoke_test(promotion.get("smokeTest")),
+    )
+
+
+def _smoke_test(raw: dict[str, Any] | None) -> SmokeTest | None:
+    if raw is None:
+        return None
+    return SmokeTest(
+        path=raw["path"],
+        expect_status=raw.get("expectStatus", _default("promotion", "smokeTest", "expectStatus")),
+        image=raw.get("image", _default("promotion", "smokeTest", "image")),
+        timeout_seconds=raw.get("timeoutSeconds", _default("promotion", "smokeTest", "timeoutSeconds")),
+    )
+
+
+def _default(*path: str) -> Any:
+    """The default declared in spec.py, so docs, schema and code agree."""
+    node: Any = spec.INTENT.fields["spec"]
+    for key in path:
+        node = node.fields[key]
+    return node.default
+

@@ -1,0 +1,180 @@
+"""Plan → Kubernetes objects (DESIGN §4–§5). Pure: plain dicts in, plain dicts out.
+
+Label placement is the point of the whole tool: selectors get the app labels plus the
+color (constant for a Deployment's life); the version goes only on pod templates, so a
+release is an ordinary rolling update and never `spec.selector: field is immutable`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .model import (COLORS, WAVE_ROUTES, WAVE_SHARED, WAVE_SMOKE_TEST, ColorPlan, Plan, SmokeTest)
+from .resolve import image_reference
+
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+VERSION_ANNOTATION = "bgrender.io/version"
+MAX_LABEL_VALUE = 63
+# The smoke test gives up after timeoutSeconds; this leaves room for the image pull and
+# the Istio proxy start before Kubernetes itself kills the Job.
+SMOKE_TEST_GRACE_SECONDS = 120
+
+
+def render(plan: Plan) -> list[dict[str, Any]]:
+    objects = [service(plan), destination_rule(plan), virtual_service(plan)]
+    objects += [deployment(plan, cp) for cp in plan.colors.values()]
+    if plan.intent.smoke_test is not None:
+        objects.append(smoke_test_job(plan, plan.intent.smoke_test))
+    return sorted(objects, key=_apply_order)
+
+
+def _apply_order(obj: dict[str, Any]) -> tuple[int, str, str]:
+    return int(obj["metadata"]["annotations"][SYNC_WAVE]), obj["kind"], obj["metadata"]["name"]
+
+
+def _metadata(plan: Plan, name: str, wave: int, labels: dict[str, str]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": dict(labels), "annotations": {SYNC_WAVE: str(wave)}}
+    if plan.namespace:
+        meta["namespace"] = plan.namespace
+    return meta
+
+
+def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
+    """The base, copied, with only the changes of DESIGN §4's table."""
+    d = copy.deepcopy(cp.base)
+    color = {plan.intent.color_label: cp.color}
+    meta = d["metadata"]
+    meta["name"] = cp.deployment_name
+    if plan.namespace:
+        meta["namespace"] = plan.namespace
+    meta["labels"] = {**(meta.get("labels") or {}), **color}
+    meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
+    spec = d["spec"]
+    spec["replicas"] = cp.replicas
+    spec["selector"]["matchLabels"] = {**spec["selector"]["matchLabels"], **color}
+    pod_meta = spec["template"]["metadata"]
+    pod_meta["labels"] = {**pod_meta["labels"], **color, plan.intent.version_label: version_label_value(cp.version)}
+    pod_meta["annotations"] = {**(pod_meta.get("annotations") or {}), VERSION_ANNOTATION: cp.version}
+    container = spec["template"]["spec"]["containers"][plan.container_index]
+    container["image"] = image_reference(plan.intent.image, cp.version)
+    return d
+
+
+def version_label_value(version: str) -> str:
+    """A label value (≤63 chars of [A-Za-z0-9_.-], alphanumeric at both ends) for a version.
+
+    A digest becomes "sha256-" and its first 12 hex digits, as image tools abbreviate it;
+    the full version stays in the bgrender.io/version annotation.
+    """
+    if version.startswith("sha256:"):
+        return "sha256-" + version[len("sha256:"):][:12]
+    return version[:MAX_LABEL_VALUE].strip("_.-")
+
+
+def service(plan: Plan) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(plan, plan.intent.service_name, WAVE_SHARED, plan.app_labels),
+        "spec": {
+            # Both colors are endpoints; the DestinationRule subsets tell them apart.
+            "selector": dict(plan.app_labels),
+            # Istio picks the protocol from the port name.
+            "ports": [{"name": "http", "port": plan.port, "targetPort": plan.target_port, "protocol": "TCP"}],
+        },
+    }
+
+
+def destination_rule(plan: Plan) -> dict[str, Any]:
+    # Both subsets always exist: a release never adds or removes one, so no route can
+    # name a subset Envoy does not know yet (503 NC).
+    subsets = [{"name": c, "labels": {plan.intent.color_label: c}} for c in COLORS]
+    return {
+        "apiVersion": plan.istio_api,
+        "kind": "DestinationRule",
+        "metadata": _metadata(plan, plan.intent.destination_rule, WAVE_SHARED, plan.app_labels),
+        "spec": {"host": plan.intent.service_name, "subsets": subsets},
+    }
+
+
+def virtual_service(plan: Plan) -> dict[str, Any]:
+    intent = plan.intent
+    # A header route only for a color with pods: a subset with no endpoints answers 503.
+    header_routes = [
+        {"name": f"{cp.color}-by-header",
+         "match": [{"headers": {intent.header: {"exact": cp.color}}}],
+         "route": [_destination(plan, cp.color)]}
+        for cp in plan.colors.values() if cp.replicas > 0
+    ]
+    production = {"name": "production", "route": [_destination(plan, intent.active)]}
+    spec: dict[str, Any] = {"hosts": list(intent.hosts)}
+    if intent.gateways:
+        spec["gateways"] = list(intent.gateways)
+    spec["http"] = header_routes + [production]  # first match wins: the catch-all goes last
+    return {
+        "apiVersion": plan.istio_api,
+        "kind": "VirtualService",
+        "metadata": _metadata(plan, intent.virtual_service, WAVE_ROUTES, plan.app_labels),
+        "spec": spec,
+    }
+
+
+def _destination(plan: Plan, color: str) -> dict[str, Any]:
+    return {"destination": {"host": plan.intent.service_name, "subset": color,
+                            "port": {"number": plan.port}}}
+
+
+# Kept constant: user values reach the script only as environment variables, never as code.
+SMOKE_TEST_SCRIPT = """\
+deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+while :; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "$HEADER: $COLOR" "$URL") || true
+  [ "$status" = "$EXPECT_STATUS" ] && break
+  [ "$(date +%s)" -ge "$deadline" ] && break
+  sleep 2
+done
+# Tell the Istio proxy to exit too, or the Job never completes.
+curl -s -o /dev/null -X POST http://127.0.0.1:15020/quitquitquit || true
+if [ "$status" = "$EXPECT_STATUS" ]; then
+  echo "smoke test passed: $URL with $HEADER: $COLOR answered $status"
+  exit 0
+fi
+echo "smoke test failed: $URL with $HEADER: $COLOR answered ${status:-nothing}, expected $EXPECT_STATUS" >&2
+exit 1
+"""
+
+
+def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
+    intent = plan.intent
+    meta = _metadata(plan, f"{intent.name}-smoke-test", WAVE_SMOKE_TEST, {"bgrender.io/app": intent.name})
+    meta["annotations"].update({"argocd.argoproj.io/hook": "Sync",
+                                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation"})
+    env = {"URL": f"http://{intent.service_name}:{plan.port}{test.path}", "HEADER": intent.header,
+           "COLOR": intent.active, "EXPECT_STATUS": str(test.expect_status),
+           "TIMEOUT_SECONDS": str(test.timeout_seconds)}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": test.timeout_seconds + SMOKE_TEST_GRACE_SECONDS,
+            "template": {
+                "metadata": {
+                    # Not the app labels: the Service must not send traffic to the test pod.
+                    "labels": {"bgrender.io/app": intent.name, "sidecar.istio.io/inject": "true"},
+                    "annotations": {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'},
+                },
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{
+                        "name": "smoke-test",
+                        "image": test.image,
+                        "command": ["sh", "-c", SMOKE_TEST_SCRIPT],
+                        "env": [{"name": k, "value": v} for k, v in env.items()],
+                    }],
+                },
+            },
+        },
+    }

@@ -1,0 +1,48 @@
+"""spec.INTENT as a JSON Schema (draft 2020-12), for editors and yaml-language-server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__, spec
+
+SCHEMA_ID = "https://bgrender.io/schemas/bluegreen-v1alpha1.json"
+
+
+def json_schema() -> dict[str, Any]:
+    schema = _node(spec.INTENT)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    schema["title"] = f"bgrender BlueGreen (bgrender {__version__})"
+    # Relations the walk cannot express: exactly one base, and auto mode needs a smoke test.
+    spec_schema = schema["properties"]["spec"]
+    spec_schema["oneOf"] = [{"required": ["deployment"]}, {"required": ["template"]}]
+    spec_schema["if"] = {"properties": {"promotion": {"properties": {"mode": {"const": "auto"}},
+                                                      "required": ["mode"]}},
+                         "required": ["promotion"]}
+    spec_schema["then"] = {"properties": {"promotion": {"required": ["smokeTest"]}}}
+    return schema
+
+
+def _node(node: spec.Node) -> dict[str, Any]:
+    if isinstance(node, spec.Mapping):
+        out: dict[str, Any] = {"type": "object", "description": node.description, "additionalProperties": False,
+                               "properties": {k: _node(v) for k, v in node.fields.items()}}
+        if node.required:
+            out["required"] = list(node.required)
+        return out
+    if isinstance(node, spec.Object):
+        return {"type": "object", "description": node.description}
+    if isinstance(node, spec.Sequence):
+        return {"type": "array", "description": node.description, "items": _node(node.item),
+                "minItems": node.min_items}
+    return _scalar(node)
+
+
+def _scalar(node: spec.Scalar) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "integer" if node.type is int else "string", "description": node.description}
+    for key, value in [("enum", list(node.enum) or None), ("pattern", node.pattern), ("minimum", node.minimum),
+                       ("maximum", node.maximum), ("maxLength", node.max_length), ("default", node.default)]:
+        if value is not None:
+            out[key] = value
+    return out

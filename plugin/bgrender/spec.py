@@ -1,0 +1,222 @@
+"""The shape of bluegreen.yaml, declared once.
+
+`check` walks a loaded document against it and reports every structural problem;
+`schema.py` turns the same declaration into the JSON Schema that `bgrender schema`
+prints, so the editor's view of the format and the validator cannot drift apart.
+Rules that relate several fields (an active color needs a version, ...) live in intent.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .errors import Problem
+from .yamldoc import Document, Path
+
+# Patterns are written in the subset that both Python's re and JSON Schema (ECMA-262) share.
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+LABEL_KEY = (r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+             r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+DIGEST = r"sha256:[a-f0-9]{64}"
+VERSION = rf"^({IMAGE_TAG}|{DIGEST})$"
+# An image repository as the distribution reference grammar defines it, without tag or digest.
+_DOMAIN_PART = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_PART = r"[a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)*"
+IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
+                    rf"{_PATH_PART}(/{_PATH_PART})*$")
+# RFC 7230 token characters, lowercase only: Istio matches header keys in lowercase.
+HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
+HTTP_PATH = r"^/[^\s]*$"
+NAME_FOR_COLOR = 57  # "<name>-green" must still be a 63-character DNS label
+
+
+@dataclass(frozen=True)
+class Scalar:
+    type: type
+    description: str
+    enum: tuple[Any, ...] = ()
+    pattern: str | None = None
+    hint: str = ""  # what the pattern means, for messages
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    description: str
+    fields: dict[str, Node]
+    required: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sequence:
+    description: str
+    item: Scalar
+    min_items: int = 0
+
+
+@dataclass(frozen=True)
+class Object:
+    """A mapping whose inside is checked elsewhere (an inline PodTemplateSpec)."""
+
+    description: str
+
+
+Node = Union[Scalar, Mapping, Sequence, Object]
+
+
+def _dns_label(description: str, max_length: int = 63) -> Scalar:
+    return Scalar(str, description, pattern=DNS_LABEL, max_length=max_length,
+                  hint='must be a DNS-1123 label (lowercase letters, digits and "-")')
+
+
+def _color(name: str) -> Mapping:
+    return Mapping(f"The {name} color.", {
+        "version": Scalar(str, "Image tag, or sha256:<64 hex> digest, that this color runs; "
+                               "absent means the color is not deployed.",
+                          pattern=VERSION, hint='must be an image tag or a "sha256:<64 hex>" digest'),
+    })
+
+
+INTENT = Mapping("A blue/green app rendered by bgrender.", {
+    "apiVersion": Scalar(str, "Always bgrender.io/v1alpha1.", enum=("bgrender.io/v1alpha1",)),
+    "kind": Scalar(str, "Always BlueGreen.", enum=("BlueGreen",)),
+    "metadata": Mapping("Name and namespace of the app.", {
+        "name": _dns_label("App name; color Deployments are named <name>-<color>.", NAME_FOR_COLOR),
+        "namespace": _dns_label("Namespace; default $ARGOCD_APP_NAMESPACE, else none."),
+    }, required=("name",)),
+    "spec": Mapping("What runs and where traffic goes.", {
+        "image": Scalar(str, "Image repository without tag or digest; the version supplies it.",
+                        pattern=IMAGE_REPOSITORY, max_length=255,
+                        hint="must be an image repository without tag or digest (e.g. registry.example.com/team/app)"),
+        "active": Scalar(str, "The color serving production traffic.", enum=("blue", "green")),
+        "blue": _color("blue"),
+        "green": _color("green"),
+        "deployment": Scalar(str, "Base Deployment manifest, relative to this file.", max_length=4096),
+        "template": Object("Inline PodTemplateSpec, instead of `deployment`."),
+        "container": _dns_label("The container that runs `image` (default: the only one, or the one "
+                                "whose image repository equals `image`)."),
+        "replicas": Scalar(int, "Replicas of the active color (default: the base's, else 1).", minimum=0),
+        "idleReplicas": Scalar(int, "Replicas of the idle color (default: replicas); 0 turns it off.",
+                               minimum=0),
+        "labels": Mapping("Label keys bgrender adds.", {
+            "color": Scalar(str, "Label key carrying the color (selectors, pods, subsets).",
+                            pattern=LABEL_KEY, hint="must be a Kubernetes label key",
+                            max_length=317, default="bgrender.io/color"),
+            "version": Scalar(str, "Label key carrying the version (pod templates only).",
+                              pattern=LABEL_KEY, hint="must be a Kubernetes label key",
+                              max_length=317, default="version"),
+        }),
+        "service": Mapping("The Service in front of both colors.", {
+            "name": _dns_label("Service name (default metadata.name)."),
+            "port": Scalar(int, "Service port (default: the container's only containerPort).",
+                           minimum=1, maximum=65535),
+        }),
+        "routing": Mapping("The Istio VirtualService and DestinationRule.", {
+            "header": Scalar(str, "Request header that picks a color: `<header>: green` reaches green.",
+                             pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
+                             hint="must be a lowercase HTTP header name (Istio matches lowercase keys)"),
+            "hosts": Sequence("VirtualService hosts (default: [service name]).",
+                              Scalar(str, "A host.", pattern=r"^[^\s]+$", hint="must not contain spaces",
+                                     max_length=253), min_items=1),
+            "gateways": Sequence("VirtualService gateways (default: none, i.e. mesh).",
+                                 Scalar(str, "A gateway.", pattern=r"^[^\s]+$", hint="must not contain spaces",
+                                        max_length=253), min_items=1),
+            "virtualService": Scalar(str, "VirtualService name (default metadata.name).",
+                                     pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain"),
+            "destinationRule": Scalar(str, "DestinationRule name (default metadata.name).",
+                                      pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain"),
+        }),
+        "promotion": Mapping("How production traffic moves.", {
+            "mode": Scalar(str, "manual: promote by editing `active`; auto: release also promotes.",
+                           enum=("manual", "auto"), default="manual"),
+            "smokeTest": Mapping("A Job that must pass before the VirtualService switches traffic.", {
+                "path": Scalar(str, "HTTP path to request.", pattern=HTTP_PATH, max_length=2048,
+                               hint='must be an HTTP path starting with "/" without spaces'),
+                "expectStatus": Scalar(int, "Expected HTTP status.", minimum=100, maximum=599, default=200),
+                "image": Scalar(str, "Image with curl and sh.", pattern=r"^[^\s]+$", max_length=512,
+                                hint="must be an image reference", default="curlimages/curl:8.11.1"),
+                "timeoutSeconds": Scalar(int, "How long to retry before failing the sync.",
+                                         minimum=1, maximum=3600, default=60),
+            }, required=("path",)),
+        }),
+    }, required=("image", "active")),
+}, required=("apiVersion", "kind", "metadata", "spec"))
+
+
+def check(node: Node, value: Any, path: Path, doc: Document) -> list[Problem]:
+    """Every structural problem of `value` against `node`, with positions from `doc`."""
+    if isinstance(node, (Mapping, Object)):
+        if not isinstance(value, dict):
+            return [doc.problem(path, f"must be a mapping, got {_kind(value)}")]
+        return _check_mapping(node, value, path, doc) if isinstance(node, Mapping) else []
+    if isinstance(node, Sequence):
+        if not isinstance(value, list):
+            return [doc.problem(path, f"must be a list, got {_kind(value)}")]
+        if len(value) < node.min_items:
+            return [doc.problem(path, f"must hold at least {node.min_items} item(s)")]
+        return [p for i, item in enumerate(value) for p in check(node.item, item, path + (i,), doc)]
+    return _check_scalar(node, value, path, doc)
+
+
+def _check_mapping(node: Mapping, value: dict, path: Path, doc: Document) -> list[Problem]:
+    problems = []
+    for key, item in value.items():
+        if key in node.fields:
+            problems += check(node.fields[key], item, path + (key,), doc)
+        else:
+            problems.append(doc.problem(path + (key,), _unknown_key(key, node), key=True))
+    for key in node.required:
+        if key not in value:
+            problems.append(doc.problem(path, f"required key {key!r} is missing"))
+    return problems
+
+
+def _unknown_key(key: str, node: Mapping) -> str:
+    close = difflib.get_close_matches(key, node.fields, n=1)
+    return f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document) -> list[Problem]:
+    if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return [doc.problem(path, f"must be an integer, got {_kind(value)}")]
+    if node.type is str and not isinstance(value, str):
+        quote = " (quote it)" if isinstance(value, (int, float, bool)) else ""
+        return [doc.problem(path, f"must be a string, got {_kind(value)}{quote}")]
+    if node.enum and value not in node.enum:
+        choices = ", ".join(f'"{c}"' for c in node.enum)
+        return [doc.problem(path, f"must be one of {choices}, got {_show(value)}")]
+    if node.max_length is not None and len(value) > node.max_length:
+        return [doc.problem(path, f"must be at most {node.max_length} characters, got {len(value)}")]
+    if node.pattern and not matches(node.pattern, value):
+        return [doc.problem(path, f"{node.hint}, got {_show(value)}")]
+    if node.minimum is not None and value < node.minimum:
+        return [doc.problem(path, f"must be at least {node.minimum}, got {value}")]
+    if node.maximum is not None and value > node.maximum:
+        return [doc.problem(path, f"must be at most {node.maximum}, got {value}")]
+    return []
+
+
+def matches(pattern: str, value: str) -> bool:
+    """The whole value matches; Python's "$" would also accept a trailing newline."""
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "a list", dict: "a mapping", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """A value quoted for a message, cut short: messages end up in Argo CD's UI."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

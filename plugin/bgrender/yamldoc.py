@@ -1,0 +1,171 @@
+"""Strict, safe YAML loading that remembers where every value came from.
+
+PyYAML silently lets a duplicate key win and forgets positions once it builds Python
+objects, so we compose nodes (C parser when present) and build plain values ourselves:
+only the safe core types, no custom tags, no merge keys, duplicate keys reported, and
+every value's line and column kept for error messages. Aliases are expanded, which is
+why the node budget counts expanded nodes (a "billion laughs" file stays small on disk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is absent
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+from .errors import InvalidInput, Problem
+
+Path = tuple  # of str (mapping keys) and int (sequence indexes)
+
+# Expanded nodes one document may hold. A bluegreen.yaml has ~50, a big Deployment ~2,000;
+# 100,000 leaves room for any real manifest while an alias bomb stops within milliseconds.
+MAX_NODES = 100_000
+# Nesting depth. Real manifests nest ~12 deep; Python's own recursion limit is 1,000.
+MAX_DEPTH = 100
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = f"{_TAG}timestamp"
+_MAP, _SEQ, _MERGE = f"{_TAG}map", f"{_TAG}seq", f"{_TAG}merge"
+
+
+def dotted(path: Path) -> str:
+    """("spec", "hosts", 0) -> "spec.hosts[0]"."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass
+class Document:
+    """A loaded YAML document: plain data plus the position of every value and key."""
+
+    file: str
+    data: Any
+    value_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of `path`, or of its nearest ancestor that has one."""
+        marks = self.key_marks if key else self.value_marks
+        while path:
+            if path in marks:
+                return marks[path]
+            if not key and path in self.key_marks:
+                return self.key_marks[path]
+            path = path[:-1]
+        return self.value_marks.get((), (1, 1))
+
+    def problem(self, path: Path, message: str, *, key: bool = False) -> Problem:
+        line, column = self.position(path, key=key)
+        return Problem(self.file, line, column, dotted(path), message)
+
+
+def load_document(text: str, file: str) -> Document:
+    """Parse exactly one YAML document from `text`; raise InvalidInput on any problem."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise InvalidInput([_syntax_problem(err, text, file)]) from err
+    except RecursionError as err:  # the composer recurses per nesting level
+        raise InvalidInput([Problem(file, 1, 1, "", f"nesting is deeper than {MAX_DEPTH} levels")]) from err
+    if root is None:
+        raise InvalidInput([Problem(file, 1, 1, "", "the file holds no YAML document")])
+    builder = _Builder(Document(file, None))
+    builder.doc.data = builder.build(root, ())
+    if builder.problems:
+        raise InvalidInput(builder.problems)
+    return builder.doc
+
+
+def _syntax_problem(err: yaml.YAMLError, text: str, file: str) -> Problem:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    elif getattr(err, "position", None) is not None:  # ReaderError: a bad character, no mark
+        line, column = _line_column(text, err.position)  # type: ignore[attr-defined]
+    else:
+        line, column = 1, 1
+    reason = getattr(err, "problem", None) or str(err).splitlines()[0]
+    if "expected a single document" in str(err):
+        reason = "holds more than one YAML document; put one object in this file"
+    return Problem(file, line, column, "", f"invalid YAML: {reason}")
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Turns composed nodes into plain values, collecting problems instead of stopping."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, node: yaml.Node, path: Path, message: str) -> None:
+        line, column = _mark(node)
+        self.problems.append(Problem(self.doc.file, line, column, dotted(path), message))
+
+    def build(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise InvalidInput([self._too_big(node)])
+        if depth > MAX_DEPTH:
+            raise InvalidInput([Problem(self.doc.file, *_mark(node), dotted(path),
+                                        f"nesting is deeper than {MAX_DEPTH} levels")])
+        self.doc.value_marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self.build_mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.fail(node, path, f"unsupported tag {node.tag!r}")
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self.build_scalar(node, path)
+
+    def build_mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        if node.tag != _MAP:
+            self.fail(node, path, f"unsupported tag {node.tag!r}")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                self.fail(key_node, path, "merge keys (<<) are not supported; write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != f"{_TAG}str":
+                self.fail(key_node, path, "keys must be strings")
+                continue
+            key = key_node.value
+            child = path + (key,)
+            if key in out:
+                line, column = self.doc.key_marks[child]
+                self.fail(key_node, child, f"duplicate key {key!r} (first defined at {line}:{column})")
+                continue
+            self.doc.key_marks[child] = _mark(key_node)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+    def build_scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        if node.tag == _TIMESTAMP:  # keep dates as written; JSON and Kubernetes have no date type
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            self.fail(node, path, f"unsupported tag {node.tag!r}; only plain YAML values are allowed")
+            return None
+        return self.constructor.construct_object(node)
+
+    def _too_big(self, node: yaml.Node) -> Problem:
+        return Problem(self.doc.file, *_mark(node), "",
+                       f"more than {MAX_NODES} values once aliases are expanded; refusing to load")
