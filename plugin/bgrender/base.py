@@ -34,9 +34,7 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Base:
     if intent.template is not None:
         manifest, doc = _from_template(intent), intent_doc
     else:
-        assert intent.deployment is not None  # intent.py requires one of the two
-        shown = os.path.normpath(os.path.join(os.path.dirname(intent.file), intent.deployment))
-        doc = load_document(read_app_file(app_dir, intent.deployment, shown), shown)
+        doc = _load_base_file(intent, intent_doc, app_dir)
         manifest = doc.data
     problems = _deployment_problems(manifest, doc, intent)
     if problems:
@@ -53,6 +51,18 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Base:
         container_index=index,
         container_port=_only_container_port(container),
     )
+
+
+def _load_base_file(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Document:
+    assert intent.deployment is not None
+    shown = os.path.normpath(os.path.join(os.path.dirname(intent.file), intent.deployment))
+    try:
+        text = read_app_file(app_dir, intent.deployment, shown)
+    except InvalidInput as err:
+        # A file that cannot be read has no position of its own: point at the line naming it.
+        raise InvalidInput([p if p.line else intent_doc.problem(("spec", "deployment"), f"{shown}: {p.message}")
+                            for p in err.problems]) from err
+    return load_document(text, shown)
 
 
 def _from_template(intent: Intent) -> dict[str, Any]:

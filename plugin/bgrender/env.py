@@ -35,6 +35,8 @@ def options_from_env(env: Mapping[str, str]) -> Options:
     namespace = _namespace(env.get("ARGOCD_APP_NAMESPACE", ""), problems)
     istio_api = _istio_api(env.get("KUBE_API_VERSIONS", ""), problems)
     _check_parameters(env.get("ARGOCD_APP_PARAMETERS", ""), problems)
+    if _log_level_value(env) not in ("", *LOG_LEVELS):
+        problems.append(_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}"))
     if problems:
         raise InvalidInput(problems)
     return Options(namespace=namespace, istio_api=istio_api)
@@ -45,13 +47,16 @@ def under_argocd(env: Mapping[str, str]) -> bool:
 
 
 def log_level(env: Mapping[str, str]) -> str:
-    """Quiet on success locally; one line per render under Argo CD, where logs are read."""
-    value = env.get(LOG_LEVEL_VAR, "").strip().lower()
-    if not value:
-        return "info" if under_argocd(env) else "warning"
-    if value not in LOG_LEVELS:
-        raise InvalidInput([_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}")])
-    return value
+    """Quiet on success locally; one line per render under Argo CD, where logs are read.
+    A bad value is reported by options_from_env; until then the default applies."""
+    value = _log_level_value(env)
+    if value in LOG_LEVELS:
+        return value
+    return "info" if under_argocd(env) else "warning"
+
+
+def _log_level_value(env: Mapping[str, str]) -> str:
+    return env.get(LOG_LEVEL_VAR, "").strip().lower()
 
 
 def _env_problem(name: str, message: str) -> Problem:

@@ -22,6 +22,13 @@ class Problem:
         return ": ".join([p for p in parts if p] + [self.message])
 
 
+def quote(value: object, limit: int = 80) -> str:
+    """A value for a message, double-quoted and cut short: messages reach Argo CD's UI."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 class BgRenderError(Exception):
     """Something the user must fix; exit code 1 unless a subclass says otherwise."""
 

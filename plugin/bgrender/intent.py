@@ -7,6 +7,7 @@ wrongly typed field has already been reported by the structural check.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import spec
@@ -91,11 +92,16 @@ def _smoke_test_reach_problems(doc: Document, f: _Fields) -> list[Problem]:
     if isinstance(gateways, list) and "mesh" not in gateways:
         problems.append(doc.problem(("spec", "routing", "gateways"), 'must include "mesh" with a smoke test: '
                                     "the test calls the Service from inside the mesh"))
-    if isinstance(hosts, list) and isinstance(service, str) \
-            and not any(h == service or (isinstance(h, str) and h.startswith(service + ".")) for h in hosts):
+    if isinstance(hosts, list) and isinstance(service, str) and not any(_names_service(h, service) for h in hosts):
         problems.append(doc.problem(("spec", "routing", "hosts"), f'must include the Service host "{service}" '
                                     "with a smoke test: the test calls the Service by that name"))
     return problems
+
+
+def _names_service(host: Any, service: str) -> bool:
+    """"web", "web.shop", "web.shop.svc" and "web.shop.svc.cluster.local" all name Service web."""
+    pattern = rf"{re.escape(service)}(\.[a-z0-9-]+(\.svc(\..+)?)?)?"
+    return isinstance(host, str) and re.fullmatch(pattern, host) is not None
 
 
 def _build(doc: Document) -> Intent:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .errors import Problem
+from .errors import Problem, quote
 from .yamldoc import Document, Path
 
 # Patterns are written in the subset that both Python's re and JSON Schema (ECMA-262) share.
@@ -181,22 +181,22 @@ def _check_mapping(node: Mapping, value: dict, path: Path, doc: Document) -> lis
 
 def _unknown_key(key: str, node: Mapping) -> str:
     close = difflib.get_close_matches(key, node.fields, n=1)
-    return f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    return f"unknown key {quote(key)}" + (f' (did you mean "{close[0]}"?)' if close else "")
 
 
 def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document) -> list[Problem]:
     if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
         return [doc.problem(path, f"must be an integer, got {_kind(value)}")]
     if node.type is str and not isinstance(value, str):
-        quote = " (quote it)" if isinstance(value, (int, float, bool)) else ""
-        return [doc.problem(path, f"must be a string, got {_kind(value)}{quote}")]
+        advice = " (quote it)" if isinstance(value, (int, float, bool)) else ""
+        return [doc.problem(path, f"must be a string, got {_kind(value)}{advice}")]
     if node.enum and value not in node.enum:
         choices = ", ".join(f'"{c}"' for c in node.enum)
-        return [doc.problem(path, f"must be one of {choices}, got {_show(value)}")]
+        return [doc.problem(path, f"must be one of {choices}, got {quote(value)}")]
     if node.max_length is not None and len(value) > node.max_length:
         return [doc.problem(path, f"must be at most {node.max_length} characters, got {len(value)}")]
     if node.pattern and not matches(node.pattern, value):
-        return [doc.problem(path, f"{node.hint}, got {_show(value)}")]
+        return [doc.problem(path, f"{node.hint}, got {quote(value)}")]
     if node.minimum is not None and value < node.minimum:
         return [doc.problem(path, f"must be at least {node.minimum}, got {value}")]
     if node.maximum is not None and value > node.maximum:
@@ -215,8 +215,3 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _show(value: Any, limit: int = 80) -> str:
-    """A value quoted for a message, cut short: messages end up in Argo CD's UI."""
-    text = value if isinstance(value, str) else repr(value)
-    text = text if len(text) <= limit else text[:limit] + "..."
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -19,7 +19,7 @@ try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Problem, quote
 
 Path = tuple  # of str (mapping keys) and int (sequence indexes)
 
@@ -133,13 +133,13 @@ class _Builder:
             return self.build_mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.fail(node, path, f"unsupported tag {node.tag!r}")
+                self.fail(node, path, f'unsupported tag {quote(node.tag)}')
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         return self.build_scalar(node, path)
 
     def build_mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         if node.tag != _MAP:
-            self.fail(node, path, f"unsupported tag {node.tag!r}")
+            self.fail(node, path, f'unsupported tag {quote(node.tag)}')
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
@@ -152,7 +152,7 @@ class _Builder:
             child = path + (key,)
             if key in out:
                 line, column = self.doc.key_marks[child]
-                self.fail(key_node, child, f"duplicate key {key!r} (first defined at {line}:{column})")
+                self.fail(key_node, child, f'duplicate key {quote(key)} (first defined at {line}:{column})')
                 continue
             self.doc.key_marks[child] = _mark(key_node)
             out[key] = self.build(value_node, child, depth + 1)
@@ -162,7 +162,7 @@ class _Builder:
         if node.tag == _TIMESTAMP:  # keep dates as written; JSON and Kubernetes have no date type
             return node.value
         if node.tag not in _SCALAR_TAGS:
-            self.fail(node, path, f"unsupported tag {node.tag!r}; only plain YAML values are allowed")
+            self.fail(node, path, f'unsupported tag {quote(node.tag)}; only plain YAML values are allowed')
             return None
         return self.constructor.construct_object(node)
 

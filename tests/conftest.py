@@ -1,0 +1,58 @@
+"""Shared helpers: where the golden cases and ../shared live, and how a case is run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "golden"
+SHARED = REPO.parent / "shared"
+EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/bluegreen.yaml"))
+# Set BGRENDER_UPDATE_GOLDEN=1 to rewrite expected files after an intended change (review the diff).
+UPDATE = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"
+
+# Variables that change a render; tests start from none of them, then add the case's own.
+RENDER_ENV = ("ARGOCD_APP_NAME", "ARGOCD_APP_NAMESPACE", "ARGOCD_APP_PARAMETERS", "ARGOCD_APP_REVISION",
+              "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL")
+
+
+def cases(kind: str) -> list[Path]:
+    return sorted(p for p in (GOLDEN / kind).iterdir() if p.is_dir())
+
+
+def case_env(case: Path) -> dict[str, str]:
+    """The case's env.yaml (a mapping of variable to value), or nothing."""
+    env_file = case / "env.yaml"
+    return yaml.safe_load(env_file.read_text()) if env_file.exists() else {}
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in RENDER_ENV}
+    return {**env, **(extra or {})}
+
+
+def runner_env(extra: dict[str, str]) -> dict[str, Any]:
+    """For click's CliRunner: None unsets a variable."""
+    return {**{k: None for k in RENDER_ENV}, **extra}
+
+
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"upstream data folder {SHARED} is absent (CI always has it beside the checkout)")
+    return SHARED
+
+
+def check_golden(expected: Path, actual: str) -> None:
+    """Compare with the expected file; on a mismatch leave got.* beside it for a diff."""
+    got = expected.with_name("got" + expected.suffix)
+    if UPDATE:
+        expected.write_text(actual)
+    if not expected.exists() or expected.read_text() != actual:
+        got.write_text(actual)
+        pytest.fail(f"{expected} differs from the actual output, written to {got}")
+    got.unlink(missing_ok=True)
