@@ -1,0 +1,63 @@
+"""Every golden render and example validates against the Kubernetes API schemas
+(kubernetes-validate, strict: unknown fields fail) and the Istio CRD schemas from ../shared;
+and the JSON Schema that `bgrender schema` prints accepts every valid intent."""
+
+from __future__ import annotations
+
+import warnings
+from functools import cache
+
+import jsonschema
+import pytest
+import yaml
+
+from bgrender.schema import json_schema
+
+from .conftest import EXAMPLES, GOLDEN, cases, shared_dir
+
+RENDERED = [c / "expected.yaml" for c in cases("render")] + sorted((GOLDEN / "examples").glob("*.yaml"))
+KUBERNETES_VERSION = "1.32"  # the kubectl on CI's machines; the fields used are stable since 1.21
+
+
+def _objects():
+    for path in RENDERED:
+        for obj in yaml.safe_load_all(path.read_text()):
+            yield pytest.param(obj, id=f"{path.parent.name}/{path.name}:{obj['kind']}/{obj['metadata']['name']}")
+
+
+@cache
+def _istio_schemas() -> dict[tuple[str, str], dict]:
+    crds = yaml.safe_load_all((shared_dir() / "schemas" / "istio-networking-crds.yaml").read_text())
+    return {(f"{crd['spec']['group']}/{v['name']}", crd["spec"]["names"]["kind"]): v["schema"]["openAPIV3Schema"]
+            for crd in crds if crd for v in crd["spec"]["versions"]}
+
+
+@pytest.mark.parametrize("obj", list(_objects()))
+def test_rendered_object_matches_its_schema(obj):
+    if obj["apiVersion"].startswith("networking.istio.io/"):
+        schema = _istio_schemas()[(obj["apiVersion"], obj["kind"])]
+        jsonschema.validate(obj, schema, cls=jsonschema.Draft7Validator)
+    else:
+        import kubernetes_validate
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its own dependencies warn on import
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+def test_schema_command_output_is_a_valid_json_schema_accepting_every_valid_intent():
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for app in cases("render") + EXAMPLES:
+        intent = yaml.safe_load((app / "bluegreen.yaml").read_text(encoding="utf-8-sig"))
+        errors = [e.message for e in validator.iter_errors(intent)]
+        assert not errors, f"{app.name}: {errors}"
+
+
+@pytest.mark.parametrize("case", ["bad-enum", "unknown-keys", "wrong-types", "auto-without-smoke-test",
+                                  "both-deployment-and-template", "image-with-tag", "header-not-lowercase"])
+def test_schema_rejects_what_validation_rejects(case):
+    intent = yaml.safe_load((GOLDEN / "errors" / case / "bluegreen.yaml").read_text())
+    assert list(jsonschema.Draft202012Validator(json_schema()).iter_errors(intent)), case
+
