@@ -38,15 +38,22 @@ class BgRenderError(Exception):
         return [str(self)]
 
 
+# Enough to fix a file in one pass; a file with 10,000 unknown keys still gives a short error
+# (Argo CD shows the whole of stderr in its UI).
+MAX_PROBLEMS_SHOWN = 20
+
+
 class InvalidInput(BgRenderError):
     """The intent, a file it names, or the environment is invalid: one or more problems."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))
-        super().__init__("\n".join(map(str, self.problems)))
+        super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        shown = [str(p) for p in self.problems[:MAX_PROBLEMS_SHOWN]]
+        hidden = len(self.problems) - len(shown)
+        return shown + ([f"... and {hidden} more problem{'s' if hidden > 1 else ''}"] if hidden else [])
 
 
 class RefusedEdit(BgRenderError):

@@ -5,6 +5,12 @@ Only string values are templates (never keys), rendered in Jinja's immutable san
 undefined names as errors. jinja2 is imported only when some value holds a template, so
 the common render pays nothing for it. The names are those of one color's Deployment:
 nothing about which color is active, since promotion must not restart pods (principle 4).
+
+Anyone who can push to a watched repository writes these templates, and the plugin runs
+them on every commit. So a template may only name the variables, slice them, compare
+them, join them and pass them through a few string filters: no loops, calls, attributes
+or arithmetic. Its output is then bounded by its own length times the longest variable,
+which the sandbox alone cannot promise (`{{ "x" * 10**10 }}` is legal Jinja).
 """
 
 from __future__ import annotations
@@ -18,8 +24,16 @@ _MARKERS = ("{{", "{%", "{#")
 # Names, selectors and the namespace decide object identity; a template there could change
 # them between releases, and selectors are immutable.
 _FORBIDDEN: tuple[Path, ...] = (("metadata", "name"), ("metadata", "namespace"), ("spec", "selector"))
-# Bounded output: a template cannot grow one value past this, whatever loops it runs.
-MAX_VALUE_CHARS = 64 * 1024
+# A template is a short expression in a manifest value; the longest variable is an image
+# reference of ~400 characters, so output stays well under a megabyte per value.
+MAX_TEMPLATE_CHARS = 2048
+_ALLOWED_NODES = frozenset({
+    "Template", "Output", "TemplateData", "Name", "Const", "Concat", "Getitem", "Slice",
+    "Filter", "Test", "CondExpr", "If", "Compare", "Operand", "And", "Or", "Not",
+})
+_ALLOWED_FILTERS = frozenset({"lower", "upper", "trim", "truncate", "default", "first", "last", "length"})
+_ALLOWED_TESTS = frozenset({"defined", "undefined", "none", "string", "eq", "ne"})
+VARIABLES = ("color", "image", "name", "namespace", "version")
 
 Locate = Callable[[Path, str], Problem]
 
@@ -57,8 +71,9 @@ def _environment() -> Any:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                         keep_trailing_newline=True)
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.globals.clear()  # range, lipsum, cycler, namespace, ...: only our variables exist
+    return env
 
 
 def _render_one(env: Any, source: str, context: dict[str, str], path: Path,
@@ -66,19 +81,38 @@ def _render_one(env: Any, source: str, context: dict[str, str], path: Path,
     import jinja2
 
     try:
+        if len(source) > MAX_TEMPLATE_CHARS:
+            return "", locate(path, f"template is longer than {MAX_TEMPLATE_CHARS} characters")
+        if refusal := _refusal(env.parse(source)):
+            return "", locate(path, f"template error: {refusal}")
         value = env.from_string(source).render(context)
-    except jinja2.UndefinedError as err:
-        names = ", ".join(sorted(context))
-        return "", locate(path, f"template error: {err.message} (available: {names})")
+    except jinja2.UndefinedError as err:  # only "namespace", when the app has none
+        return "", locate(path, f"template error: {err.message}: set metadata.namespace or $ARGOCD_APP_NAMESPACE")
     except jinja2.TemplateSyntaxError as err:
         return "", locate(path, f"template syntax error: {err.message}")
     except jinja2.TemplateError as err:  # includes SecurityError from the sandbox
         return "", locate(path, f"template error: {err}")
-    except (ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as err:
-        return "", locate(path, f"template error: {type(err).__name__}")
-    if len(value) > MAX_VALUE_CHARS:
-        return "", locate(path, f"template output is longer than {MAX_VALUE_CHARS} characters")
+    except (ArithmeticError, LookupError, ValueError, TypeError, RecursionError) as err:
+        return "", locate(path, f"template error: {type(err).__name__}: {err}")
     return value, None
+
+
+def _refusal(tree: Any) -> str | None:
+    """Why a parsed template uses more than the allowed expressions, or None."""
+    from jinja2 import nodes
+
+    for node in tree.find_all(nodes.Node):
+        kind = type(node).__name__
+        if kind not in _ALLOWED_NODES:
+            return f"{kind.lower()} expressions are not allowed; templates may only use variables, " \
+                   f"slices, comparisons, ~ and the filters {', '.join(sorted(_ALLOWED_FILTERS))}"
+        if isinstance(node, nodes.Filter) and node.name not in _ALLOWED_FILTERS:
+            return f'filter "{node.name}" is not allowed (allowed: {", ".join(sorted(_ALLOWED_FILTERS))})'
+        if isinstance(node, nodes.Name) and node.name not in VARIABLES:
+            return f'unknown name "{node.name}" (available: {", ".join(VARIABLES)})'
+        if isinstance(node, nodes.Test) and node.name not in _ALLOWED_TESTS:
+            return f'test "{node.name}" is not allowed (allowed: {", ".join(sorted(_ALLOWED_TESTS))})'
+    return None
 
 
 def _copy_containers(data: Any) -> Any:

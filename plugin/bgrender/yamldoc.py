@@ -35,11 +35,18 @@ _TIMESTAMP = f"{_TAG}timestamp"
 _MAP, _SEQ, _MERGE = f"{_TAG}map", f"{_TAG}seq", f"{_TAG}merge"
 
 
+MAX_KEY_SHOWN = 64  # a field path names user-written keys; keep each one short in messages
+
+
 def dotted(path: Path) -> str:
     """("spec", "hosts", 0) -> "spec.hosts[0]"."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        part = part if len(part) <= MAX_KEY_SHOWN else part[:MAX_KEY_SHOWN] + "..."
+        out += f".{part}" if out else part
     return out
 
 
