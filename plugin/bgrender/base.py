@@ -11,7 +11,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from . import spec
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Problem, quote
 from .files import read_app_file
 from .model import Intent
 from .yamldoc import Document, Path, load_document
@@ -85,7 +85,8 @@ def _deployment_problems(d: Any, doc: Document, intent: Intent) -> list[Problem]
     if not isinstance(d, dict):
         return [doc.problem((), "must be a Deployment (a mapping)")]
     if (d.get("apiVersion"), d.get("kind")) != ("apps/v1", "Deployment"):
-        return [doc.problem((), f'must be an apps/v1 Deployment, got {d.get("apiVersion")}/{d.get("kind")}')]
+        return [doc.problem((), f'must be an apps/v1 Deployment, got apiVersion {quote(d.get("apiVersion"))} '
+                                f'and kind {quote(d.get("kind"))}')]
     problems = _shape_problems(d, doc)
     if problems:
         return problems
@@ -103,6 +104,11 @@ def _shape_problems(d: dict, doc: Document) -> list[Problem]:
             problems.append(doc.problem(path, "required mapping is missing" if value is None
                                         else "must be a mapping"))
             return problems
+    for path in [("metadata", "labels"), ("metadata", "annotations"), ("spec", "template", "metadata", "labels"),
+                 ("spec", "template", "metadata", "annotations")]:
+        value = _get(d, path)
+        if value is not None and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            problems.append(doc.problem(path, "must be a mapping of keys to string values"))
     containers = _get(d, _CONTAINERS)
     if not isinstance(containers, list) or not containers:
         return [doc.problem(_CONTAINERS, "must be a non-empty list of containers")]
@@ -166,7 +172,7 @@ def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document)
     """Index of the container that runs spec.image."""
     containers = d["spec"]["template"]["spec"]["containers"]
     names = [c["name"] for c in containers]
-    listed = ", ".join(f'"{n}"' for n in names)
+    listed = ", ".join(map(quote, names[:10])) + (", ..." if len(names) > 10 else "")
     if intent.container is not None:
         if intent.container in names:
             return names.index(intent.container), []

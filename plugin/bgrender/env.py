@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import spec
-from .errors import InvalidInput, Problem
+from .errors import InvalidInput, Problem, quote
 
 ISTIO_GROUP = "networking.istio.io"
 ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first
@@ -79,7 +79,8 @@ def _istio_api(value: str, problems: list[Problem]) -> str:
     if len(value) > MAX_ENV_CHARS:
         problems.append(_env_problem("KUBE_API_VERSIONS", f"is longer than {MAX_ENV_CHARS} characters"))
         return ""
-    served = {entry.strip() for entry in value.split(",")}
+    # Argo CD lists both "group/version" and "group/version/Kind"; either shows a version is served.
+    served = {"/".join(entry.strip().split("/")[:2]) for entry in value.split(",")}
     for version in ISTIO_VERSIONS:
         if f"{ISTIO_GROUP}/{version}" in served:
             return f"{ISTIO_GROUP}/{version}"
@@ -108,6 +109,6 @@ def _check_parameters(value: str, problems: list[Problem]) -> None:
         return
     for param in params:
         shown = param.get("name") if isinstance(param, dict) else None
-        label = f'"{shown[:64]}"' if isinstance(shown, str) else "without a name"
+        label = quote(shown, limit=64) if isinstance(shown, str) else "without a name"
         problems.append(_env_problem(name, f"unknown parameter {label}: bgrender takes no parameters; "
                                            "set it in bluegreen.yaml"))

@@ -6,6 +6,7 @@ print itself in the `FILE:LINE:COL: FIELD.PATH: message` form of DESIGN §3.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -23,10 +24,11 @@ class Problem:
 
 
 def quote(value: object, limit: int = 80) -> str:
-    """A value for a message, double-quoted and cut short: messages reach Argo CD's UI."""
+    """A value for a message: double-quoted, control characters escaped (a newline must not
+    start a fake line in Argo CD's UI), and cut short."""
     text = value if isinstance(value, str) else repr(value)
     text = text if len(text) <= limit else text[:limit] + "..."
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return json.dumps(text, ensure_ascii=False)
 
 
 class BgRenderError(Exception):

@@ -52,14 +52,12 @@ def read_app_file(root: Path, rel: str, shown: str) -> str:
 
 
 def _read_regular_file(path: str) -> bytes:
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse it right after.
+    _require_regular(os.stat(path).st_mode)  # opening a socket fails and a FIFO may block: look first
+    # O_NONBLOCK: should the file be swapped for a FIFO after that look, open still returns at once.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(0, "not a regular file (a FIFO, socket or device)")
+        _require_regular(info.st_mode)
         if info.st_size > MAX_FILE_BYTES:
             raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
         data = os.read(fd, MAX_FILE_BYTES + 1)
@@ -73,6 +71,13 @@ def _read_regular_file(path: str) -> bytes:
     if len(raw) > MAX_FILE_BYTES:  # it grew while we read it
         raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
     return raw
+
+
+def _require_regular(mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(0, "is a directory")
+    if not stat.S_ISREG(mode):
+        raise OSError(0, "not a regular file (a FIFO, socket or device)")
 
 
 def decode_text(raw: bytes, shown: str) -> str:

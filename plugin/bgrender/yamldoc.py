@@ -26,6 +26,9 @@ Path = tuple  # of str (mapping keys) and int (sequence indexes)
 # Expanded nodes one document may hold. A bluegreen.yaml has ~50, a big Deployment ~2,000;
 # 100,000 leaves room for any real manifest while an alias bomb stops within milliseconds.
 MAX_NODES = 100_000
+# Characters of scalar text once aliases are expanded: four times the largest file we read,
+# so aliases may share text but not multiply one long string into gigabytes of output.
+MAX_EXPANDED_CHARS = 4 * 1024 * 1024
 # Nesting depth. Real manifests nest ~12 deep; Python's own recursion limit is 1,000.
 MAX_DEPTH = 100
 
@@ -122,6 +125,7 @@ class _Builder:
         self.doc = doc
         self.problems: list[Problem] = []
         self.nodes = 0
+        self.chars = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
     def fail(self, node: yaml.Node, path: Path, message: str) -> None:
@@ -166,6 +170,11 @@ class _Builder:
         return out
 
     def build_scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        self.chars += len(node.value)
+        if self.chars > MAX_EXPANDED_CHARS:
+            raise InvalidInput([Problem(self.doc.file, *_mark(node), dotted(path), "more than "
+                                        f"{MAX_EXPANDED_CHARS // 1024 // 1024} MiB of text once aliases are "
+                                        "expanded; refusing to load")])
         if node.tag == _TIMESTAMP:  # keep dates as written; JSON and Kubernetes have no date type
             return node.value
         if node.tag not in _SCALAR_TAGS:

@@ -1,0 +1,37 @@
+"""Helpers for hostile-input tests: a valid app to start from, and the refusal contract."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..conftest import GOLDEN, clean_env
+
+MINIMAL = GOLDEN / "render" / "minimal"
+BGRENDER = shutil.which("bgrender", path=str(Path(sys.executable).parent)) or "bgrender"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """A fresh copy of a valid app (bluegreen.yaml + deployment.yaml) to spoil."""
+    target = tmp_path / "app"
+    shutil.copytree(MINIMAL, target, ignore=shutil.ignore_patterns("expected.yaml", "got.*"))
+    return target
+
+
+def render(app: Path, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([BGRENDER, "render"], cwd=app, env=clean_env(env), capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def assert_refused(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit 1, nothing on stdout, a short message without a traceback that says what is wrong."""
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert "Traceback" not in result.stderr
+    assert 0 < len(result.stderr) < 4000, len(result.stderr)
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr

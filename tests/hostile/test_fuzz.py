@@ -1,0 +1,123 @@
+"""Mutated intents and base manifests: every one renders to valid manifests or is refused
+with short problems; nothing else (no other exception, no partial output) may happen.
+
+Deterministic (derandomized); BGRENDER_FUZZ_EXAMPLES raises the number of cases per test
+(default 1500, about ten seconds each).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bgrender.app import find_intent, load_intent, render_app
+from bgrender.dump import dump_yaml
+from bgrender.errors import InvalidInput
+
+from ..conftest import GOLDEN
+
+SEEDS = [GOLDEN / "render" / name for name in ("auto-mode-green-active", "jinja-values", "minimal")]
+FUZZ = settings(derandomize=True, deadline=None, max_examples=int(os.environ.get("BGRENDER_FUZZ_EXAMPLES", "1500")),
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+SPECIAL_SCALARS = ["~", "null", "yes", "off", "0x1F", "0o17", ".inf", "-.nan", "1e3", "2024-11-27", "!!binary aGk=",
+                   "*undefined", "&anchor x", "'", '"', "{", "[", "- x", "? x", ": x", "%YAML 1.1", "\t", "@", "`"]
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True),
+    st.text(max_size=20), st.sampled_from(SPECIAL_SCALARS), st.text(min_size=200, max_size=300),
+    st.sampled_from(["blue", "green", "auto", "manual", "v1.0.0", "sha256:" + "a" * 64, "deployment.yaml",
+                     "/etc/passwd", "../x.yaml", "{{ version }}", "{{ 7 * 7 }}", "{{ name.__class__ }}", "0"]),
+)
+
+
+def _paths(data: Any, path: tuple = ()) -> list[tuple]:
+    found = [path]
+    if isinstance(data, dict):
+        found += [p for k, v in data.items() for p in _paths(v, path + (k,))]
+    elif isinstance(data, list):
+        found += [p for i, v in enumerate(data) for p in _paths(v, path + (i,))]
+    return found
+
+
+@st.composite
+def mutated(draw: st.DrawFn, data: Any) -> Any:
+    """`data` with one to three structural mutations: delete, retype, rename, wrap, oversize."""
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(data)))
+        op = draw(st.sampled_from(["delete", "retype", "rename", "wrap", "oversize"]))
+        if not path:
+            data = draw(scalars) if op == "retype" else [data]
+            continue
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        key, value = path[-1], parent[path[-1]]
+        if op == "delete":
+            del parent[key]
+        elif op == "retype":
+            parent[key] = draw(scalars)
+        elif op == "rename" and isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=12))] = parent.pop(key)
+        elif op == "wrap":
+            parent[key] = draw(st.sampled_from([[value], {"x": value}, {key: value} if isinstance(key, str) else [value]]))
+        elif op == "oversize":
+            parent[key] = [value] * 20 if not isinstance(value, str) else value * 200
+    return data
+
+
+def _render_property(files: dict[str, str]) -> None:
+    """The contract of DESIGN §2: valid manifests, or problems; never anything else."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in files.items():
+            Path(tmp, name).write_text(text, encoding="utf-8", errors="surrogatepass")
+        intent_path = find_intent(tmp)
+        try:
+            objects = render_app(intent_path, {})
+        except InvalidInput as err:
+            lines = err.lines()
+            assert lines and all(0 < len(line) < 1000 for line in lines), lines
+            return
+        intent = load_intent(intent_path)
+    docs = list(yaml.safe_load_all(dump_yaml(objects)))
+    assert docs == objects and len(docs) >= 4
+    for doc in docs:
+        assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
+        if doc["kind"] == "Deployment":
+            assert intent.version_label not in doc["spec"]["selector"]["matchLabels"]
+
+
+def _seed_files(seed: Path) -> dict[str, Any]:
+    return {p.name: yaml.safe_load(p.read_text()) for p in seed.glob("*.yaml") if p.name != "expected.yaml"}
+
+
+@FUZZ
+@given(seed=st.sampled_from(SEEDS), data=st.data())
+def test_structural_mutations(seed, data):
+    files = _seed_files(seed)
+    target = data.draw(st.sampled_from(sorted(files)))
+    files[target] = data.draw(mutated(files[target]))
+    _render_property({name: yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True) for name, value in files.items()})
+
+
+@FUZZ
+@given(seed=st.sampled_from(SEEDS), data=st.data())
+def test_text_mutations(seed, data):
+    """Raw edits of the text: characters YAML gives meaning to, control characters, odd unicode."""
+    files = {p.name: p.read_text() for p in seed.glob("*.yaml") if p.name != "expected.yaml"}
+    target = data.draw(st.sampled_from(sorted(files)))
+    text = files[target]
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 8))
+        insert = data.draw(st.one_of(st.sampled_from(SPECIAL_SCALARS + ["\n", "  ", "\x00", "\ufeff", "\u2028",
+                                                                         "\ud800", "!!python/name:os.system "]),
+                                     st.text(max_size=6)))
+        text = text[:at] + insert + text[at + cut:]
+    files[target] = text
+    _render_property(files)
