@@ -64,3 +64,15 @@ def schema() -> None:
     from .schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
+def _add_commands() -> None:
+    # Each lives in its own module; `status` imports the kubernetes client only when it runs.
+    from .release_cli import promote, release, rollback
+    from .status_cli import status
+
+    for command in (release, promote, rollback, status):
+        cli.add_command(command)
+
+
+_add_commands()

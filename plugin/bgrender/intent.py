@@ -23,7 +23,7 @@ def parse_intent(doc: Document) -> Intent:
     problems += _relation_problems(doc, _Fields(doc.data, broken))
     if problems:
         raise InvalidInput(problems)
-    return _build(doc)
+    return _build(_without_nulls(doc.data), doc.file)
 
 
 class _Fields:
@@ -104,15 +104,21 @@ def _names_service(host: Any, service: str) -> bool:
     return isinstance(host, str) and re.fullmatch(pattern, host) is not None
 
 
-def _build(doc: Document) -> Intent:
-    data = doc.data
+def _without_nulls(data: Any) -> Any:
+    """Optional keys set to null count as absent (spec.check allowed them)."""
+    if isinstance(data, dict):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    return data
+
+
+def _build(data: dict[str, Any], file: str) -> Intent:
     s = data["spec"]
     name = data["metadata"]["name"]
     labels, service, routing = s.get("labels", {}), s.get("service", {}), s.get("routing", {})
     promotion = s.get("promotion", {})
     service_name = service.get("name", name)
     return Intent(
-        file=doc.file,
+        file=file,
         name=name,
         namespace=data["metadata"].get("namespace"),
         image=s["image"],

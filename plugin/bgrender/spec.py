@@ -170,6 +170,8 @@ def _check_mapping(node: Mapping, value: dict, path: Path, doc: Document) -> lis
     problems = []
     for key, item in value.items():
         if key in node.fields:
+            if item is None and key not in node.required:
+                continue  # `green:` with nothing after it means no green, as in Kubernetes
             problems += check(node.fields[key], item, path + (key,), doc)
         else:
             problems.append(doc.problem(path + (key,), _unknown_key(key, node), key=True))

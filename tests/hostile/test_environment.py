@@ -20,7 +20,7 @@ ISTIO = "networking.istio.io"
     ({"ARGOCD_APP_PARAMETERS": '[{"name":"replicas","string":"5"}]'},
      'ARGOCD_APP_PARAMETERS: unknown parameter "replicas": bgrender takes no parameters; set it in bluegreen.yaml'),
     ({"ARGOCD_APP_PARAMETERS": '[{"string":"5"}]'}, "ARGOCD_APP_PARAMETERS: unknown parameter without a name"),
-    ({"ARGOCD_APP_PARAMETERS": '[{"name":"' + "p" * 1000 + '"}]'}, 'unknown parameter "' + "p" * 64 + '"'),
+    ({"ARGOCD_APP_PARAMETERS": '[{"name":"' + "p" * 1000 + '"}]'}, 'unknown parameter "' + "p" * 64 + '..."'),
     ({"ARGOCD_APP_PARAMETERS": "[]" + " " * MAX_ENV_CHARS}, f"is longer than {MAX_ENV_CHARS} characters"),
     ({"ARGOCD_APP_NAMESPACE": "Payments"}, "ARGOCD_APP_NAMESPACE: must be a DNS-1123 label"),
     ({"ARGOCD_APP_NAMESPACE": "a" * 64}, "ARGOCD_APP_NAMESPACE: must be a DNS-1123 label"),

@@ -1,0 +1,153 @@
+"""The release commands' I/O: atomic writes, failures that leave the file as it was,
+usage errors, and `--check-live` (which alone may load the `kubernetes` client)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bgrender import release_cli
+from bgrender.errors import ClusterError
+
+from ..conftest import REPO
+from .conftest import MANUAL, make_app, run
+
+MESSAGE = "release gorilla-sfx-demo 99aa00b to green (production stays on blue)\n"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    return make_app(tmp_path / "app", MANUAL)
+
+
+def listing(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def test_release_writes_the_file_keeping_its_mode(app, monkeypatch):
+    os.chmod(app / "bluegreen.yaml", 0o640)
+    result = run(["release", "99aa00b"], app, monkeypatch)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, MESSAGE, "")
+    assert (app / "bluegreen.yaml").read_text() == MANUAL.replace("version: 8a1b0c4e", "version: 99aa00b")
+    assert os.stat(app / "bluegreen.yaml").st_mode & 0o777 == 0o640
+    assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
+
+
+def test_a_path_to_the_intent_file_works_too(app, monkeypatch):
+    result = run(["promote", str(app / "bluegreen.yaml")], app.parent, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert "active: green" in (app / "bluegreen.yaml").read_text()
+
+
+def test_a_symlinked_intent_is_written_through_the_link(app, monkeypatch):
+    real = app / "real.yaml"
+    (app / "bluegreen.yaml").rename(real)
+    (app / "bluegreen.yaml").symlink_to("real.yaml")
+    result = run(["release", "99aa00b"], app, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert (app / "bluegreen.yaml").is_symlink()
+    assert "version: 99aa00b" in real.read_text()
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync", "write"])
+def test_a_failed_write_leaves_the_file_and_no_temporary_file(app, monkeypatch, failing):
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    target = {"replace": (os, "replace"), "fsync": (os, "fsync"), "write": (release_cli.os, "fdopen")}[failing]
+    monkeypatch.setattr(*target, fail)
+    result = run(["release", "99aa00b"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "bluegreen.yaml: cannot write: No space left on device; the file is unchanged\n"
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+    assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
+
+
+def test_a_file_changed_during_the_edit_is_not_overwritten(app, monkeypatch):
+    validate = release_cli.validate
+
+    def validate_then_someone_edits(intent, text):
+        validate(intent, text)
+        (app / "bluegreen.yaml").write_text(MANUAL + "# edited meanwhile\n")
+
+    monkeypatch.setattr(release_cli, "validate", validate_then_someone_edits)
+    result = run(["promote"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert "changed on disk during the edit" in result.stderr
+    assert (app / "bluegreen.yaml").read_text().endswith("# edited meanwhile\n")
+
+
+def test_dry_run_writes_nothing(app, monkeypatch):
+    before = os.stat(app / "bluegreen.yaml")
+    result = run(["rollback", "--dry-run"], app, monkeypatch)
+    assert result.exit_code == 0 and result.stdout.startswith("--- a/bluegreen.yaml\n+++ b/bluegreen.yaml\n")
+    assert os.stat(app / "bluegreen.yaml").st_mtime_ns == before.st_mtime_ns
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["release"], ["release", "v1", "--kubeconfig", "k"], ["promote", "a", "b"], ["rollback", "--nope"],
+     ["release", "v1", "--check-live", "--timeout", "0"]],
+)
+def test_usage_errors_exit_2_with_nothing_on_stdout(app, monkeypatch, args):
+    result = run(args, app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+
+
+def test_unreadable_files_are_reported_with_their_position(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "app", MANUAL.encode().replace(b"8a1b0c4e", b"8a1b\xff0c4e"))
+    result = run(["promote"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "bluegreen.yaml:11:18: not valid UTF-8 (byte 0xff)\n"
+    missing = run(["promote", "nowhere"], tmp_path, monkeypatch)
+    assert (missing.exit_code, missing.stdout, missing.stderr) == (1, "", "nowhere: file not found\n")
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "bluegreen.yaml").write_text("#" * (2 << 20))
+    big = run(["release", "v1", "big"], tmp_path, monkeypatch)
+    assert (big.exit_code, big.stdout) == (1, "")
+    assert big.stderr == "big/bluegreen.yaml: cannot be read: larger than 1024 KiB\n"
+
+
+def test_check_live_asks_the_cluster_before_any_edit(app, monkeypatch):
+    from bgrender import cluster  # imports kubernetes: fine here, never on the plain path
+
+    calls = []
+
+    def refuse(plan, conn):
+        calls.append((plan.intent.active, conn))
+        raise ClusterError("refusing to release: production traffic goes to green live")
+
+    monkeypatch.setattr(cluster, "check_live", refuse)
+    result = run(["release", "99aa00b", "--check-live", "--kubeconfig", "kc", "--context", "prod",
+                  "--timeout", "2.5"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == "refusing to release: production traffic goes to green live\n"
+    assert calls == [("blue", cluster.Connection("kc", "prod", 2.5))]
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+
+    monkeypatch.setattr(cluster, "check_live", lambda plan, conn: calls.append("ok"))
+    result = run(["release", "99aa00b", "--check-live"], app, monkeypatch)
+    assert (result.exit_code, result.stdout, calls[-1]) == (0, MESSAGE, "ok")
+
+
+def test_without_check_live_the_kubernetes_client_is_never_imported(app):
+    """A clean interpreter: release, promote and rollback, then look at sys.modules."""
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tests.release.conftest import bgrender_group\n"
+        "for args in (['release', '99aa00b'], ['promote'], ['rollback'], ['release', 'x1', '--dry-run']):\n"
+        "    result = CliRunner().invoke(bgrender_group(), [*args, sys.argv[1]])\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(app)], cwd=REPO, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"

@@ -1,0 +1,91 @@
+"""Golden edit cases: tests/release/golden/<case>/ holds an input bluegreen.yaml and `args`
+(the command line, run from the app directory), and the expected results:
+
+- expected.yaml: the file afterwards, byte for byte (absent: the file must be unchanged);
+- expected.out / expected.err: stdout and stderr, exactly;
+- exit_code: when not 0.
+
+Also, for every case: a non-zero exit leaves stdout empty and the file unchanged, and no
+temporary file is left beside it. BGRENDER_UPDATE_GOLDEN=1 rewrites the expectations.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ..conftest import UPDATE, check_golden
+from .conftest import BASE_DEPLOYMENT, HERE, run
+
+GOLDEN = HERE / "golden"
+CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
+
+
+def _app_from(case: Path, directory: Path) -> Path:
+    directory.mkdir()
+    shutil.copyfile(case / "bluegreen.yaml", directory / "bluegreen.yaml")
+    base = case / "deployment.yaml"
+    shutil.copyfile(base if base.exists() else BASE_DEPLOYMENT, directory / "deployment.yaml")
+    return directory
+
+
+def _expected_exit_code(case: Path) -> int:
+    code_file = case / "exit_code"
+    return int(code_file.read_text()) if code_file.exists() else 0
+
+
+def _check_file(case: Path, before: bytes, after: bytes) -> None:
+    expected = case / "expected.yaml"
+    got = case / "got.yaml"
+    if UPDATE and after != before:
+        expected.write_bytes(after)
+    want = expected.read_bytes() if expected.exists() else before
+    if after != want:
+        got.write_bytes(after)
+        pytest.fail(f"{case.name}: the edited file differs from {expected.name}; written to {got}")
+    got.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_edit_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    app = _app_from(case, tmp_path / "app")
+    before = (app / "bluegreen.yaml").read_bytes()
+
+    result = run(shlex.split((case / "args").read_text()), app, monkeypatch)
+
+    after = (app / "bluegreen.yaml").read_bytes()
+    if UPDATE and result.exit_code:
+        (case / "exit_code").write_text(f"{result.exit_code}\n")
+    assert result.exit_code == _expected_exit_code(case), result.stderr
+    assert "Traceback" not in result.stderr
+    if result.exit_code:
+        assert (result.stdout, after) == ("", before)
+    check_golden(case / "expected.out", result.stdout)
+    check_golden(case / "expected.err", result.stderr)
+    _check_file(case, before, after)
+    assert sorted(p.name for p in app.iterdir()) == ["bluegreen.yaml", "deployment.yaml"]
+
+
+def test_every_command_and_refusal_has_a_case():
+    names = {case.name for case in CASES}
+    for needed in ("release-manual-odd-formatting", "release-auto", "release-first-no-colors",
+                   "release-noop-already-idle", "release-refused-serving-production",
+                   "release-dry-run", "promote", "promote-dry-run", "rollback",
+                   "promote-refused-idle-without-version", "rollback-refused-idle-without-version"):
+        assert needed in names
+
+
+def test_refusals_name_file_line_column_and_field():
+    """Every refusal line is `FILE:LINE:COL: FIELD.PATH: message` (DESIGN §3), after at most
+    one header line saying that the edited file would not validate."""
+    problem = re.compile(r"^bluegreen\.yaml:\d+:\d+: [a-z][A-Za-z.]*: \S.*$")
+    header = "bluegreen.yaml: refusing to write: the edited file would not validate:"
+    for case in CASES:
+        if _expected_exit_code(case) and "refused" in case.name:
+            lines = (case / "expected.err").read_text().splitlines()
+            lines = lines[1:] if lines[0] == header else lines
+            assert lines and all(problem.match(line) for line in lines), case.name
