@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 from .base import load_base
 from .env import Options, options_from_env
@@ -21,20 +19,35 @@ from .render import render
 from .resolve import resolve
 from .yamldoc import Document, load_document
 
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    PathLike = str | os.PathLike[str]
+
 INTENT_FILE = "bluegreen.yaml"
 
 
-def find_intent(path: str | os.PathLike[str]) -> Path:
+def intent_file(path: PathLike) -> str:
     """An app directory → its bluegreen.yaml; a file → itself."""
-    p = Path(path)
-    return p / INTENT_FILE if p.is_dir() else p
+    path = os.fspath(path) or "."
+    return os.path.join(path, INTENT_FILE) if os.path.isdir(path) else path
 
 
-def load_intent(intent_path: Path, *, text: str | None = None) -> Intent:
-    return _load(intent_path, text)[0]
+def find_intent(path: PathLike) -> Path:
+    """intent_file as a Path, for callers that want one (pathlib is not on the render path)."""
+    from pathlib import Path
+
+    return Path(intent_file(path))
 
 
-def plan_app(intent_path: Path, env: Mapping[str, str], *, intent_text: str | None = None) -> Plan:
+def load_intent(intent_path: PathLike, *, text: str | None = None) -> Intent:
+    return _load(os.fspath(intent_path), text)[0]
+
+
+def plan_app(intent_path: PathLike, env: Mapping[str, str], *, intent_text: str | None = None) -> Plan:
+    intent_path = os.fspath(intent_path)
     options, env_error = _options(env)
     try:
         intent, doc = _load(intent_path, intent_text)
@@ -43,19 +56,19 @@ def plan_app(intent_path: Path, env: Mapping[str, str], *, intent_text: str | No
     if env_error:
         raise env_error
     assert options is not None
-    base = load_base(intent, doc, intent_path.parent)
+    base = load_base(intent, doc, os.path.dirname(intent_path) or ".")
     return resolve(intent, doc, base, options)
 
 
-def render_app(intent_path: Path, env: Mapping[str, str], *,
+def render_app(intent_path: PathLike, env: Mapping[str, str], *,
                intent_text: str | None = None) -> list[dict[str, Any]]:
     return render(plan_app(intent_path, env, intent_text=intent_text))
 
 
-def _load(intent_path: Path, text: str | None) -> tuple[Intent, Document]:
+def _load(intent_path: str, text: str | None) -> tuple[Intent, Document]:
     shown = os.path.normpath(intent_path)
     if text is None:
-        text = read_app_file(intent_path.parent, intent_path.name, shown)
+        text = read_app_file(os.path.dirname(intent_path) or ".", os.path.basename(intent_path), shown)
     doc = load_document(text, shown)
     return parse_intent(doc), doc
 

@@ -6,22 +6,23 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
-from pathlib import Path as FsPath
-from typing import Any
 
 from . import spec
 from .errors import InvalidInput, Problem, quote
 from .files import read_app_file
 from .model import Intent
+from .record import Record
 from .yamldoc import Document, Path, load_document
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 _CONTAINERS: Path = ("spec", "template", "spec", "containers")
 
 
-@dataclass(frozen=True)
-class Base:
+class Base(Record):
     manifest: dict[str, Any]
     doc: Document  # positions for problems: the base file, or bluegreen.yaml for an inline template
     name: str
@@ -30,7 +31,7 @@ class Base:
     container_port: int | None  # the app container's only containerPort, if it declares one
 
 
-def load_base(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Base:
+def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
     if intent.template is not None:
         manifest, doc = _from_template(intent), intent_doc
     else:
@@ -53,7 +54,7 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Base:
     )
 
 
-def _load_base_file(intent: Intent, intent_doc: Document, app_dir: FsPath) -> Document:
+def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Document:
     assert intent.deployment is not None
     shown = os.path.normpath(os.path.join(os.path.dirname(intent.file), intent.deployment))
     try:
@@ -172,19 +173,22 @@ def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document)
     """Index of the container that runs spec.image."""
     containers = d["spec"]["template"]["spec"]["containers"]
     names = [c["name"] for c in containers]
-    listed = ", ".join(map(quote, names[:10])) + (", ..." if len(names) > 10 else "")
     if intent.container is not None:
         if intent.container in names:
             return names.index(intent.container), []
         return -1, [intent_doc.problem(("spec", "container"), f'the base has no container "{intent.container}"'
-                                       f" (it has {listed})")]
+                                       f" (it has {_listed(names)})")]
     if len(containers) == 1:
         return 0, []
     same_repo = [i for i, c in enumerate(containers) if image_repository(c.get("image")) == intent.image]
     if len(same_repo) == 1:
         return same_repo[0], []
     return -1, [intent_doc.problem(("spec",), f"cannot tell which container runs {intent.image}; set "
-                                              f"spec.container to one of {listed}")]
+                                              f"spec.container to one of {_listed(names)}")]
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(map(quote, names[:10])) + (", ..." if len(names) > 10 else "")
 
 
 def image_repository(image: Any) -> str | None:

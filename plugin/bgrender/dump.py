@@ -3,15 +3,17 @@ gives byte-identical output (Argo CD diffs and caches on it)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import yaml
 
 try:
     from yaml import CSafeDumper as _SafeDumper
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
+
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Dumper(_SafeDumper):  # type: ignore[misc, valid-type]
@@ -32,5 +34,7 @@ def dump_yaml(objects: list[dict[str, Any]]) -> str:
 
 
 def dump_json_lines(objects: list[dict[str, Any]]) -> str:
+    import json  # only for --output json
+
     return "".join(json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
                    for o in objects)

@@ -7,12 +7,11 @@ as Argo CD before v3.0 dropped empty variables.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from . import spec
 from .errors import InvalidInput, Problem, quote
+from .record import Record
 
 ISTIO_GROUP = "networking.istio.io"
 ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first
@@ -24,8 +23,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plugin env BGRENDER_LOG_LEVEL
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Record):
     namespace: str | None  # from ARGOCD_APP_NAMESPACE; bluegreen.yaml's own namespace wins
     istio_api: str
 
@@ -97,6 +95,8 @@ def _check_parameters(value: str, problems: list[Problem]) -> None:
     if len(value) > MAX_ENV_CHARS:
         problems.append(_env_problem(name, f"is longer than {MAX_ENV_CHARS} characters"))
         return
+    import json  # Argo CD sends parameters only for Applications with a plugin block
+
     try:
         params = json.loads(value)
     except (ValueError, RecursionError):

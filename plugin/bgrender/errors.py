@@ -6,12 +6,10 @@ print itself in the `FILE:LINE:COL: FIELD.PATH: message` form of DESIGN §3.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from .record import Record
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(Record):
     file: str  # as shown to the user; "" for the environment
     line: int  # 1-based; 0 when the problem has no position in a file
     column: int
@@ -28,6 +26,8 @@ def quote(value: object, limit: int = 80) -> str:
     start a fake line in Argo CD's UI), and cut short."""
     text = value if isinstance(value, str) else repr(value)
     text = text if len(text) <= limit else text[:limit] + "..."
+    import json  # only on the error path
+
     return json.dumps(text, ensure_ascii=False)
 
 

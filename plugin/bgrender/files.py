@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path, PurePosixPath
-
 from .errors import InvalidInput, Problem
 
 # A bluegreen.yaml is ~2 KiB and a base Deployment rarely passes 20 KiB. 1 MiB is far
@@ -24,14 +22,14 @@ def unsafe_path_reason(rel: str) -> str | None:
         return "must not be empty"
     if "\x00" in rel:
         return "must not contain NUL bytes"
-    if rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or (len(rel) > 1 and rel[1] == ":"):
+    if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
         return "must be relative to the directory of bluegreen.yaml, not absolute"
-    if ".." in PurePosixPath(rel.replace("\\", "/")).parts:
+    if ".." in rel.replace("\\", "/").split("/"):
         return 'must not contain ".."'
     return None
 
 
-def read_app_file(root: Path, rel: str, shown: str) -> str:
+def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
     """Text of `root/rel`, which must resolve (symlinks too) to a regular file inside `root`.
 
     `shown` is how messages name the file. Raises InvalidInput with a single problem.

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from . import logs
-from .app import find_intent, plan_app, render_app
+from .app import intent_file, plan_app, render_app
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput
@@ -24,7 +24,7 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     started = time.perf_counter()
     try:
         logs.set_level(log_level(env))
-        objects = render_app(find_intent(path), env)
+        objects = render_app(intent_file(path), env)
         text = DUMPERS[output](objects)
     except BgRenderError as err:
         return report(err)
@@ -39,7 +39,7 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     problems = []
     for path in paths:
-        intent_path = find_intent(path)
+        intent_path = intent_file(path)
         try:
             plan_app(intent_path, env)
         except InvalidInput as err:

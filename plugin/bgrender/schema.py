@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from . import __version__, spec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_ID = "https://bgrender.io/schemas/bluegreen-v1alpha1.json"
 
@@ -26,8 +29,9 @@ def json_schema() -> dict[str, Any]:
 
 def _node(node: spec.Node) -> dict[str, Any]:
     if isinstance(node, spec.Mapping):
+        properties = {k: _node(v) if k in node.required else _nullable(_node(v)) for k, v in node.fields.items()}
         out: dict[str, Any] = {"type": "object", "description": node.description, "additionalProperties": False,
-                               "properties": {k: _node(v) for k, v in node.fields.items()}}
+                               "properties": properties}
         if node.required:
             out["required"] = list(node.required)
         return out
@@ -37,6 +41,14 @@ def _node(node: spec.Node) -> dict[str, Any]:
         return {"type": "array", "description": node.description, "items": _node(node.item),
                 "minItems": node.min_items}
     return _scalar(node)
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional key may be written with no value (`green:`), which means absent."""
+    schema["type"] = [schema["type"], "null"]
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
 
 
 def _scalar(node: spec.Scalar) -> dict[str, Any]:

@@ -8,13 +8,15 @@ Rules that relate several fields (an active color needs a version, ...) live in 
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, field
-from typing import Any, Union
 
 from .errors import Problem, quote
+from .record import Record
 from .yamldoc import Document, Path
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any, Union
 
 # Patterns are written in the subset that both Python's re and JSON Schema (ECMA-262) share.
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -35,8 +37,7 @@ HTTP_PATH = r"^/[^\s]*$"
 NAME_FOR_COLOR = 57  # "<name>-green" must still be a 63-character DNS label
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(Record):
     type: type
     description: str
     enum: tuple[Any, ...] = ()
@@ -48,28 +49,26 @@ class Scalar:
     default: Any = None
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(Record):
     description: str
     fields: dict[str, Node]
     required: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Sequence:
+class Sequence(Record):
     description: str
     item: Scalar
     min_items: int = 0
 
 
-@dataclass(frozen=True)
-class Object:
+class Object(Record):
     """A mapping whose inside is checked elsewhere (an inline PodTemplateSpec)."""
 
     description: str
 
 
-Node = Union[Scalar, Mapping, Sequence, Object]
+if TYPE_CHECKING:
+    Node = Union[Scalar, Mapping, Sequence, Object]
 
 
 def _dns_label(description: str, max_length: int = 63) -> Scalar:
@@ -182,6 +181,8 @@ def _check_mapping(node: Mapping, value: dict, path: Path, doc: Document) -> lis
 
 
 def _unknown_key(key: str, node: Mapping) -> str:
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(key, node.fields, n=1)
     return f"unknown key {quote(key)}" + (f' (did you mean "{close[0]}"?)' if close else "")
 

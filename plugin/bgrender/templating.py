@@ -15,10 +15,14 @@ which the sandbox alone cannot promise (`{{ "x" * 10**10 }}` is legal Jinja).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 from .errors import Problem
 from .yamldoc import Path
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 _MARKERS = ("{{", "{%", "{#")
 # Names, selectors and the namespace decide object identity; a template there could change

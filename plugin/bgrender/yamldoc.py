@@ -9,9 +9,6 @@ why the node budget counts expanded nodes (a "billion laughs" file stays small o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import yaml
 
 try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is absent
@@ -20,6 +17,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 from .errors import InvalidInput, Problem, quote
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
 
 Path = tuple  # of str (mapping keys) and int (sequence indexes)
 
@@ -53,14 +54,14 @@ def dotted(path: Path) -> str:
     return out
 
 
-@dataclass
 class Document:
     """A loaded YAML document: plain data plus the position of every value and key."""
 
-    file: str
-    data: Any
-    value_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, file: str, data: Any):
+        self.file = file
+        self.data = data
+        self.value_marks: dict[Path, tuple[int, int]] = {}
+        self.key_marks: dict[Path, tuple[int, int]] = {}
 
     def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Line and column of `path`, or of its nearest ancestor that has one."""

@@ -1,0 +1,55 @@
+"""Record: an immutable value class declared by annotations, like a frozen dataclass.
+
+The render path is what Argo CD runs on every commit, and importing `dataclasses` (with
+the `inspect` and `ast` it pulls in) and `typing` costs ~10 ms, a fifth of a whole render.
+A Record needs neither: its fields are its class annotations, in order; a class attribute
+is the field's default. Records compare, order and hash by their fields.
+"""
+
+from __future__ import annotations
+
+
+class Record:
+    __fields__: tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        own = tuple(cls.__dict__.get("__annotations__", ()))
+        cls.__fields__ = tuple(f for f in cls.__fields__ if f not in own) + own
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        if len(args) > len(self.__fields__):
+            raise TypeError(f"{type(self).__name__} takes {len(self.__fields__)} fields, got {len(args)}")
+        values = dict(zip(self.__fields__, args))
+        for name, value in kwargs.items():
+            if name not in self.__fields__ or name in values:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {name!r}")
+            values[name] = value
+        for name in self.__fields__:
+            if name not in values:
+                if not hasattr(type(self), name):
+                    raise TypeError(f"{type(self).__name__}: missing field {name!r}")
+                values[name] = getattr(type(self), name)
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def replace(self, **changes: object) -> Record:
+        """A copy with some fields changed (dataclasses.replace for Records)."""
+        return type(self)(**{**dict(zip(self.__fields__, self._values())), **changes})
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.__fields__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __lt__(self, other: Record) -> bool:
+        return self._values() < other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__fields__)
+        return f"{type(self).__name__}({fields})"
