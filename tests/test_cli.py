@@ -123,3 +123,14 @@ def test_render_writes_nothing(tmp_path):
     assert run("render", str(app)).returncode == 0
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
     assert not os.path.exists(app / "__pycache__")
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`bgrender render | head -0`: the pipe is closed before the render writes."""
+    proc = subprocess.Popen([BGRENDER, "render", str(GORILLA)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=clean_env())
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 1
+    assert stderr == ""

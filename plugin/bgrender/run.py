@@ -7,6 +7,7 @@ exit 0 would let Argo CD prune the app).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -28,8 +29,12 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
         text = DUMPERS[output](objects)
     except BgRenderError as err:
         return report(err)
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `bgrender render | head`: the reader left; no traceback for that
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     if under_argocd(env):
         logs.log("info", "rendered", app=env.get("ARGOCD_APP_NAME"), revision=env.get("ARGOCD_APP_REVISION", ""),
                  objects=len(objects), duration_ms=round((time.perf_counter() - started) * 1000, 1))
