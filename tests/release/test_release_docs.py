@@ -1,4 +1,4 @@
-"""docs/release.md shows real output: every `$ bgrender ...` line in its console blocks is run,
+"""The README shows real output: every `$ bgrender ...` line in its console blocks is run,
 in order, on a copy of the examples, and must print exactly what the page shows; the CI
 snippets on the page are the files in examples/ci."""
 
@@ -14,7 +14,7 @@ import pytest
 from ..conftest import REPO
 from .conftest import run
 
-DOC = REPO / "docs" / "release.md"
+DOC = REPO / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 
 
