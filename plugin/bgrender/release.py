@@ -151,24 +151,19 @@ def decide_release(state: State, version: str) -> Change:
 
 def decide_promote(state: State) -> Change:
     """Send production to the idle color: the new release goes live."""
-    idle = state.idle
-    _require_version(state, idle, "promote")
-    return Change(
-        (_set_active(idle),),
-        f"promote {state.name} {_describe(state, idle)} to production "
-        f"({_describe(state, state.active)} becomes idle)",
-    )
+    return _switch_to_idle(state, "promote", f"promote {state.name} {_describe(state, state.idle)} to production")
 
 
 def decide_rollback(state: State) -> Change:
-    """Send production back to the idle color, which holds the previous release."""
-    idle = state.idle
-    _require_version(state, idle, "roll back to")
-    return Change(
-        (_set_active(idle),),
-        f"roll back {state.name} to {_describe(state, idle)} "
-        f"({_describe(state, state.active)} becomes idle)",
-    )
+    """Send production back to the idle color, which holds the previous release.
+
+    The same edit as promote; the name and the message say why it is made."""
+    return _switch_to_idle(state, "roll back to", f"roll back {state.name} to {_describe(state, state.idle)}")
+
+
+def _switch_to_idle(state: State, verb: str, summary: str) -> Change:
+    _require_version(state, state.idle, verb)
+    return Change((_set_active(state.idle),), f"{summary} ({_describe(state, state.active)} becomes idle)")
 
 
 def _require_version(state: State, color: Color, verb: str) -> None:
