@@ -32,6 +32,7 @@ from bgrender.release import (
     decide_rollback,
     read_state,
 )
+from bgrender.status_cli import connection_options
 
 # The file is validated as it would render with no build environment: whether a release is
 # allowed must not depend on the variables of the machine that runs it.
@@ -83,16 +84,7 @@ DRY_RUN_OPTION = click.option(
     is_flag=True,
     help="First read the cluster (read-only) and refuse if its production color is not spec.active.",
 )
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="kubeconfig for --check-live.")
-@click.option("--context", help="kubeconfig context for --check-live.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long --check-live waits for the cluster.",
-)
+@connection_options
 def release(
     version: str,
     path: Path,

@@ -1,0 +1,81 @@
+"""Print the transcript shown in the README's status section: real runs of the examples against the fake API server.
+
+    .venv/bin/python -m tests.cluster.demo_status > /tmp/transcript.txt
+
+It deploys the rendered examples into a FakeKubeApi (as a finished Argo CD sync would leave
+them), then runs `bgrender status` and `bgrender release --check-live` through the real click
+group and the real kubernetes client, changing the fake cluster between runs. Nothing is
+made up: paste the output into the docs when the commands' output changes.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import tempfile
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from .conftest import EXAMPLES, bgrender_cli, deploy
+from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout, write_kubeconfig
+
+GORILLA = "examples/gorilla-sfx-demo"
+
+
+def run(*args: str) -> str:
+    """The command, its stdout then its stderr, and its exit code, as a terminal shows them."""
+    result = CliRunner().invoke(bgrender_cli(), list(args))
+    return f"$ bgrender {shlex.join(args)}\n{result.stdout}{result.stderr}$ echo $?\n{result.exit_code}\n\n"
+
+
+def transcript() -> str:
+    workdir = Path(tempfile.mkdtemp(prefix="bgrender-demo-"))
+    for name in ("gorilla-sfx-demo", "checkout-auto"):
+        shutil.copytree(EXAMPLES / name, workdir / "examples" / name)
+    old_cwd, old_kubeconfig = os.getcwd(), os.environ.get("KUBECONFIG")
+    os.chdir(workdir)  # so that the paths shown are the repository's
+    try:
+        with FakeKubeApi() as api:
+            os.environ["KUBECONFIG"] = str(write_kubeconfig(workdir / "kubeconfig", {"demo": api.url},
+                                                            current="demo"))
+            return _session(api)
+    finally:
+        os.chdir(old_cwd)
+        if old_kubeconfig is None:
+            os.environ.pop("KUBECONFIG", None)
+        else:
+            os.environ["KUBECONFIG"] = old_kubeconfig
+        shutil.rmtree(workdir)
+
+
+def _session(api: FakeKubeApi) -> str:
+    for app in ("gorilla-sfx-demo", "checkout-auto"):
+        deploy(api, Path("examples", app))
+    out = "# 1. Both examples synced: in sync.\n\n"
+    out += run("status", GORILLA)
+    out += run("status", "examples/checkout-auto", "--output", "json")
+
+    out += "# 2. A release is committed; Argo CD is rolling it out to green.\n\n"
+    out += run("release", "9b8c7d6e", GORILLA, "--check-live")
+    green = api.get("deployments", "gorilla-sfx-demo-deployment-green")
+    set_pod_version(green, "9b8c7d6e")
+    green["metadata"]["generation"] = 2
+    set_rollout(green, ready=1, updated=1)
+    out += run("status", GORILLA)
+
+    out += "# 3. Someone switched production to green by hand: the next release is refused.\n\n"
+    set_rollout(green, ready=2)
+    set_production(api.get("virtualservices", "gorilla-sfx-demo-virtualservice"), "green")
+    out += run("status", GORILLA)
+    out += run("release", "0c1d2e3f", GORILLA, "--check-live")
+
+    out += "# 4. A CI service account without the Role of examples/rbac/status-reader.yaml.\n\n"
+    api.forbidden = {"virtualservices"}
+    out += run("status", GORILLA)
+    return out
+
+
+if __name__ == "__main__":
+    print(transcript(), end="")

@@ -1,0 +1,313 @@
+"""A loopback server that answers as the Kubernetes API does, for tests of the cluster commands.
+
+It serves GETs of namespaced Deployments and Istio VirtualServices from objects the tests put
+in, with the shapes kube-apiserver sends: objects with metadata and status, and `Status`
+objects for 401, 403 and 404 (a missing object's Status names it; a path the server does not
+serve, such as an Istio version it lacks, gets a Status that names nothing). It records the
+method and path of every request, and can be told to misbehave: hang, answer garbage, deny.
+
+Only 127.0.0.1, a random port, threads that end by themselves: a hanging answer waits at most
+HANG_SECONDS, or until the server stops.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import socket
+import ssl
+import subprocess
+import threading
+import zlib
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TOKEN = "fake-token-for-tests"
+HANG_SECONDS = 30
+ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")
+OBJECT_PATH = re.compile(
+    r"^/apis/(?P<group>apps|networking\.istio\.io)/(?P<version>[^/]+)"
+    r"/namespaces/(?P<namespace>[^/]+)/(?P<resource>deployments|virtualservices)/(?P<name>[^/]+)$"
+)
+
+
+def status_object(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A `Status` as kube-apiserver sends with every error."""
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "details": details or {}, "code": code}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A raw answer, for faults: any status, any content type, any bytes."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+class FakeKubeApi:
+    """The objects, the faults, the record of requests, and the server that serves them."""
+
+    def __init__(self, tls: TlsFiles | None = None):
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (resource, namespace, name)
+        self.istio_versions: set[str] = set(ISTIO_VERSIONS)
+        self.requests: list[tuple[str, str]] = []  # (method, path), in order
+        self.forbidden: set[str] = set()  # resources the caller may not get
+        self.role_rules: list[dict[str, Any]] | None = None  # when set, RBAC: only what they grant
+        self.answers: dict[str, Answer] = {}  # path → a raw answer instead of the object
+        self.hang = False
+        self.user = "system:serviceaccount:ci:bgrender"
+        self._stop = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.api = self  # type: ignore[attr-defined]
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(tls.cert, tls.key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+
+    def __enter__(self) -> FakeKubeApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # hanging answers end now
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # --- what the cluster holds -------------------------------------------------------------
+
+    def apply(self, manifests: list[dict[str, Any]], namespace: str = "default") -> None:
+        """Store rendered manifests as the API server would after a finished sync."""
+        for manifest in manifests:
+            ns = manifest["metadata"].get("namespace", namespace)
+            if manifest["kind"] == "Deployment":
+                self.put("deployments", live_deployment(manifest, ns))
+            elif manifest["kind"] == "VirtualService":
+                self.put("virtualservices", live_object(manifest, ns))
+
+    def put(self, resource: str, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        self.objects[(resource, meta["namespace"], meta["name"])] = obj
+
+    def get(self, resource: str, name: str, namespace: str = "default") -> dict[str, Any]:
+        return self.objects[(resource, namespace, name)]
+
+    def delete(self, resource: str, name: str, namespace: str = "default") -> None:
+        del self.objects[(resource, namespace, name)]
+
+    def methods(self) -> set[str]:
+        return {method for method, _ in self.requests}
+
+    def paths(self) -> list[str]:
+        return [path for _, path in self.requests]
+
+    # --- answering --------------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, authorization: str | None) -> Answer | None:
+        self.requests.append((method, path))
+        if self.hang:
+            self._stop.wait(HANG_SECONDS)
+            return None  # the connection closes without an answer
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or token != TOKEN:  # the scheme is case-insensitive (RFC 9110)
+            return _json(401, status_object(401, "Unauthorized", "Unauthorized"))
+        if method != "GET":
+            return _json(405, status_object(405, "MethodNotAllowed", f"{method} is not supported by this test server"))
+        if path in self.answers:
+            return self.answers[path]
+        return self._object_answer(path)
+
+    def _object_answer(self, path: str) -> Answer:
+        found = OBJECT_PATH.match(path.split("?")[0])
+        if not found or not self._serves(found["group"], found["version"]):
+            return _json(404, status_object(404, "NotFound", "the server could not find the requested resource"))
+        resource, group, name, namespace = found["resource"], found["group"], found["name"], found["namespace"]
+        details = {"name": name, "group": group, "kind": resource}
+        if resource in self.forbidden or not self._granted("get", group, resource):
+            return _json(403, status_object(403, "Forbidden", (
+                f'{resource}.{group} "{name}" is forbidden: User "{self.user}" cannot get resource '
+                f'"{resource}" in API group "{group}" in the namespace "{namespace}"'), details))
+        obj = self.objects.get((resource, namespace, name))
+        if obj is None:
+            return _json(404, status_object(404, "NotFound", f'{resource}.{group} "{name}" not found', details))
+        if group != "apps":  # every served version of a CRD shows the object, in that version
+            obj = {**obj, "apiVersion": f"{group}/{found['version']}"}
+        return _json(200, obj)
+
+    def _granted(self, verb: str, group: str, resource: str) -> bool:
+        if self.role_rules is None:
+            return True
+        return any(group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
+                   and verb in rule.get("verbs", []) for rule in self.role_rules)
+
+    def _serves(self, group: str, version: str) -> bool:
+        return version == "v1" if group == "apps" else version in self.istio_versions
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Any
+
+    def _serve(self) -> None:
+        answer = self.server.api.answer(self.command, self.path, self.headers.get("Authorization"))
+        if answer is None:
+            return
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        pass
+
+
+def _json(status: int, obj: Any) -> Answer:
+    return Answer(status, "application/json", json.dumps(obj).encode())
+
+
+# --- objects as the API server returns them ---------------------------------------------------
+
+
+def live_object(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """A manifest as stored: namespace, uid, resourceVersion, generation, creationTimestamp."""
+    obj = copy.deepcopy(manifest)
+    name = obj["metadata"]["name"]
+    obj["metadata"].update({
+        "namespace": namespace,
+        "uid": f"00000000-0000-4000-8000-{zlib.crc32(f'{namespace}/{name}'.encode()):012d}",
+        "resourceVersion": "4242",
+        "generation": 1,
+        "creationTimestamp": "2026-11-20T09:00:00Z",
+    })
+    return obj
+
+
+def live_deployment(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """A rendered Deployment after the controller rolled it out: defaults filled in, status set."""
+    obj = live_object(manifest, namespace)
+    spec = obj["spec"]
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    spec.setdefault("strategy", {"type": "RollingUpdate",
+                                 "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+    spec["template"]["spec"].setdefault("restartPolicy", "Always")
+    spec["template"]["spec"].setdefault("dnsPolicy", "ClusterFirst")
+    set_rollout(obj, ready=spec["replicas"])
+    return obj
+
+
+def set_rollout(deployment: dict[str, Any], *, ready: int, updated: int | None = None,
+                observed: bool = True) -> None:
+    """The status a Deployment has with `ready` ready pods (all updated unless told otherwise)."""
+    replicas = deployment["spec"]["replicas"]
+    updated = replicas if updated is None else updated
+    generation = deployment["metadata"]["generation"]
+    available = min(ready, updated)
+    deployment["status"] = {
+        "observedGeneration": generation if observed else generation - 1,
+        "replicas": max(replicas, updated),
+        "updatedReplicas": updated,
+        "readyReplicas": ready,
+        "availableReplicas": available,
+        "conditions": [
+            {"type": "Available", "status": "True" if available >= replicas else "False",
+             "reason": "MinimumReplicasAvailable" if available >= replicas else "MinimumReplicasUnavailable",
+             "lastUpdateTime": "2026-11-20T09:01:00Z", "lastTransitionTime": "2026-11-20T09:01:00Z"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
+             "lastUpdateTime": "2026-11-20T09:01:00Z", "lastTransitionTime": "2026-11-20T09:00:00Z"},
+        ],
+    }
+    if ready == 0:
+        for key in ("readyReplicas", "availableReplicas"):  # the API omits zero counts
+            deployment["status"].pop(key)
+
+
+def set_pod_version(deployment: dict[str, Any], version: str, label: str = "version") -> None:
+    """A new pod template version, as after someone applied it by hand."""
+    template = deployment["spec"]["template"]["metadata"]
+    template["annotations"]["bgrender.io/version"] = version
+    template["labels"][label] = version
+
+
+def set_production(vs: dict[str, Any], color: str) -> None:
+    """Point the default route (the rule without match) at `color`."""
+    for rule in vs["spec"]["http"]:
+        if not rule.get("match"):
+            for route in rule["route"]:
+                route["destination"]["subset"] = color
+
+
+# --- client configuration --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    cert: Path
+    key: Path
+
+    def ca_data(self) -> str:
+        return base64.b64encode(self.cert.read_bytes()).decode()
+
+
+def make_tls(directory: Path, name: str = "apiserver") -> TlsFiles:
+    """A self-signed certificate for 127.0.0.1 (its own CA), made with the openssl command."""
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return TlsFiles(cert, key)
+
+
+def write_kubeconfig(path: Path, servers: dict[str, str], *, current: str, token: str = TOKEN,
+                     ca_data: str | None = None, namespace: str | None = None) -> Path:
+    """A kubeconfig with one context per server (context, cluster and user share its name)."""
+    def cluster(server: str) -> dict[str, Any]:
+        return {"server": server, **({"certificate-authority-data": ca_data} if ca_data else {})}
+
+    def context(name: str) -> dict[str, Any]:
+        return {"cluster": name, "user": name, **({"namespace": namespace} if namespace else {})}
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": cluster(s)} for n, s in servers.items()],
+        "users": [{"name": n, "user": {"token": token}} for n in servers],
+        "contexts": [{"name": n, "context": context(n)} for n in servers],
+        "current-context": current,
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+class Blackhole:
+    """A port whose listen queue is full: connecting hangs, as to a firewalled API server."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(0)
+        port = self._listener.getsockname()[1]
+        self._filler = socket.create_connection(("127.0.0.1", port), timeout=2)  # takes the one slot
+        self.url = f"https://127.0.0.1:{port}"
+
+    def close(self) -> None:
+        self._filler.close()
+        self._listener.close()

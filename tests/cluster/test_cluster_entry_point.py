@@ -1,0 +1,56 @@
+"""The installed command, run as a process; and which modules may load the kubernetes client."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "plugin" / "bgrender"
+
+
+def bgrender(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bgrender", *args], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_cluster_py_imports_kubernetes() -> None:
+    importers = {p.name for p in PACKAGE.glob("*.py") if "kubernetes" in imported_modules(p)}
+    assert importers == {"cluster.py"}
+
+
+def test_the_commands_load_the_client_only_when_they_run() -> None:
+    code = ("import sys, bgrender.cli, bgrender.status_cli, bgrender.release_cli, bgrender.status; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout == "[]\n"
+
+
+def test_the_installed_command_has_status(live_gorilla: Path, kubeconfig: Path) -> None:
+    """Through `python -m bgrender` with a real process's stdout: nothing but the report lands there."""
+    result = bgrender("status", str(live_gorilla), "--kubeconfig", str(kubeconfig), "-o", "json",
+                      env={**os.environ})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["inSync"] is True
+
+
+def test_the_installed_command_fails_cleanly_without_configuration(gorilla: Path) -> None:
+    result = bgrender("status", str(gorilla), env={**os.environ})
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr == ("no Kubernetes configuration found: pass --kubeconfig, set $KUBECONFIG, "
+                             "create ~/.kube/config, or run in a pod\n")

@@ -1,0 +1,164 @@
+"""Every way reading the cluster can fail ends in one clear line and exit code 3, within the timeout."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from .conftest import deploy, plan_of
+from .fake_kube_api import Answer, Blackhole, FakeKubeApi, TlsFiles, write_kubeconfig
+
+from bgrender.cluster import Connection, read_live
+from bgrender.errors import ClusterError
+
+BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-blue"
+VS_PATH = "/apis/networking.istio.io/v1/namespaces/default/virtualservices/gorilla-sfx-demo-virtualservice"
+
+
+def failure(app: Path, conn: Connection) -> ClusterError:
+    with pytest.raises(ClusterError) as caught:
+        read_live(plan_of(app), conn)
+    error = caught.value
+    assert error.exit_code == 3
+    assert len(error.lines()) == 1 and "\n" not in str(error)
+    return error
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket closes
+
+
+def test_unreachable_server(tmp_path: Path, gorilla: Path) -> None:
+    port = closed_port()
+    kubeconfig = write_kubeconfig(tmp_path / "kc", {"gone": f"http://127.0.0.1:{port}"}, current="gone")
+    error = failure(gorilla, Connection(str(kubeconfig), None, 2))
+    assert str(error) == f"cannot reach the Kubernetes API server at http://127.0.0.1:{port}: Connection refused"
+
+
+def test_wrong_token_is_401(tmp_path: Path, kube_api: FakeKubeApi, live_gorilla: Path) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": kube_api.url}, current="fake", token="expired")
+    error = failure(live_gorilla, Connection(str(kubeconfig), None, 2))
+    assert str(error) == (
+        f"the Kubernetes API server at {kube_api.url} rejected the credentials (401 Unauthorized) on "
+        "get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default: "
+        "renew the token or certificate of the kubeconfig user")
+
+
+@pytest.mark.parametrize(("resource", "group"), [("deployments", "apps"),
+                                                 ("virtualservices", "networking.istio.io")])
+def test_403_names_the_verb_and_resource_that_rbac_denied(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                          conn: Connection, resource: str, group: str) -> None:
+    kube_api.forbidden = {resource}
+    error = str(failure(live_gorilla, conn))
+    assert error.startswith(f"forbidden (403): may not get {resource} in API group {group} in namespace default;"
+                            f" grant get on {resource} to this user (see examples/rbac/status-reader.yaml);")
+    assert f'User "system:serviceaccount:ci:bgrender" cannot get resource "{resource}"' in error
+    if resource == "virtualservices":  # RBAC is the same for every version: no point asking v1beta1
+        assert [p for p in kube_api.paths() if "istio" in p] == [VS_PATH]
+
+
+@pytest.mark.parametrize(("path", "answer", "detail"), [
+    (BLUE_PATH, Answer(200, "text/html", b"<html><body>Sign in</body></html>"),
+     "1 validation error for V1Deployment Input should be a valid dictionary or instance of V1Deployment"),
+    (BLUE_PATH, Answer(200, "application/json", b'{"kind": "Deployment", "spec": '),
+     "not JSON: Expecting value: line 1 column 32 (char 31)"),
+    (BLUE_PATH, Answer(200, "application/json",
+                       b'{"kind": "Deployment", "apiVersion": "apps/v1", "spec": {"replicas": "two",'
+                       b' "selector": {}, "template": {}}}'),
+     "validation error for V1DeploymentSpec replicas Input should be a valid integer"),
+    (BLUE_PATH, Answer(200, "application/json", b'{"kind": "Deployment", "apiVersion": "apps/v1"}'),
+     "1 validation error for V1Deployment spec Input should be a valid dictionary or instance of V1DeploymentSpec"),
+    (BLUE_PATH, Answer(200, "application/json",
+                       b'{"kind": "List", "apiVersion": "v1", "spec": {"selector": {}, "template": {}}}'),
+     "expected a Deployment with a spec.template, got kind 'List'"),
+    (BLUE_PATH, Answer(404, "text/plain", b"404 page not found"),
+     "404 without a Kubernetes Status (is this a Kubernetes API server?)"),
+    (BLUE_PATH, Answer(200, "application/xml", b"<Deployment/>"),
+     "Unsupported content type: application/xml"),
+    (VS_PATH, Answer(200, "application/json", b'{"kind": "VirtualService", "spec": {"http": {"route": []}}}'),
+     "spec.http is dict, expected list"),
+    (VS_PATH, Answer(200, "application/json", b'["not", "an", "object"]'),
+     "expected a VirtualService, got 'list'"),
+    (VS_PATH, Answer(200, "application/json",
+                     b'{"kind": "VirtualService", "spec": {"http": [{"route": [{"destination": {"subset": "blue"},'
+                     b' "weight": "all"}, {"destination": {"subset": "green"}}]}]}}'),
+     "weight is str, expected int"),
+])
+def test_malformed_answers(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection, path: str,
+                           answer: Answer, detail: str) -> None:
+    kube_api.answers[path] = answer
+    error = str(failure(live_gorilla, conn))
+    assert error.startswith(f"malformed answer from the Kubernetes API server at {kube_api.url} to get ")
+    assert detail in error
+
+
+def test_a_server_error_is_reported_with_its_status(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                    conn: Connection) -> None:
+    kube_api.answers[BLUE_PATH] = Answer(503, "application/json",
+                                         b'{"kind": "Status", "apiVersion": "v1", "status": "Failure", '
+                                         b'"message": "etcdserver: request timed out", "code": 503}')
+    assert str(failure(live_gorilla, conn)) == (
+        f"the Kubernetes API server at {kube_api.url} answered get deployments.apps "
+        "gorilla-sfx-demo-deployment-blue in namespace default with 503 Service Unavailable: "
+        "etcdserver: request timed out")
+
+
+def test_a_hanging_server_times_out(kube_api: FakeKubeApi, live_gorilla: Path, kubeconfig: Path) -> None:
+    kube_api.hang = True
+    started = time.monotonic()
+    error = failure(live_gorilla, Connection(str(kubeconfig), None, 0.5))
+    elapsed = time.monotonic() - started
+    assert str(error) == (f"the Kubernetes API server at {kube_api.url} did not answer within 0.5s "
+                          "(get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default)")
+    assert elapsed < 2  # one attempt: no retries multiplying the timeout
+    assert len(kube_api.requests) == 1  # and it stops at the first failure
+
+
+def test_a_server_that_never_accepts_times_out(tmp_path: Path, gorilla: Path) -> None:
+    hole = Blackhole()
+    try:
+        kubeconfig = write_kubeconfig(tmp_path / "kc", {"hole": hole.url}, current="hole")
+        started = time.monotonic()
+        error = failure(gorilla, Connection(str(kubeconfig), None, 0.5))
+        assert time.monotonic() - started < 2
+    finally:
+        hole.close()
+    assert str(error).startswith(f"the Kubernetes API server at {hole.url} did not answer within 0.5s")
+
+
+def test_tls_to_a_server_that_speaks_plain_http(tmp_path: Path, kube_api: FakeKubeApi, live_gorilla: Path) -> None:
+    url = kube_api.url.replace("http://", "https://")
+    kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": url}, current="fake")
+    error = str(failure(live_gorilla, Connection(str(kubeconfig), None, 2)))
+    assert error.startswith(f"TLS with the Kubernetes API server at {url} failed: ")
+
+
+def test_tls_with_a_certificate_the_kubeconfig_does_not_trust(tmp_path: Path, tls_files: TlsFiles,
+                                                              live_gorilla: Path) -> None:
+    with FakeKubeApi(tls=tls_files) as api:
+        # No certificate-authority-data: the system CAs, none of which signed this certificate.
+        untrusted = write_kubeconfig(tmp_path / "kc", {"fake": api.url}, current="fake")
+        error = str(failure(live_gorilla, Connection(str(untrusted), None, 2)))
+    assert error.startswith(f"TLS with the Kubernetes API server at {api.url} failed: ")
+    assert "certificate verify failed" in error
+
+
+def test_tls_with_the_right_ca_reads_the_cluster(tmp_path: Path, tls_files: TlsFiles, live_gorilla: Path) -> None:
+    with FakeKubeApi(tls=tls_files) as api:
+        deploy(api, live_gorilla)
+        trusted = write_kubeconfig(tmp_path / "kc", {"fake": api.url}, current="fake", ca_data=tls_files.ca_data())
+        live = read_live(plan_of(live_gorilla), Connection(str(trusted), None, 2))
+    assert live.routing.production == "blue"
+
+
+def test_a_virtualservice_request_names_its_version(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                    conn: Connection) -> None:
+    kube_api.answers[VS_PATH] = Answer(500, "text/plain", b"internal error")
+    assert str(failure(live_gorilla, conn)) == (
+        f"the Kubernetes API server at {kube_api.url} answered get virtualservices.networking.istio.io "
+        "gorilla-sfx-demo-virtualservice (v1) in namespace default with 500 Internal Server Error: "
+        "Internal Server Error")

@@ -1,0 +1,154 @@
+"""cluster.read_live and check_live, through the real kubernetes client, against the fake API server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from .conftest import plan_of
+from .fake_kube_api import FakeKubeApi, set_production, set_rollout
+
+from bgrender.cluster import Connection, check_live, read_live
+from bgrender.errors import ClusterError
+
+BLUE = "gorilla-sfx-demo-deployment-blue"
+GREEN = "gorilla-sfx-demo-deployment-green"
+VS = "gorilla-sfx-demo-virtualservice"
+DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/"
+VIRTUALSERVICES = "/apis/networking.istio.io/{}/namespaces/default/virtualservices/" + VS
+
+
+def test_reads_both_colors_and_the_production_color(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                    conn: Connection) -> None:
+    live = read_live(plan_of(live_gorilla), conn)
+    assert live.namespace == "default"
+    assert live.routing.found and live.routing.production == "blue"
+    assert live.routing.api_version == "networking.istio.io/v1"
+    blue, green = live.deployments["blue"], live.deployments["green"]
+    assert blue is not None and green is not None
+    assert (blue.name, blue.version, blue.version_source) == (BLUE, "3f9c2e1d", "annotation")
+    assert (green.version, green.replicas, green.ready_replicas, green.rollout_pending) == ("8a1b0c4e", 2, 2, None)
+
+
+def test_sends_only_gets_of_the_three_objects(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    plan = plan_of(live_gorilla)
+    read_live(plan, conn)
+    check_live(plan, conn)
+    assert kube_api.methods() == {"GET"}
+    assert kube_api.paths() == [DEPLOYMENTS + BLUE, DEPLOYMENTS + GREEN, VIRTUALSERVICES.format("v1"),
+                                VIRTUALSERVICES.format("v1")]
+
+
+def test_tries_istio_v1_then_v1beta1_then_v1alpha3(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                  conn: Connection) -> None:
+    kube_api.istio_versions = {"v1alpha3"}  # an Istio older than 1.22
+    live = read_live(plan_of(live_gorilla), conn)
+    assert live.routing.production == "blue"
+    assert live.routing.api_version == "networking.istio.io/v1alpha3"
+    assert [p for p in kube_api.paths() if "istio" in p] == [VIRTUALSERVICES.format(v)
+                                                             for v in ("v1", "v1beta1", "v1alpha3")]
+
+
+def test_a_missing_virtualservice_in_a_served_version_ends_the_search(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                                     conn: Connection) -> None:
+    kube_api.delete("virtualservices", VS)
+    routing = read_live(plan_of(live_gorilla), conn).routing
+    assert (routing.found, routing.production) == (False, None)
+    assert routing.note == f"VirtualService {VS} not found in namespace default"
+    assert [p for p in kube_api.paths() if "istio" in p] == [VIRTUALSERVICES.format("v1")]
+
+
+def test_a_cluster_without_istio_has_no_virtualservice(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                       conn: Connection) -> None:
+    kube_api.istio_versions = set()
+    routing = read_live(plan_of(live_gorilla), conn).routing
+    assert (routing.found, routing.production) == (False, None)
+    assert "Istio not installed" in (routing.note or "")
+
+
+def test_a_missing_deployment_reads_as_none(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    kube_api.delete("deployments", GREEN)
+    assert read_live(plan_of(live_gorilla), conn).deployments["green"] is None
+
+
+def test_without_the_annotation_the_version_label_tells_the_version(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                                    conn: Connection) -> None:
+    del kube_api.get("deployments", BLUE)["spec"]["template"]["metadata"]["annotations"]["bgrender.io/version"]
+    blue = read_live(plan_of(live_gorilla), conn).deployments["blue"]
+    assert blue is not None and (blue.version, blue.version_source) == ("3f9c2e1d", "label")
+
+
+def test_a_rollout_in_progress_is_reported(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    set_rollout(kube_api.get("deployments", GREEN), ready=1, updated=1)
+    green = read_live(plan_of(live_gorilla), conn).deployments["green"]
+    assert green is not None and green.ready_replicas == 1
+    assert green.rollout_pending == "1 of 2 pods updated"
+
+
+@pytest.mark.parametrize(("http", "note"), [
+    ([{"route": [{"destination": {"host": "s", "subset": "blue"}, "weight": 50},
+                 {"destination": {"host": "s", "subset": "green"}, "weight": 50}]}],
+     "its default route splits production traffic between subsets blue, green"),
+    ([{"route": [{"destination": {"host": "s", "subset": "canary"}}]}],
+     "its default route sends production traffic to subset canary, not blue or green"),
+    ([{"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"subset": "blue"}}]}],
+     "it has no default route (an http route without match)"),
+])
+def test_a_default_route_without_one_color_has_no_production_color(
+        kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection, http: list, note: str) -> None:
+    kube_api.get("virtualservices", VS)["spec"]["http"] = http
+    routing = read_live(plan_of(live_gorilla), conn).routing
+    assert (routing.found, routing.production, routing.note) == (True, None, note)
+
+
+def test_a_zero_weight_destination_takes_no_traffic(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                   conn: Connection) -> None:
+    kube_api.get("virtualservices", VS)["spec"]["http"] = [
+        {"route": [{"destination": {"subset": "blue"}, "weight": 0},
+                   {"destination": {"subset": "green"}, "weight": 100}]}]
+    assert read_live(plan_of(live_gorilla), conn).routing.production == "green"
+
+
+# --- check_live -------------------------------------------------------------------------------
+
+
+def test_check_live_passes_when_the_live_color_is_active(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                         conn: Connection, capsys: pytest.CaptureFixture) -> None:
+    check_live(plan_of(live_gorilla), conn)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_check_live_refuses_naming_both_colors(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    set_production(kube_api.get("virtualservices", VS), "green")
+    with pytest.raises(ClusterError) as caught:
+        check_live(plan_of(live_gorilla), conn)
+    message = str(caught.value)
+    assert "production traffic goes to green live" in message
+    assert "says active: blue" in message
+    assert caught.value.exit_code == 3
+
+
+def test_check_live_passes_before_the_first_sync_and_says_so(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                            conn: Connection,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    kube_api.delete("virtualservices", VS)
+    check_live(plan_of(live_gorilla), conn)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"check-live: VirtualService {VS} not found in namespace default; " \
+                  "no color serves production yet, go ahead\n"
+
+
+def test_check_live_refuses_when_the_production_color_is_unclear(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                                conn: Connection) -> None:
+    kube_api.get("virtualservices", VS)["spec"]["http"] = [
+        {"route": [{"destination": {"subset": "blue"}, "weight": 90},
+                   {"destination": {"subset": "green"}, "weight": 10}]}]
+    with pytest.raises(ClusterError, match="cannot tell which color serves production"):
+        check_live(plan_of(live_gorilla), conn)
+
+
+def test_check_live_reads_only_the_virtualservice(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                  conn: Connection) -> None:
+    check_live(plan_of(live_gorilla), conn)
+    assert kube_api.requests == [("GET", VIRTUALSERVICES.format("v1"))]

@@ -1,0 +1,153 @@
+"""`bgrender status` end to end: the click command, the real kubernetes client, the fake API server."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from .conftest import copy_example, deploy, run_cli
+from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout
+
+BLUE = "gorilla-sfx-demo-deployment-blue"
+GREEN = "gorilla-sfx-demo-deployment-green"
+VS = "gorilla-sfx-demo-virtualservice"
+DIGEST = "sha256:" + "4e" * 32
+
+
+def status_json(app: Path, kubeconfig: Path, *more: str) -> tuple[int, dict, str]:
+    result = run_cli("status", str(app), "--kubeconfig", str(kubeconfig), "--output", "json", *more)
+    assert "Traceback" not in result.stderr
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def test_in_sync_json_has_the_documented_shape(live_gorilla: Path, kubeconfig: Path) -> None:
+    code, report, stderr = status_json(live_gorilla, kubeconfig)
+    assert (code, stderr) == (0, "")
+    assert {k: report[k] for k in ("app", "namespace", "active", "inSync")} == {
+        "app": "gorilla-sfx-demo", "namespace": "default", "active": {"git": "blue", "live": "blue"}, "inSync": True}
+    assert {color: {k: row[k] for k in ("gitVersion", "liveVersion", "replicas", "readyReplicas")}
+            for color, row in report["colors"].items()} == {
+        "blue": {"gitVersion": "3f9c2e1d", "liveVersion": "3f9c2e1d", "replicas": 2, "readyReplicas": 2},
+        "green": {"gitVersion": "8a1b0c4e", "liveVersion": "8a1b0c4e", "replicas": 2, "readyReplicas": 2}}
+
+
+def test_in_sync_table(live_gorilla: Path, kubeconfig: Path) -> None:
+    result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == """\
+app         gorilla-sfx-demo
+namespace   default
+production  git: blue  live: blue  (VirtualService gorilla-sfx-demo-virtualservice, networking.istio.io/v1)
+
+COLOR  GIT VERSION  LIVE VERSION  READY  STATE
+blue   3f9c2e1d     3f9c2e1d      2/2    production
+green  8a1b0c4e     8a1b0c4e      2/2    idle
+
+in sync with Git
+"""
+
+
+def test_drift_live_color_differs(kube_api: FakeKubeApi, live_gorilla: Path, kubeconfig: Path) -> None:
+    set_production(kube_api.get("virtualservices", VS), "green")
+    code, report, stderr = status_json(live_gorilla, kubeconfig)
+    assert code == 3
+    assert (report["active"], report["inSync"]) == ({"git": "blue", "live": "green"}, False)
+    assert stderr == ("gorilla-sfx-demo is not in sync with Git: "
+                      "production traffic goes to green live, but Git says active: blue\n")
+
+
+def test_drift_a_color_not_ready(kube_api: FakeKubeApi, live_gorilla: Path, kubeconfig: Path) -> None:
+    set_rollout(kube_api.get("deployments", GREEN), ready=1)
+    result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig))
+    assert result.exit_code == 3
+    assert re.search(r"^green +8a1b0c4e +8a1b0c4e +1/2 +idle, rolling out$", result.stdout, re.M)
+    assert "  - green: rollout not finished (1 of 2 updated pods available)" in result.stdout
+    assert result.stderr == "gorilla-sfx-demo is not in sync with Git (see above)\n"
+
+
+def test_drift_versions_differ(kube_api: FakeKubeApi, live_gorilla: Path, kubeconfig: Path) -> None:
+    set_pod_version(kube_api.get("deployments", GREEN), "hotfix-1")
+    code, report, stderr = status_json(live_gorilla, kubeconfig)
+    assert code == 3
+    assert report["colors"]["green"]["liveVersion"] == "hotfix-1"
+    assert report["colors"]["green"]["state"] == "idle, version differs"
+    assert report["drift"] == ["green: runs hotfix-1, Git has 8a1b0c4e"]
+
+
+def test_a_missing_deployment_has_no_live_version_and_no_replicas(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                                   kubeconfig: Path) -> None:
+    kube_api.delete("deployments", GREEN)
+    code, report, _ = status_json(live_gorilla, kubeconfig)
+    assert code == 3
+    green = report["colors"]["green"]
+    assert (green["liveVersion"], green["replicas"], green["readyReplicas"]) == (None, 0, 0)
+
+
+def test_a_missing_virtualservice_has_no_live_color(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                    kubeconfig: Path) -> None:
+    kube_api.delete("virtualservices", VS)
+    code, report, stderr = status_json(live_gorilla, kubeconfig)
+    assert code == 3
+    assert report["active"] == {"git": "blue", "live": None}
+    assert f"VirtualService {VS} not found in namespace default" in stderr
+
+
+def test_an_unreadable_cluster_prints_nothing_on_stdout(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                       kubeconfig: Path) -> None:
+    kube_api.forbidden = {"deployments"}
+    result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig), "-o", "json")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("forbidden (403): may not get deployments in API group apps")
+
+
+def test_a_hanging_server_ends_in_exit_3_within_15_seconds_by_default(kube_api: FakeKubeApi,
+                                                                     live_gorilla: Path, kubeconfig: Path) -> None:
+    kube_api.hang = True
+    started = time.monotonic()
+    result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig))
+    elapsed = time.monotonic() - started
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert "did not answer within 5s" in result.stderr
+    assert 4.5 < elapsed < 15
+
+
+def test_the_version_label_stands_in_for_a_missing_annotation(kube_api: FakeKubeApi, gorilla: Path,
+                                                               kubeconfig: Path) -> None:
+    intent = gorilla / "bluegreen.yaml"
+    intent.write_text(intent.read_text().replace("version: 8a1b0c4e", f'version: "{DIGEST}"'))
+    deploy(kube_api, gorilla)
+    template = kube_api.get("deployments", GREEN)["spec"]["template"]["metadata"]
+    del template["annotations"]["bgrender.io/version"]  # made by something older than bgrender
+    code, report, _ = status_json(gorilla, kubeconfig)
+    assert report["colors"]["green"]["liveVersion"] == "sha256-" + "4e" * 6  # the label holds a short digest
+    assert (code, report["inSync"]) == (0, True)
+
+
+def test_an_app_without_a_namespace_is_read_in_default(kube_api: FakeKubeApi, tmp_path: Path,
+                                                       kubeconfig: Path) -> None:
+    app = copy_example("checkout-auto", tmp_path)
+    deploy(kube_api, app)
+    code, report, _ = status_json(app, kubeconfig)
+    assert (code, report["namespace"], report["active"]) == (0, "default", {"git": "green", "live": "green"})
+    assert report["colors"]["blue"]["replicas"] == 1  # idleReplicas
+    assert kube_api.methods() == {"GET"}
+
+
+def test_an_invalid_intent_is_exit_1_before_any_request(kube_api: FakeKubeApi, gorilla: Path,
+                                                        kubeconfig: Path) -> None:
+    intent = gorilla / "bluegreen.yaml"
+    intent.write_text(intent.read_text().replace("active: blue", "active: purple"))
+    result = run_cli("status", str(gorilla), "--kubeconfig", str(kubeconfig))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert "spec.active" in result.stderr
+    assert kube_api.requests == []
+
+
+@pytest.mark.parametrize("args", [["--output", "yaml"], ["--timeout", "0"], ["--timeout", "soon"]])
+def test_usage_errors_are_exit_2(live_gorilla: Path, kubeconfig: Path, args: list[str]) -> None:
+    result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig), *args)
+    assert (result.exit_code, result.stdout) == (2, "")
