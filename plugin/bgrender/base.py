@@ -61,7 +61,8 @@ def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Docum
         text = read_app_file(app_dir, intent.deployment, shown)
     except InvalidInput as err:
         # A file that cannot be read has no position of its own: point at the line naming it.
-        raise InvalidInput([p if p.line else intent_doc.problem(("spec", "deployment"), f"{shown}: {p.message}")
+        short = shown if len(shown) <= 120 else shown[:120] + "..."
+        raise InvalidInput([p if p.line else intent_doc.problem(("spec", "deployment"), f"{short}: {p.message}")
                             for p in err.problems]) from err
     return load_document(text, shown)
 

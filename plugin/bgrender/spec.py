@@ -98,7 +98,7 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
         "active": Scalar(str, "The color serving production traffic.", enum=("blue", "green")),
         "blue": _color("blue"),
         "green": _color("green"),
-        "deployment": Scalar(str, "Base Deployment manifest, relative to this file.", max_length=4096),
+        "deployment": Scalar(str, "Base Deployment manifest, relative to this file.", max_length=1024),
         "template": Object("Inline PodTemplateSpec, instead of `deployment`."),
         "container": _dns_label("The container that runs `image` (default: the only one, or the one "
                                 "whose image repository equals `image`)."),
