@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 
 import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
