@@ -257,7 +257,8 @@ def _fill_empty_flow_mapping(
 ) -> str:
     start, end = mapping.start_mark.index, mapping.end_mark.index
     if mapping.value or doc.text[start + 1 : end - 1].strip():
-        raise doc.refuse(mapping.start_mark, here, f'cannot add "{rest[0]}" to this flow mapping ({{...}}) without rewriting it')
+        raise doc.refuse(mapping.start_mark, here,
+                         f'cannot add "{rest[0]}" to this flow mapping ({{...}}) without rewriting it')
     return doc.text[:start] + _flow_text(rest, value) + doc.text[end:]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+
 from .errors import InvalidInput, Problem
 
 # A bluegreen.yaml is ~2 KiB and a base Deployment rarely passes 20 KiB. 1 MiB is far
@@ -88,7 +89,8 @@ def decode_text(raw: bytes, shown: str) -> str:
         before = raw[: err.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        raise InvalidInput([Problem(shown, line, column, "", f"not valid UTF-8 (byte 0x{raw[err.start]:02x})")]) from err
+        message = f"not valid UTF-8 (byte 0x{raw[err.start]:02x})"
+        raise InvalidInput([Problem(shown, line, column, "", message)]) from err
     if "\x00" in text:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from .model import (COLORS, WAVE_ROUTES, WAVE_SHARED, WAVE_SMOKE_TEST, ColorPlan, Plan, SmokeTest)
+from .model import COLORS, WAVE_ROUTES, WAVE_SHARED, WAVE_SMOKE_TEST, ColorPlan, Plan, SmokeTest
 from .resolve import image_reference
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it

@@ -16,7 +16,6 @@ import pytest
 
 import cmp_harness as cmp
 
-
 # --- environment ---------------------------------------------------------------------------
 
 

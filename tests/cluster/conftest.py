@@ -15,11 +15,12 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
-from .fake_kube_api import FakeKubeApi, TlsFiles, make_tls, write_kubeconfig
 
 from bgrender.app import find_intent, plan_app, render_app
 from bgrender.cluster import Connection
 from bgrender.model import Plan
+
+from .fake_kube_api import FakeKubeApi, TlsFiles, make_tls, write_kubeconfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"

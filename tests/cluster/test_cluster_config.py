@@ -6,12 +6,13 @@ import socket
 from pathlib import Path
 
 import pytest
-from .conftest import deploy, plan_of
-from .fake_kube_api import FakeKubeApi, TlsFiles, write_kubeconfig
 from kubernetes.config import incluster_config
 
 from bgrender.cluster import Connection, client_configuration, kubeconfig_path, read_live
 from bgrender.errors import ClusterError
+
+from .conftest import deploy, plan_of
+from .fake_kube_api import FakeKubeApi, TlsFiles, write_kubeconfig
 
 
 def closed_url() -> str:

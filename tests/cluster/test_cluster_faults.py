@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from .conftest import deploy, plan_of
-from .fake_kube_api import Answer, Blackhole, FakeKubeApi, TlsFiles, write_kubeconfig
 
 from bgrender.cluster import Connection, read_live
 from bgrender.errors import ClusterError
+
+from .conftest import deploy, plan_of
+from .fake_kube_api import Answer, Blackhole, FakeKubeApi, TlsFiles, write_kubeconfig
 
 BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-blue"
 VS_PATH = "/apis/networking.istio.io/v1/namespaces/default/virtualservices/gorilla-sfx-demo-virtualservice"

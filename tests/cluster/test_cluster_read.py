@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from .conftest import plan_of
-from .fake_kube_api import FakeKubeApi, set_production, set_rollout
 
 from bgrender.cluster import Connection, check_live, read_live
 from bgrender.errors import ClusterError
+
+from .conftest import plan_of
+from .fake_kube_api import FakeKubeApi, set_production, set_rollout
 
 BLUE = "gorilla-sfx-demo-deployment-blue"
 GREEN = "gorilla-sfx-demo-deployment-green"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from .conftest import copy_example, deploy, run_cli
 from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout
 

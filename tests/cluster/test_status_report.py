@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-
 import pytest
-from .conftest import EXAMPLES, plan_of
 
 from bgrender.model import Plan
-from bgrender.status import (LiveDeployment, LiveRouting, LiveState, build_report, drift_reasons, format_table,
-                             rollout_pending)
+from bgrender.status import (
+    LiveDeployment,
+    LiveRouting,
+    LiveState,
+    build_report,
+    drift_reasons,
+    format_table,
+    rollout_pending,
+)
+
+from .conftest import EXAMPLES, plan_of
 
 
 @pytest.fixture

@@ -65,7 +65,8 @@ def mutated(draw: st.DrawFn, data: Any) -> Any:
         elif op == "rename" and isinstance(parent, dict):
             parent[draw(st.text(min_size=1, max_size=12))] = parent.pop(key)
         elif op == "wrap":
-            parent[key] = draw(st.sampled_from([[value], {"x": value}, {key: value} if isinstance(key, str) else [value]]))
+            wrapped = {key: value} if isinstance(key, str) else [value]
+            parent[key] = draw(st.sampled_from([[value], {"x": value}, wrapped]))
         elif op == "oversize":
             parent[key] = [value] * 20 if not isinstance(value, str) else value * 200
     return data
@@ -102,7 +103,8 @@ def test_structural_mutations(seed, data):
     files = _seed_files(seed)
     target = data.draw(st.sampled_from(sorted(files)))
     files[target] = data.draw(mutated(files[target]))
-    _render_property({name: yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True) for name, value in files.items()})
+    dump = {name: yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True) for name, value in files.items()}
+    _render_property(dump)
 
 
 @FUZZ
