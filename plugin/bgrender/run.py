@@ -16,9 +16,13 @@ from . import logs
 from .app import intent_file, plan_app, render_app
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
-from .errors import BgRenderError, InvalidInput
+from .errors import BgRenderError, InvalidInput, Problem
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
+# A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
+# text), but aliases can still make each color's copy large; 4 MiB is 200 times any real app
+# and far below what Argo CD accepts (~100 MiB), so its cache never holds a runaway render.
+MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 
 
 def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
@@ -27,6 +31,7 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
         logs.set_level(log_level(env))
         objects = render_app(intent_file(path), env)
         text = DUMPERS[output](objects)
+        _check_output_size(text)
     except BgRenderError as err:
         return report(err)
     try:
@@ -39,6 +44,14 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
         logs.log("info", "rendered", app=env.get("ARGOCD_APP_NAME"), revision=env.get("ARGOCD_APP_REVISION", ""),
                  objects=len(objects), duration_ms=round((time.perf_counter() - started) * 1000, 1))
     return 0
+
+
+def _check_output_size(text: str) -> None:
+    size = len(text.encode("utf-8"))
+    if size > MAX_OUTPUT_BYTES:
+        raise InvalidInput([Problem("", 0, 0, "", f"the rendered manifests would be {size / 2**20:.1f} MiB, more "
+                                                  f"than the {MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value "
+                                                  "repeated through YAML aliases?")])
 
 
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:

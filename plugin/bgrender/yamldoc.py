@@ -115,6 +115,10 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
+def _unsupported(node: yaml.Node) -> str:
+    return f"unsupported tag {quote(node.tag)}; only plain YAML values are allowed"
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -145,13 +149,13 @@ class _Builder:
             return self.build_mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.fail(node, path, f'unsupported tag {quote(node.tag)}')
+                self.fail(node, path, _unsupported(node))
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         return self.build_scalar(node, path)
 
     def build_mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         if node.tag != _MAP:
-            self.fail(node, path, f'unsupported tag {quote(node.tag)}')
+            self.fail(node, path, _unsupported(node))
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
@@ -179,7 +183,7 @@ class _Builder:
         if node.tag == _TIMESTAMP:  # keep dates as written; JSON and Kubernetes have no date type
             return node.value
         if node.tag not in _SCALAR_TAGS:
-            self.fail(node, path, f'unsupported tag {quote(node.tag)}; only plain YAML values are allowed')
+            self.fail(node, path, _unsupported(node))
             return None
         return self.constructor.construct_object(node)
 

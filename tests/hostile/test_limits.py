@@ -6,6 +6,7 @@ import pytest
 
 from bgrender.errors import MAX_PROBLEMS_SHOWN
 from bgrender.files import MAX_FILE_BYTES
+from bgrender.run import MAX_OUTPUT_BYTES
 from bgrender.yamldoc import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_NODES
 
 from .conftest import assert_refused, render
@@ -78,3 +79,15 @@ def test_long_field_values_are_refused_by_their_length(app):
     text = (app / "bluegreen.yaml").read_text().replace("version: v1.1.0", "version: v" + "1" * 200)
     (app / "bluegreen.yaml").write_text(text)
     assert_refused(render(app), "spec.green.version: must be an image tag")
+
+
+def test_output_larger_than_the_limit_is_refused(app):
+    """Within every input limit, aliases can still copy one long value into each color."""
+    text = (app / "deployment.yaml").read_text()
+    long_value = "x" * 1_000_000
+    text = text.replace("metadata:\n  name: web\n", f"metadata:\n  name: web\n  annotations:\n"
+                        f"    a: &big \"{long_value}\"\n    b: *big\n    c: *big\n", 1)
+    (app / "deployment.yaml").write_text(text)
+    result = render(app)
+    assert_refused(result, f"more than the {MAX_OUTPUT_BYTES // 2**20} MiB limit")
+    assert len(result.stderr) < 300

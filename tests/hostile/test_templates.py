@@ -1,0 +1,72 @@
+"""Templates in base values are written by whoever can push: they may read our five variables
+and nothing else, and what they produce is bounded."""
+
+from __future__ import annotations
+
+import pytest
+
+from bgrender.errors import Problem
+from bgrender.templating import MAX_TEMPLATE_CHARS, expand
+
+from .conftest import assert_refused, render
+
+CONTEXT = {"name": "web", "color": "blue", "version": "v1.2.3", "image": "r.example.com/web:v1.2.3"}
+
+
+def _expand(source: str) -> tuple[str, list[str]]:
+    out, problems = expand({"value": source}, CONTEXT, lambda path, message: Problem("f", 1, 1, "value", message))
+    return out["value"], [p.message for p in problems]
+
+
+@pytest.mark.parametrize(("source", "refusal"), [
+    ("{{ name.__class__.__mro__ }}", "getattr expressions are not allowed"),
+    ("{{ name['__class__'] }}", "template error"),
+    ("{{ cycler.__init__.__globals__.os.environ }}", "not allowed"),
+    ("{{ lipsum.__globals__ }}", "not allowed"),
+    ("{{ self._TemplateReference__context }}", "not allowed"),
+    ("{% include '/etc/passwd' %}", "include expressions are not allowed"),
+    ("{% import 'os' as os %}", "import expressions are not allowed"),
+    ("{% extends 'base' %}", "extends expressions are not allowed"),
+    ("{{ range(10**9) | list }}", "not allowed"),
+    ("{% for i in version %}{% for j in version %}x{% endfor %}{% endfor %}", "for expressions are not allowed"),
+    ("{{ 'x' * 10**10 }}", "mul expressions are not allowed"),
+    ("{{ version ** 99 }}", "pow expressions are not allowed"),
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "macro expressions are not allowed"),
+    ("{% set x = name %}{{ x }}", "assign expressions are not allowed"),
+    ("{{ version | replace('1', version * 9) }}", "not allowed"),
+    ("{{ version | format('%999999999s') }}", 'filter "format" is not allowed'),
+    ("{{ environ }}", 'unknown name "environ"'),
+    ("{{ namespace }}", "'namespace' is undefined: set metadata.namespace or $ARGOCD_APP_NAMESPACE"),
+    ("{{ version", "template syntax error"),
+    ("{" * 3000, f"template is longer than {MAX_TEMPLATE_CHARS} characters"),
+])
+def test_refused_templates(source, refusal):
+    _, problems = _expand(source)
+    assert len(problems) == 1 and refusal in problems[0], problems
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ("{{ version[:4] | upper ~ '-' ~ color }}", "V1.2-blue"),
+    ("{% if color == 'blue' %}primary{% else %}secondary{% endif %}", "primary"),
+    ("{{ namespace | default('none') }}", "none"),
+    ("{% raw %}{{ literal }}{% endraw %}", "{{ literal }}"),
+    ("{{ image }}", "r.example.com/web:v1.2.3"),
+])
+def test_allowed_templates(source, value):
+    assert _expand(source) == (value, [])
+
+
+def test_output_is_bounded_by_the_template_length():
+    """The biggest output a template of the maximum length can give: every character a variable."""
+    source = "{{image~image~image~image}}" * (MAX_TEMPLATE_CHARS // 27)
+    value, problems = _expand(source)
+    assert problems == [] and len(value) < MAX_TEMPLATE_CHARS * len(CONTEXT["image"])
+
+
+def test_refused_template_through_the_cli_names_the_field(app):
+    text = (app / "deployment.yaml").read_text().replace(
+        "          image: registry.example.com/team/web:dev\n",
+        "          image: registry.example.com/team/web:dev\n"
+        "          env:\n            - name: LEAK\n              value: \"{{ cycler.__init__.__globals__ }}\"\n", 1)
+    (app / "deployment.yaml").write_text(text)
+    assert_refused(render(app), "deployment.yaml:22:22: spec.template.spec.containers[0].env[0].value: template error")
