@@ -13,7 +13,7 @@ from . import spec
 from .errors import InvalidInput, Problem
 from .files import unsafe_path_reason
 from .model import COLORS, Intent, SmokeTest
-from .yamldoc import Document, Path
+from .yamldoc import Document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -45,45 +45,58 @@ class _Fields:
 
 
 def _relation_problems(doc: Document, f: _Fields) -> list[Problem]:
-    problems = []
-    spec_path: Path = ("spec",)
     if f.get("spec") is None:
-        return problems
+        return []
+    return (_base_problems(doc, f) + _active_version_problems(doc, f) + _promotion_problems(doc, f)
+            + _label_key_problems(doc, f))
+
+
+def _base_problems(doc: Document, f: _Fields) -> list[Problem]:
     deployment, template = f.get("spec", "deployment"), f.get("spec", "template")
     if deployment is not None and template is not None:
-        problems.append(doc.problem(spec_path + ("template",),
-                                    "set either spec.deployment or spec.template, not both", key=True))
-    elif deployment is None and template is None and not f.broken & {"spec.deployment", "spec.template"}:
-        problems.append(doc.problem(spec_path, "required: spec.deployment (a base Deployment file) "
-                                               "or spec.template (an inline PodTemplateSpec)"))
+        return [doc.problem(("spec", "template"), "set either spec.deployment or spec.template, not both",
+                            key=True)]
+    if deployment is None and template is None and not f.broken & {"spec.deployment", "spec.template"}:
+        return [doc.problem(("spec",), "required: spec.deployment (a base Deployment file) "
+                                       "or spec.template (an inline PodTemplateSpec)")]
     if isinstance(deployment, str) and (reason := unsafe_path_reason(deployment)):
-        problems.append(doc.problem(spec_path + ("deployment",), reason))
+        return [doc.problem(("spec", "deployment"), reason)]
+    return []
 
+
+def _active_version_problems(doc: Document, f: _Fields) -> list[Problem]:
     active = f.get("spec", "active")
-    if active in COLORS and f.get("spec", active, "version") is None and f"spec.{active}" not in f.broken \
-            and f"spec.{active}.version" not in f.broken:
-        problems.append(doc.problem(spec_path + ("active",),
-                                    f'the active color "{active}" has no version; set spec.{active}.version'))
+    if active not in COLORS or f.get("spec", active, "version") is not None \
+            or f.broken & {f"spec.{active}", f"spec.{active}.version"}:
+        return []
+    return [doc.problem(("spec", "active"), f'the active color "{active}" has no version; '
+                                            f"set spec.{active}.version")]
 
+
+def _promotion_problems(doc: Document, f: _Fields) -> list[Problem]:
     smoke = f.get("spec", "promotion", "smokeTest")
-    if f.get("spec", "promotion", "mode") == "auto" and smoke is None \
-            and "spec.promotion.smokeTest" not in f.broken:
-        problems.append(doc.problem(spec_path + ("promotion", "mode"),
-                                    "mode auto needs spec.promotion.smokeTest: traffic must not move "
-                                    "to a release nothing has tested"))
-    if smoke is not None and f.get("spec", "idleReplicas") == 0:
+    if smoke is None:
+        if f.get("spec", "promotion", "mode") == "auto" and "spec.promotion.smokeTest" not in f.broken:
+            return [doc.problem(("spec", "promotion", "mode"), "mode auto needs spec.promotion.smokeTest: "
+                                "traffic must not move to a release nothing has tested")]
+        return []
+    problems = _smoke_test_reach_problems(doc, f)
+    if f.get("spec", "idleReplicas") == 0:
         # The test reaches the new active color through the header route of the VirtualService
         # that is still live; a color with no replicas has no such route, so the request would
         # fall through to the old production color and test the wrong release.
-        problems.append(doc.problem(spec_path + ("idleReplicas",),
-                                    "must be at least 1 with a smoke test: the test reaches a color through "
-                                    "its header route, which exists only while the color runs"))
-    if smoke is not None:
-        problems += _smoke_test_reach_problems(doc, f)
-    labels = f.get("spec", "labels") or {}
-    if labels.get("color") is not None and labels.get("color") == labels.get("version"):
-        problems.append(doc.problem(spec_path + ("labels", "version"), "must differ from spec.labels.color"))
+        problems.append(doc.problem(("spec", "idleReplicas"), "must be at least 1 with a smoke test: the test "
+                                    "reaches a color through its header route, which exists only while the "
+                                    "color runs"))
     return problems
+
+
+def _label_key_problems(doc: Document, f: _Fields) -> list[Problem]:
+    color = f.get("spec", "labels", "color") or _default("labels", "color")
+    version = f.get("spec", "labels", "version") or _default("labels", "version")
+    if color == version:
+        return [doc.problem(("spec", "labels", "version"), "must differ from spec.labels.color")]
+    return []
 
 
 def _smoke_test_reach_problems(doc: Document, f: _Fields) -> list[Problem]:
