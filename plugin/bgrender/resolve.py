@@ -55,15 +55,16 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options) 
 
 
 def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[Problem]) -> int:
-    """Replicas of the active color: spec.replicas, else the base's, else 1; never 0."""
+    """Replicas of the active color: spec.replicas, else the base's (null counts as absent),
+    else 1; never 0, since the active color serves production."""
     if intent.replicas is not None:
-        replicas, where = intent.replicas, intent_doc.problem
-        path: tuple = ("spec", "replicas")
+        replicas, doc = intent.replicas, intent_doc
     else:
-        replicas, where = base.manifest["spec"].get("replicas", 1), base.doc.problem
-        path = ("spec", "replicas")
+        from_base = base.manifest["spec"].get("replicas")
+        replicas, doc = (1 if from_base is None else from_base), base.doc
     if replicas == 0:
-        problems.append(where(path, "the active color serves production traffic and needs at least 1 replica"))
+        problems.append(doc.problem(("spec", "replicas"), "the active color serves production traffic and "
+                                                          "needs at least 1 replica"))
     return replicas
 
 
