@@ -26,7 +26,8 @@ from kubernetes.config.config_exception import ConfigException
 
 from .errors import ClusterError
 from .model import COLORS, Color, Plan
-from .status import VERSION_ANNOTATION, LiveDeployment, LiveRouting, LiveState, rollout_pending
+from .render import VERSION_ANNOTATION
+from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
 
 ISTIO_GROUP = "networking.istio.io"
 # Newest first. A served version that lacks the object means the object does not exist

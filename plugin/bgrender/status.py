@@ -13,8 +13,6 @@ from typing import Any, Callable
 
 from .model import COLORS, Color, Plan
 
-VERSION_ANNOTATION = "bgrender.io/version"
-
 
 @dataclass(frozen=True)
 class LiveDeployment:
