@@ -15,9 +15,29 @@ from . import __version__
 from .errors import BgRenderError
 from .run import report, run_render, run_validate
 
+# Commands in modules of their own, imported only when named: `render` and `validate` do not
+# pay for the release editor or the status report.
+_LAZY_COMMANDS = {
+    "release": ".release_cli:release",
+    "promote": ".release_cli:promote",
+    "rollback": ".release_cli:rollback",
+    "status": ".status_cli:status",
+}
+
 
 class _Group(click.Group):
     """Turns every error into a message and an exit code, in this one place."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _LAZY_COMMANDS:
+            return super().get_command(ctx, name)
+        import importlib
+
+        module, attribute = _LAZY_COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module, __package__), attribute)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -65,14 +85,3 @@ def schema() -> None:
 
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
 
-
-def _add_commands() -> None:
-    # Each lives in its own module; `status` imports the kubernetes client only when it runs.
-    from .release_cli import promote, release, rollback
-    from .status_cli import status
-
-    for command in (release, promote, rollback, status):
-        cli.add_command(command)
-
-
-_add_commands()
