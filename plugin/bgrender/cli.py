@@ -84,4 +84,3 @@ def schema() -> None:
     from .schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
-
