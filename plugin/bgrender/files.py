@@ -53,21 +53,13 @@ def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
 def _read_regular_file(path: str) -> bytes:
     _require_regular(os.stat(path).st_mode)  # opening a socket fails and a FIFO may block: look first
     # O_NONBLOCK: should the file be swapped for a FIFO after that look, open still returns at once.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-    try:
-        info = os.fstat(fd)
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as file:
+        info = os.fstat(file.fileno())
         _require_regular(info.st_mode)
-        if info.st_size > MAX_FILE_BYTES:
-            raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
-        data = os.read(fd, MAX_FILE_BYTES + 1)
-        chunks = [data]
-        while data and sum(map(len, chunks)) <= MAX_FILE_BYTES:
-            data = os.read(fd, MAX_FILE_BYTES + 1)
-            chunks.append(data)
-    finally:
-        os.close(fd)
-    raw = b"".join(chunks)
-    if len(raw) > MAX_FILE_BYTES:  # it grew while we read it
+        # The size is looked at first so a huge file is never read, and counted again after
+        # reading (at most one byte too many) in case it grew in between.
+        raw = b"" if info.st_size > MAX_FILE_BYTES else file.read(MAX_FILE_BYTES + 1)
+    if info.st_size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
         raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
     return raw
 
