@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
 SHARED = REPO.parent / "shared"
+# The installed `bgrender` script of the interpreter running the tests, as users run it.
+BGRENDER = shutil.which("bgrender", path=str(Path(sys.executable).parent)) or "bgrender"
 EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/bluegreen.yaml"))
 # Set BGRENDER_UPDATE_GOLDEN=1 to rewrite expected files after an intended change (review the diff).
 UPDATE = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"

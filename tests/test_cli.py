@@ -15,9 +15,8 @@ from click.testing import CliRunner
 
 from bgrender import cli as cli_module
 
-from .conftest import EXAMPLES, GOLDEN, case_env, cases, clean_env, runner_env
+from .conftest import BGRENDER, EXAMPLES, GOLDEN, case_env, cases, clean_env, runner_env
 
-BGRENDER = shutil.which("bgrender", path=str(Path(sys.executable).parent)) or "bgrender"
 GORILLA = next(p for p in EXAMPLES if p.name == "gorilla-sfx-demo")
 
 

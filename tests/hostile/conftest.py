@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..conftest import GOLDEN, clean_env
+from ..conftest import BGRENDER, GOLDEN, clean_env
 
 MINIMAL = GOLDEN / "render" / "minimal"
-BGRENDER = shutil.which("bgrender", path=str(Path(sys.executable).parent)) or "bgrender"
 
 
 @pytest.fixture
