@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bgrender.app import find_intent, load_intent, render_app
-from bgrender.model import other
+from bgrender.colors import other
+from bgrender.pipeline import find_intent, load_intent, render_app
 
 from .conftest import EXAMPLES, case_env, cases, clean_env
 

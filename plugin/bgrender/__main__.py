@@ -14,7 +14,7 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if _is_plain_render(args):
-        from .run import run_render
+        from .render_cli import run_render
 
         sys.exit(run_render(args[1] if len(args) == 2 else ".", "yaml", os.environ))
     from .cli import cli

@@ -10,7 +10,7 @@ import os
 from . import spec
 from .errors import InvalidInput, Problem, quote
 from .files import read_app_file
-from .model import Intent
+from .intent import Intent
 from .record import Record
 from .yamldoc import Document, Path, load_document
 

@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from .errors import BgRenderError
-from .run import report, run_render, run_validate
+from .render_cli import report, run_render, run_validate
 
 # Commands in modules of their own, imported only when named: `render` and `validate` do not
 # pay for the release editor or the status report.

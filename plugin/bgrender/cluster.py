@@ -24,8 +24,9 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from .colors import COLORS, Color
 from .errors import ClusterError
-from .model import COLORS, Color, Plan
+from .plan import Plan
 from .render import VERSION_ANNOTATION
 from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
 

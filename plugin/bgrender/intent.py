@@ -10,14 +10,53 @@ from __future__ import annotations
 import re
 
 from . import spec
+from .colors import COLORS, Color, other
 from .errors import InvalidInput, Problem
 from .files import unsafe_path_reason
-from .model import COLORS, Intent, SmokeTest
+from .record import Record
 from .yamldoc import Document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Literal
+
+
+class SmokeTest(Record):
+    path: str
+    expect_status: int
+    image: str
+    timeout_seconds: int
+
+
+class Intent(Record):
+    """bluegreen.yaml after validation; defaults not yet applied where they need the base."""
+
+    file: str  # as shown in messages
+    name: str
+    namespace: str | None
+    image: str
+    active: Color
+    versions: dict[Color, str | None]
+    deployment: str | None  # base manifest path, relative to the intent's directory
+    template: dict[str, Any] | None  # or an inline PodTemplateSpec
+    container: str | None
+    replicas: int | None
+    idle_replicas: int | None
+    color_label: str
+    version_label: str
+    service_name: str
+    port: int | None
+    header: str
+    hosts: tuple[str, ...]
+    gateways: tuple[str, ...]
+    virtual_service: str
+    destination_rule: str
+    mode: Literal["manual", "auto"]
+    smoke_test: SmokeTest | None
+
+    @property
+    def idle(self) -> Color:
+        return other(self.active)
 
 
 def parse_intent(doc: Document) -> Intent:

@@ -14,8 +14,8 @@ from typing import cast
 from yaml.nodes import Node, ScalarNode
 
 from bgrender import edit
+from bgrender.colors import COLORS, Color, other
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
-from bgrender.model import COLORS, Color, other
 
 STR_TAG = edit.STR_TAG
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from bgrender import app
+from bgrender import pipeline
 from bgrender.errors import BgRenderError, InvalidInput, Problem, RefusedEdit
 from bgrender.files import read_app_file
 from bgrender.release import (
@@ -137,7 +137,7 @@ def switch_active(path: Path, decide: Callable[[State], Change], *, dry_run: boo
 
 def read_intent_file(path: Path) -> IntentFile:
     """The file's bytes and text, read with the core's checks (size, file type, symlinks, UTF-8)."""
-    intent_path = app.find_intent(path)
+    intent_path = pipeline.find_intent(path)
     shown = os.path.normpath(intent_path)
     text = read_app_file(intent_path.parent, intent_path.name, shown)
     try:
@@ -177,7 +177,7 @@ def _has_no_versions(intent: IntentFile) -> bool:
 
 def validate(intent: IntentFile, text: str) -> None:
     """Render `text` as if it were the file's content; InvalidInput when it does not render."""
-    app.render_app(intent.path, VALIDATION_ENV, intent_text=text)
+    pipeline.render_app(intent.path, VALIDATION_ENV, intent_text=text)
 
 
 def edited_text(intent: IntentFile, change: Change) -> str:
@@ -198,7 +198,7 @@ def compare_with_cluster(
     """Refuse (ClusterError, exit 3) when the live production color is not the file's active."""
     from bgrender import cluster  # only here: the plain release path never imports kubernetes
 
-    plan = app.plan_app(intent.path, os.environ, intent_text=text)
+    plan = pipeline.plan_app(intent.path, os.environ, intent_text=text)
     cluster.check_live(plan, cluster.Connection(kubeconfig, context, timeout))
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import copy
 
-from .model import COLORS, WAVE_ROUTES, WAVE_SHARED, WAVE_SMOKE_TEST, ColorPlan, Plan, SmokeTest
-from .resolve import image_reference
+from . import waves
+from .colors import COLORS
+from .intent import SmokeTest
+from .plan import ColorPlan, Plan, image_reference
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ def service(plan: Plan) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _metadata(plan, plan.intent.service_name, WAVE_SHARED, plan.app_labels),
+        "metadata": _metadata(plan, plan.intent.service_name, waves.SHARED, plan.app_labels),
         "spec": {
             # Both colors are endpoints; the DestinationRule subsets tell them apart.
             "selector": dict(plan.app_labels),
@@ -96,7 +98,7 @@ def destination_rule(plan: Plan) -> dict[str, Any]:
     return {
         "apiVersion": plan.istio_api,
         "kind": "DestinationRule",
-        "metadata": _metadata(plan, plan.intent.destination_rule, WAVE_SHARED, plan.app_labels),
+        "metadata": _metadata(plan, plan.intent.destination_rule, waves.SHARED, plan.app_labels),
         "spec": {"host": plan.intent.service_name, "subsets": subsets},
     }
 
@@ -118,7 +120,7 @@ def virtual_service(plan: Plan) -> dict[str, Any]:
     return {
         "apiVersion": plan.istio_api,
         "kind": "VirtualService",
-        "metadata": _metadata(plan, intent.virtual_service, WAVE_ROUTES, plan.app_labels),
+        "metadata": _metadata(plan, intent.virtual_service, waves.ROUTES, plan.app_labels),
         "spec": spec,
     }
 
@@ -150,7 +152,7 @@ exit 1
 
 def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
     intent = plan.intent
-    meta = _metadata(plan, f"{intent.name}-smoke-test", WAVE_SMOKE_TEST, {"bgrender.io/app": intent.name})
+    meta = _metadata(plan, f"{intent.name}-smoke-test", waves.SMOKE_TEST, {"bgrender.io/app": intent.name})
     meta["annotations"].update({"argocd.argoproj.io/hook": "Sync",
                                 "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation"})
     env = {"URL": f"http://{intent.service_name}:{plan.port}{test.path}", "HEADER": intent.header,

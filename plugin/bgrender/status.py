@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .model import COLORS, Color, Plan
+from .colors import COLORS, Color
+from .plan import Plan
 
 
 @dataclass(frozen=True)

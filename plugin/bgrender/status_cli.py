@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
-from .app import find_intent, plan_app
 from .errors import ClusterError
+from .pipeline import find_intent, plan_app
 from .render import version_label_value
 from .status import build_report, format_json, format_table
 

@@ -16,9 +16,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from bgrender.app import find_intent, plan_app, render_app
 from bgrender.cluster import Connection
-from bgrender.model import Plan
+from bgrender.pipeline import find_intent, plan_app, render_app
+from bgrender.plan import Plan
 
 from .fake_kube_api import FakeKubeApi, TlsFiles, make_tls, write_kubeconfig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgrender.model import Plan
+from bgrender.plan import Plan
 from bgrender.status import (
     LiveDeployment,
     LiveRouting,

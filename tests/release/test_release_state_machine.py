@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from bgrender.app import find_intent, render_app
-from bgrender.model import COLORS, other
+from bgrender.colors import COLORS, other
+from bgrender.pipeline import find_intent, render_app
 
 from ..conftest import runner_env
 from .conftest import HERE, bgrender_group

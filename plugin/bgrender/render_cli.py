@@ -13,10 +13,10 @@ import time
 from collections.abc import Iterable, Mapping
 
 from . import logs
-from .app import intent_file, plan_app, render_app
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem
+from .pipeline import intent_file, plan_app, render_app
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded

@@ -13,10 +13,9 @@ from .base import load_base
 from .env import Options, options_from_env
 from .errors import InvalidInput
 from .files import read_app_file
-from .intent import parse_intent
-from .model import Intent, Plan
+from .intent import Intent, parse_intent
+from .plan import Plan, resolve
 from .render import render
-from .resolve import resolve
 from .yamldoc import Document, load_document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it

@@ -1,13 +1,52 @@
-"""Intent + base Deployment + environment → Plan. Pure: every default is settled here."""
+"""The Plan: everything a render needs, resolved from the intent, its base Deployment and the
+environment. `resolve` settles every default; it is pure (no I/O), like the render after it.
+"""
 
 from __future__ import annotations
 
+from . import waves
 from .base import Base
+from .colors import COLORS, Color
 from .env import Options
 from .errors import InvalidInput, Problem
-from .model import COLORS, WAVE_ACTIVE, WAVE_IDLE, Color, ColorPlan, Intent, Plan
+from .intent import Intent
+from .record import Record
 from .templating import expand
 from .yamldoc import Document
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class ColorPlan(Record):
+    color: Color
+    deployment_name: str
+    version: str
+    replicas: int
+    wave: int
+    base: dict[str, Any]  # the base Deployment with this color's templates expanded
+
+
+class Plan(Record):
+    """Everything a render needs, resolved: no defaults left, no I/O left."""
+
+    intent: Intent
+    base_name: str  # color Deployments are named "<base_name>-<color>"
+    container_index: int  # which container of the base runs spec.image
+    namespace: str | None
+    istio_api: str  # e.g. "networking.istio.io/v1"
+    app_labels: dict[str, str]  # the base selector: selects both colors
+    port: int  # the Service port
+    target_port: int  # the container port behind it
+    colors: dict[Color, ColorPlan]  # only the colors that have a version
+
+    @property
+    def active(self) -> Color:
+        return self.intent.active
+
+    def deployment_name(self, color: Color) -> str:
+        return f"{self.base_name}-{color}"
 
 
 def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options) -> Plan:
@@ -35,7 +74,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options) 
             deployment_name=f"{base.name}-{color}",
             version=version,
             replicas=replicas if active else _idle_replicas(intent, replicas),
-            wave=WAVE_ACTIVE if active else WAVE_IDLE,
+            wave=waves.ACTIVE if active else waves.IDLE,
             base=expanded,
         )
     if problems:
