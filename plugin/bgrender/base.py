@@ -11,6 +11,7 @@ from . import spec
 from .errors import InvalidInput, Problem, quote
 from .files import read_app_file
 from .intent import Intent
+from .labels import SYNC_WAVE
 from .record import Record
 from .yamldoc import Document, Path, load_document
 
@@ -18,7 +19,6 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from typing import Any
 
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 _CONTAINERS: Path = ("spec", "template", "spec", "containers")
 
 

@@ -26,8 +26,8 @@ from kubernetes.config.config_exception import ConfigException
 
 from .colors import COLORS, Color
 from .errors import ClusterError
+from .labels import VERSION_ANNOTATION
 from .plan import Plan
-from .render import VERSION_ANNOTATION
 from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
 
 ISTIO_GROUP = "networking.istio.io"

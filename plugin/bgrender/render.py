@@ -12,15 +12,13 @@ import copy
 from . import waves
 from .colors import COLORS
 from .intent import SmokeTest
+from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, VERSION_ANNOTATION, selector_labels, template_labels
 from .plan import ColorPlan, Plan, image_reference
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-VERSION_ANNOTATION = "bgrender.io/version"
-MAX_LABEL_VALUE = 63
 # The smoke test gives up after timeoutSeconds; this leaves room for the image pull and
 # the Istio proxy start before Kubernetes itself kills the Job.
 SMOKE_TEST_GRACE_SECONDS = 120
@@ -48,33 +46,23 @@ def _metadata(plan: Plan, name: str, wave: int, labels: dict[str, str]) -> dict[
 def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
     """The base, copied, with only the changes of DESIGN §4's table."""
     d = copy.deepcopy(cp.base)
-    color = {plan.intent.color_label: cp.color}
     meta = d["metadata"]
     meta["name"] = cp.deployment_name
     if plan.namespace:
         meta["namespace"] = plan.namespace
-    meta["labels"] = {**(meta.get("labels") or {}), **color}
+    color_label = plan.intent.color_label
+    meta["labels"] = {**(meta.get("labels") or {}), color_label: cp.color}
     meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
     spec = d["spec"]
     spec["replicas"] = cp.replicas
-    spec["selector"]["matchLabels"] = {**spec["selector"]["matchLabels"], **color}
+    spec["selector"]["matchLabels"] = selector_labels(spec["selector"]["matchLabels"], color_label, cp.color)
     pod_meta = spec["template"]["metadata"]
-    pod_meta["labels"] = {**pod_meta["labels"], **color, plan.intent.version_label: version_label_value(cp.version)}
+    pod_meta["labels"] = template_labels(pod_meta["labels"], color_label, cp.color,
+                                         plan.intent.version_label, cp.version)
     pod_meta["annotations"] = {**(pod_meta.get("annotations") or {}), VERSION_ANNOTATION: cp.version}
     container = spec["template"]["spec"]["containers"][plan.container_index]
     container["image"] = image_reference(plan.intent.image, cp.version)
     return d
-
-
-def version_label_value(version: str) -> str:
-    """A label value (≤63 chars of [A-Za-z0-9_.-], alphanumeric at both ends) for a version.
-
-    A digest becomes "sha256-" and its first 12 hex digits, as image tools abbreviate it;
-    the full version stays in the bgrender.io/version annotation.
-    """
-    if version.startswith("sha256:"):
-        return "sha256-" + version[len("sha256:"):][:12]
-    return version[:MAX_LABEL_VALUE].strip("_.-")
 
 
 def service(plan: Plan) -> dict[str, Any]:
@@ -152,9 +140,8 @@ exit 1
 
 def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
     intent = plan.intent
-    meta = _metadata(plan, f"{intent.name}-smoke-test", waves.SMOKE_TEST, {"bgrender.io/app": intent.name})
-    meta["annotations"].update({"argocd.argoproj.io/hook": "Sync",
-                                "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation"})
+    meta = _metadata(plan, f"{intent.name}-smoke-test", waves.SMOKE_TEST, {APP_LABEL: intent.name})
+    meta["annotations"].update({HOOK: "Sync", HOOK_DELETE_POLICY: "BeforeHookCreation"})
     env = {"URL": f"http://{intent.service_name}:{plan.port}{test.path}", "HEADER": intent.header,
            "COLOR": intent.active, "EXPECT_STATUS": str(test.expect_status),
            "TIMEOUT_SECONDS": str(test.timeout_seconds)}
@@ -168,7 +155,7 @@ def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
             "template": {
                 "metadata": {
                     # Not the app labels: the Service must not send traffic to the test pod.
-                    "labels": {"bgrender.io/app": intent.name, "sidecar.istio.io/inject": "true"},
+                    "labels": {APP_LABEL: intent.name, "sidecar.istio.io/inject": "true"},
                     "annotations": {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'},
                 },
                 "spec": {

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import click
 
 from .errors import ClusterError
+from .labels import version_label_value
 from .pipeline import find_intent, plan_app
-from .render import version_label_value
 from .status import build_report, format_json, format_table
 
 DEFAULT_TIMEOUT = 5.0  # seconds per request; a status reads at most five objects

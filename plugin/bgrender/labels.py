@@ -1,0 +1,46 @@
+"""Where bgrender's labels and annotations go, and their keys: the one place render, the lock,
+status and routing take them from.
+
+Label placement is the point of the whole tool (kustomize keeps selector, template and
+metadata labels apart for the same reason): a selector holds the app labels plus the color,
+constant for a Deployment's life; the version goes only on pod templates, so a release is an
+ordinary rolling update and never `spec.selector: field is immutable`.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from .colors import Color
+
+# Argo CD's annotations.
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+HOOK = "argocd.argoproj.io/hook"
+HOOK_DELETE_POLICY = "argocd.argoproj.io/hook-delete-policy"
+# The full version on a color's pod template (the version label may be shortened).
+VERSION_ANNOTATION = "bgrender.io/version"
+# Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
+APP_LABEL = "bgrender.io/app"
+MAX_LABEL_VALUE = 63
+
+
+def selector_labels(app_labels: dict[str, str], color_label: str, color: Color) -> dict[str, str]:
+    """A color Deployment's selector (and its Service's): never the version."""
+    return {**app_labels, color_label: color}
+
+
+def template_labels(labels: dict[str, str], color_label: str, color: Color,
+                    version_label: str, version: str) -> dict[str, str]:
+    """A color's pod labels: the base's, the color, and the version as a label value."""
+    return {**labels, color_label: color, version_label: version_label_value(version)}
+
+
+def version_label_value(version: str) -> str:
+    """A label value (≤63 chars of [A-Za-z0-9_.-], alphanumeric at both ends) for a version.
+
+    A digest becomes "sha256-" and its first 12 hex digits, as image tools abbreviate it;
+    the full version stays in the bgrender.io/version annotation.
+    """
+    if version.startswith("sha256:"):
+        return "sha256-" + version[len("sha256:"):][:12]
+    return version[:MAX_LABEL_VALUE].strip("_.-")
