@@ -21,14 +21,30 @@ class Problem(Record):
         return ": ".join([p for p in parts if p] + [self.message])
 
 
+def escape(text: str) -> str:
+    """`text` safe to show on one line of a terminal or of Argo CD's UI: every character
+    outside printable ASCII is written as an escape. A newline cannot start a forged line,
+    an ANSI or bidi control cannot reach the terminal, and a confusable letter (a Cyrillic
+    "е" in "blue") shows as what it is, "blu\\u0435"."""
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    return "".join(c if " " <= c <= "~" and c != "\\" else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    named = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if named:
+        return named
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def quote(value: object, limit: int = 80) -> str:
-    """A value for a message: double-quoted, control characters escaped (a newline must not
-    start a fake line in Argo CD's UI), and cut short."""
+    """A value from input or from a cluster, for a message: double-quoted, escaped to one
+    line of printable ASCII (see `escape`), and cut short."""
     text = value if isinstance(value, str) else repr(value)
     text = text if len(text) <= limit else text[:limit] + "..."
-    import json  # only on the error path
-
-    return json.dumps(text, ensure_ascii=False)
+    return '"' + escape(text).replace('"', '\\"') + '"'
 
 
 class BgRenderError(Exception):
