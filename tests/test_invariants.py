@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bgrender.colors import other
-from bgrender.pipeline import find_intent, load_intent, render_app
+from bgrender.pipeline import find_intent, load_intent, read_texts, render_app
 
 from .conftest import EXAMPLES, case_env, cases, clean_env
 
@@ -22,7 +22,9 @@ ids = [p.name for p in APPS]
 
 
 def _render(app: Path, text: str | None = None) -> list[dict]:
-    return render_app(find_intent(app), clean_env(case_env(app)), intent_text=text)
+    """The app as Argo CD renders it; with `text`, as if bluegreen.yaml held that instead."""
+    texts = read_texts(find_intent(app))
+    return render_app(find_intent(app), clean_env(case_env(app)), texts if text is None else texts.replace(intent=text))
 
 
 def _by_kind(objects: list[dict], kind: str) -> list[dict]:

@@ -202,6 +202,11 @@ def image_repository(image: Any) -> str | None:
     return image[:colon] if colon > slash else image
 
 
+def image_reference(image: str, version: str) -> str:
+    """The image a color runs: `image:tag`, or `image@sha256:...` for a digest."""
+    return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"
+
+
 def _only_container_port(container: dict) -> int | None:
     ports = container.get("ports")
     if isinstance(ports, list) and len(ports) == 1 and isinstance(ports[0], dict):

@@ -21,6 +21,7 @@ _LAZY_COMMANDS = {
     "release": ".release_cli:release",
     "promote": ".release_cli:promote",
     "rollback": ".release_cli:rollback",
+    "lock": ".release_cli:lock",
     "status": ".status_cli:status",
 }
 

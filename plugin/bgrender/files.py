@@ -1,8 +1,9 @@
-"""Reading the intent and the files it names, without leaving the app directory.
+"""The app directory's files: reading them without leaving it, and writing them back safely.
 
 Argo CD runs the plugin on whatever anyone pushed (argocd-cmp-contract §8): a path may be
 absolute, climb with "..", go through a symlink, or name a FIFO that would block a plain
-open() forever. Everything read goes through read_app_file.
+open() forever. Everything read goes through read_app_bytes. The edit commands write
+through write_files, atomically and only over the bytes they read, one command at a time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import os
 import stat
 
-from .errors import InvalidInput, Problem
+from .errors import BgRenderError, InvalidInput, Problem
+from .record import Record
 
 # A bluegreen.yaml is ~2 KiB and a base Deployment rarely passes 20 KiB. 1 MiB is far
 # beyond any real file and keeps a hostile one from costing memory and time.
@@ -35,19 +37,25 @@ def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
 
     `shown` is how messages name the file. Raises InvalidInput with a single problem.
     """
+    return decode_text(read_app_bytes(root, rel, shown), shown)
+
+
+def read_app_bytes(root: str | os.PathLike[str], rel: str, shown: str, *, missing_ok: bool = False) -> bytes | None:
+    """Bytes of `root/rel`, checked like read_app_file; None if it is absent and `missing_ok`."""
     real_root = os.path.realpath(root)
     target = os.path.realpath(os.path.join(real_root, rel))
     if os.path.commonpath([real_root, target]) != real_root:
         raise _fail(shown, "resolves (through a symlink) to a path outside the app directory")
     try:
-        raw = _read_regular_file(target)
+        return _read_regular_file(target)
     except FileNotFoundError as err:
+        if missing_ok:
+            return None
         raise _fail(shown, "file not found") from err
     except IsADirectoryError as err:
         raise _fail(shown, "is a directory, not a file") from err
     except OSError as err:
         raise _fail(shown, f"cannot be read: {err.strerror or err}") from err
-    return decode_text(raw, shown)
 
 
 def _read_regular_file(path: str) -> bytes:
@@ -71,10 +79,13 @@ def _require_regular(mode: int) -> None:
         raise OSError(0, "not a regular file (a FIFO, socket or device)")
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def decode_text(raw: bytes, shown: str) -> str:
     """UTF-8 (a BOM is dropped), CRLF accepted; a bad byte is reported with its position."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    if raw.startswith(BOM):
+        raw = raw[len(BOM):]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -93,3 +104,119 @@ def decode_text(raw: bytes, shown: str) -> str:
 
 def _fail(shown: str, message: str) -> InvalidInput:
     return InvalidInput([Problem(shown, 0, 0, "", message)])
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+class WriteFailed(BgRenderError):
+    """A file could not be written, or changed under us; nothing was written after that point."""
+
+
+class FileChange(Record):
+    """Replace `path`, which held `old` when it was read (None: it did not exist), with `new`
+    (None: remove it; only to undo the creation of a file)."""
+
+    path: str
+    old: bytes | None
+    new: bytes | None
+
+
+class EditLock:
+    """Serializes the edit commands of one app: held from the first read to the last write, so
+    two concurrent `release`/`promote` runs cannot both read the same text and lose a change.
+    flock on the directory itself leaves no lock file behind in the user's checkout."""
+
+    def __init__(self, app_dir: str):
+        self.app_dir = app_dir
+        self.fd = -1
+
+    def __enter__(self) -> EditLock:
+        import fcntl
+
+        self.fd = os.open(self.app_dir, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the lock
+
+
+def write_files(changes: list[FileChange]) -> None:
+    """Write each change in order, atomically, each only over the exact bytes it was read as
+    (a compare-and-swap against editors and tools that do not take the edit lock). If one
+    fails, the ones before it are undone, so the files stay as they were, together."""
+    done: list[FileChange] = []
+    for change in changes:
+        try:
+            _write(change)
+        except OSError as err:
+            undone = undo_files(done)
+            raise WriteFailed(f"{change.path}: cannot write: {err.strerror or err}; "
+                              + ("no file was changed" if undone else "the files it came with could not be put back")
+                              ) from err
+        except WriteFailed:
+            undo_files(done)
+            raise
+        done.append(change)
+
+
+def _write(change: FileChange) -> None:
+    target = os.path.realpath(change.path)  # write through a symlink, not over it
+    current = _current_bytes(target)
+    if current != change.old:
+        raise WriteFailed(f"{change.path}: changed on disk during the edit; nothing written, run again")
+    if change.new is None:
+        os.unlink(target)
+    else:
+        _replace_file(target, change.new, stat.S_IMODE(os.stat(target).st_mode) if current is not None else _new_mode())
+
+
+def undo_files(done: list[FileChange]) -> bool:
+    """Put back files that write_files wrote, last first; False if that failed too."""
+    try:
+        for change in reversed(done):
+            _write(FileChange(change.path, change.new, change.old))
+    except (OSError, WriteFailed):
+        return False
+    return True
+
+
+def _new_mode() -> int:
+    """The mode open() would give a new file: 0666 less the umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _current_bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except FileNotFoundError:
+        return None
+
+
+def _replace_file(target: str, data: bytes, mode: int) -> None:
+    import contextlib
+    import tempfile
+
+    directory, name = os.path.split(target)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable; some file systems cannot
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

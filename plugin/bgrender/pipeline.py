@@ -1,7 +1,8 @@
 """The pipeline in one place: find → load → validate → resolve → render.
 
-Callers (the CLI, the release commands, tests) use these functions and never the stages
-directly, so every path applies the same checks in the same order.
+Callers (the CLI, the edit commands, tests) use these functions and never the stages
+directly, so every path applies the same checks in the same order. The app's files are read
+here, through files.py; an edit command that has new texts in hand passes them as AppTexts.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from .base import load_base
+from .base import Base, load_base
 from .env import Options, options_from_env
 from .errors import InvalidInput
-from .files import read_app_file
+from .files import decode_text, read_app_bytes
 from .intent import Intent, parse_intent
+from .lock import LOCK_FILE, LockFile, pin_color, read_lock
 from .plan import Plan, resolve
+from .record import Record
 from .render import render
 from .yamldoc import Document, load_document
 
@@ -26,6 +29,23 @@ if TYPE_CHECKING:
     PathLike = str | os.PathLike[str]
 
 INTENT_FILE = "bluegreen.yaml"
+
+
+class AppTexts(Record):
+    """The texts of bluegreen.yaml and its lock (None: no lock), when a caller has them in hand."""
+
+    intent: str
+    lock: str | None
+
+
+class App(Record):
+    """An app loaded and checked, before resolving: what every command starts from."""
+
+    intent: Intent
+    intent_doc: Document
+    base: Base
+    lock: LockFile | None
+    options: Options
 
 
 def intent_file(path: PathLike) -> str:
@@ -41,35 +61,72 @@ def find_intent(path: PathLike) -> Path:
     return Path(intent_file(path))
 
 
+def lock_file(intent_path: PathLike) -> str:
+    """Where the lock of the app whose intent is at `intent_path` lives: beside it."""
+    return os.path.join(os.path.dirname(os.fspath(intent_path)), LOCK_FILE)
+
+
+def read_texts(intent_path: PathLike) -> AppTexts:
+    """bluegreen.yaml and, if there is one, its lock, read with the core's checks."""
+    intent_path = os.fspath(intent_path)
+    app_dir = os.path.dirname(intent_path) or "."
+    intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path))
+    lock = read_app_bytes(app_dir, LOCK_FILE, _shown(lock_file(intent_path)), missing_ok=True)
+    assert intent is not None
+    return AppTexts(decode_text(intent, _shown(intent_path)),
+                    None if lock is None else decode_text(lock, _shown(lock_file(intent_path))))
+
+
 def load_intent(intent_path: PathLike, *, text: str | None = None) -> Intent:
-    return _load(os.fspath(intent_path), text)[0]
+    intent_path = os.fspath(intent_path)
+    text = read_texts(intent_path).intent if text is None else text
+    return parse_intent(load_document(text, _shown(intent_path)))
 
 
-def plan_app(intent_path: PathLike, env: Mapping[str, str], *, intent_text: str | None = None) -> Plan:
+def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> App:
+    """Read (unless `texts` are given), parse and check an app: its intent, base and lock."""
     intent_path = os.fspath(intent_path)
     options, env_error = _options(env)
+    texts = read_texts(intent_path) if texts is None else texts
     try:
-        intent, doc = _load(intent_path, intent_text)
+        intent_doc = load_document(texts.intent, _shown(intent_path))
+        intent = parse_intent(intent_doc)
     except InvalidInput as err:  # report the environment's problems along with the file's
         raise InvalidInput(err.problems + (env_error.problems if env_error else [])) from err
     if env_error:
         raise env_error
     assert options is not None
-    base = load_base(intent, doc, os.path.dirname(intent_path) or ".")
-    return resolve(intent, doc, base, options)
+    base = load_base(intent, intent_doc, os.path.dirname(intent_path) or ".")
+    lock = None if texts.lock is None else read_lock(load_document(texts.lock, _shown(lock_file(intent_path))))
+    return App(intent, intent_doc, base, lock, options)
 
 
-def render_app(intent_path: PathLike, env: Mapping[str, str], *,
-               intent_text: str | None = None) -> list[dict[str, Any]]:
-    return render(plan_app(intent_path, env, intent_text=intent_text))
+def plan_of(app: App) -> Plan:
+    return resolve(app.intent, app.intent_doc, app.base, app.options, app.lock)
 
 
-def _load(intent_path: str, text: str | None) -> tuple[Intent, Document]:
-    shown = os.path.normpath(intent_path)
-    if text is None:
-        text = read_app_file(os.path.dirname(intent_path) or ".", os.path.basename(intent_path), shown)
-    doc = load_document(text, shown)
-    return parse_intent(doc), doc
+def plan_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> Plan:
+    return plan_of(load_app(intent_path, env, texts))
+
+
+def render_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> list[dict[str, Any]]:
+    return render(plan_app(intent_path, env, texts))
+
+
+def unreleased_base_changes(app: App, plan: Plan) -> bool:
+    """Whether the base holds changes that no color runs yet, i.e. that the next
+    `bgrender release` would bring: no deployed color's entry is what the base gives it now."""
+    if not plan.locked or not plan.colors:
+        return False
+    for color, color_plan in plan.colors.items():
+        fresh, _ = pin_color(app.intent, app.base, plan.namespace, color, color_plan.version)
+        if fresh is not None and fresh.digest == color_plan.entry.digest:
+            return False
+    return True
+
+
+def _shown(path: str) -> str:
+    return os.path.normpath(path)
 
 
 def _options(env: Mapping[str, str]) -> tuple[Options | None, InvalidInput | None]:

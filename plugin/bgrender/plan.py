@@ -10,6 +10,8 @@ from .colors import COLORS, Color
 from .env import Options
 from .errors import InvalidInput, Problem
 from .intent import Intent
+from .labels import selector_labels
+from .lock import Entry, Lock, LockFile, pin_color, pinned_entry, recorded, template_context
 from .record import Record
 from .templating import expand
 from .yamldoc import Document
@@ -25,7 +27,8 @@ class ColorPlan(Record):
     version: str
     replicas: int
     wave: int
-    base: dict[str, Any]  # the base Deployment with this color's templates expanded
+    shell: dict[str, Any]  # the base Deployment without its pod template, this color's templates expanded
+    entry: Entry  # what the color runs: its selector and pod template (from the lock, or pinned now)
 
 
 class Plan(Record):
@@ -33,13 +36,14 @@ class Plan(Record):
 
     intent: Intent
     base_name: str  # color Deployments are named "<base_name>-<color>"
-    container_index: int  # which container of the base runs spec.image
     namespace: str | None
     istio_api: str  # e.g. "networking.istio.io/v1"
     app_labels: dict[str, str]  # the base selector: selects both colors
     port: int  # the Service port
     target_port: int  # the container port behind it
     colors: dict[Color, ColorPlan]  # only the colors that have a version
+    pins: Lock  # the entries the colors render from, and the production history
+    locked: bool  # whether the entries come from bluegreen.lock.yaml (else from the base, now)
 
     @property
     def active(self) -> Color:
@@ -49,7 +53,11 @@ class Plan(Record):
         return f"{self.base_name}-{color}"
 
 
-def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options) -> Plan:
+def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
+            lock_file: LockFile | None = None) -> Plan:
+    """The Plan. With a lock each color takes its pod template from its entry, so an edit of
+    the base reaches no color; without one (an app not yet released with bgrender) each color
+    is pinned from the base now, as its first release will pin it."""
     problems: list[Problem] = []
     namespace = intent.namespace or options.namespace
     port = intent.port or base.container_port
@@ -57,17 +65,22 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options) 
         problems.append(intent_doc.problem(("spec",), "no port to route to: set spec.service.port (the app "
                                                       "container does not declare exactly one containerPort)"))
     replicas = _replicas(intent, intent_doc, base, problems)
+    shell_manifest = _without_template(base.manifest)
     colors: dict[Color, ColorPlan] = {}
     for color in COLORS:
         version = intent.versions[color]
         if version is None:
             continue
-        context = {"name": intent.name, "color": color, "version": version,
-                   "image": image_reference(intent.image, version)}
-        if namespace:
-            context["namespace"] = namespace
-        expanded, template_problems = expand(base.manifest, context, base.doc.problem)
-        problems += template_problems
+        context = template_context(intent, namespace, color, version)
+        shell, shell_problems = expand(shell_manifest, context, base.doc.problem)
+        if lock_file is None:
+            entry, entry_problems = pin_color(intent, base, namespace, color, version)
+        else:
+            selector = selector_labels(base.app_labels, intent.color_label, color)
+            entry, entry_problems = pinned_entry(lock_file, intent, intent_doc, color, selector)
+        problems += shell_problems + entry_problems
+        if entry is None:
+            continue
         active = color == intent.active
         colors[color] = ColorPlan(
             color=color,
@@ -75,22 +88,29 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options) 
             version=version,
             replicas=replicas if active else _idle_replicas(intent, replicas),
             wave=waves.ACTIVE if active else waves.IDLE,
-            base=expanded,
+            shell=shell,
+            entry=entry,
         )
     if problems:
         raise InvalidInput(problems)
     assert port is not None
+    pins = lock_file.lock if lock_file else recorded(Lock({c: cp.entry for c, cp in colors.items()}), intent.active)
     return Plan(
         intent=intent,
         base_name=base.name,
-        container_index=base.container_index,
         namespace=namespace,
         istio_api=options.istio_api,
         app_labels=base.app_labels,
         port=port,
         target_port=base.container_port or port,
         colors=colors,
+        pins=pins,
+        locked=lock_file is not None,
     )
+
+
+def _without_template(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {**manifest, "spec": {k: v for k, v in manifest["spec"].items() if k != "template"}}
 
 
 def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[Problem]) -> int:
@@ -109,7 +129,3 @@ def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[P
 
 def _idle_replicas(intent: Intent, replicas: int) -> int:
     return replicas if intent.idle_replicas is None else intent.idle_replicas
-
-
-def image_reference(image: str, version: str) -> str:
-    return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"

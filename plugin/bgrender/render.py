@@ -7,13 +7,11 @@ release is an ordinary rolling update and never `spec.selector: field is immutab
 
 from __future__ import annotations
 
-import copy
-
 from . import waves
 from .colors import COLORS
 from .intent import SmokeTest
-from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, VERSION_ANNOTATION, selector_labels, template_labels
-from .plan import ColorPlan, Plan, image_reference
+from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE
+from .plan import ColorPlan, Plan
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -44,24 +42,17 @@ def _metadata(plan: Plan, name: str, wave: int, labels: dict[str, str]) -> dict[
 
 
 def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
-    """The base, copied, with only the changes of DESIGN §4's table."""
-    d = copy.deepcopy(cp.base)
-    meta = d["metadata"]
+    """The base Deployment with this color's name, labels, wave and replicas, and the selector
+    and pod template of what the color runs (its lock entry): DESIGN §4's table, §9."""
+    d = dict(cp.shell)
+    meta = d["metadata"] = dict(d["metadata"])
     meta["name"] = cp.deployment_name
     if plan.namespace:
         meta["namespace"] = plan.namespace
-    color_label = plan.intent.color_label
-    meta["labels"] = {**(meta.get("labels") or {}), color_label: cp.color}
+    meta["labels"] = {**(meta.get("labels") or {}), plan.intent.color_label: cp.color}
     meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
-    spec = d["spec"]
-    spec["replicas"] = cp.replicas
-    spec["selector"]["matchLabels"] = selector_labels(spec["selector"]["matchLabels"], color_label, cp.color)
-    pod_meta = spec["template"]["metadata"]
-    pod_meta["labels"] = template_labels(pod_meta["labels"], color_label, cp.color,
-                                         plan.intent.version_label, cp.version)
-    pod_meta["annotations"] = {**(pod_meta.get("annotations") or {}), VERSION_ANNOTATION: cp.version}
-    container = spec["template"]["spec"]["containers"][plan.container_index]
-    container["image"] = image_reference(plan.intent.image, cp.version)
+    d["spec"] = {**d["spec"], "replicas": cp.replicas, "selector": {"matchLabels": dict(cp.entry.selector)},
+                 "template": cp.entry.template}
     return d
 
 

@@ -16,7 +16,7 @@ from . import logs
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem
-from .pipeline import intent_file, plan_app, render_app
+from .pipeline import intent_file, load_app, plan_of, render_app, unreleased_base_changes
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
@@ -54,16 +54,22 @@ def _check_output_size(text: str) -> None:
                                                   "repeated through YAML aliases?")])
 
 
+UNRELEASED_NOTE = ("; the base holds changes no color runs yet (released by the next `bgrender release`, "
+                   "to production only by promotion)")
+
+
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     problems = []
     for path in paths:
         intent_path = intent_file(path)
         try:
-            plan_app(intent_path, env)
+            app = load_app(intent_path, env)
+            unreleased = unreleased_base_changes(app, plan_of(app))
         except InvalidInput as err:
             problems += err.problems
         else:
-            sys.stderr.write(f"{intent_path}: valid\n")
+            note = UNRELEASED_NOTE if unreleased else ""
+            sys.stderr.write(f"{intent_path}: valid{note}\n")
     return report(InvalidInput(problems)) if problems else 0
 
 

@@ -26,6 +26,7 @@ LABEL_KEY = (r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*
 IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 DIGEST = r"sha256:[a-f0-9]{64}"
 VERSION = rf"^({IMAGE_TAG}|{DIGEST})$"
+DIGEST_PATTERN = rf"^{DIGEST}$"
 # An image repository as the distribution reference grammar defines it, without tag or digest.
 _DOMAIN_PART = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _PATH_PART = r"[a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)*"

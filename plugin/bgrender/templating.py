@@ -51,19 +51,23 @@ def template_paths(data: Any, path: Path = ()) -> list[Path]:
     return [path] if isinstance(data, str) and any(m in data for m in _MARKERS) else []
 
 
-def expand(manifest: Any, context: dict[str, str], locate: Locate) -> tuple[Any, list[Problem]]:
-    """A copy of `manifest` with every template rendered, or the problems that stopped it."""
-    paths = template_paths(manifest)
+def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = ()) -> tuple[Any, list[Problem]]:
+    """A copy of `data` with every template rendered, or the problems that stopped it.
+
+    `at` is where `data` sits in the base Deployment (the pod template is expanded apart from
+    the rest); `locate` receives paths relative to `data`.
+    """
+    paths = template_paths(data)
     if not paths:
-        return manifest, []
+        return data, []
     problems = [locate(p, "templates are not allowed here: bgrender derives names and selectors")
-                for p in paths if p[:2] in _FORBIDDEN or p[:3] in _FORBIDDEN]
+                for p in paths if (at + p)[:2] in _FORBIDDEN or (at + p)[:3] in _FORBIDDEN]
     if problems:
-        return manifest, problems
+        return data, problems
     env = _environment()
-    out = _copy_containers(manifest)
+    out = _copy_containers(data)
     for path in paths:
-        value, problem = _render_one(env, _get(manifest, path), context, path, locate)
+        value, problem = _render_one(env, _get(data, path), context, path, locate)
         if problem:
             problems.append(problem)
         else:

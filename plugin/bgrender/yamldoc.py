@@ -55,11 +55,19 @@ def dotted(path: Path) -> str:
 
 
 class Document:
-    """A loaded YAML document: plain data plus the position of every value and key."""
+    """One YAML document: its text, its composed nodes, the plain data built from them, and the
+    position of every value and key.
 
-    def __init__(self, file: str, data: Any):
+    The one model of a YAML file in bgrender: reading with positions (bluegreen.yaml, the base,
+    the lock) and minimal edits (`set_scalar`, for release, promote and rollback) use the same
+    nodes, so a file is parsed once per version of its text.
+    """
+
+    def __init__(self, file: str, text: str, root: yaml.Node):
         self.file = file
-        self.data = data
+        self.text = text  # without a byte-order mark: the composer's marks index this string
+        self.root = root
+        self.data: Any = None
         self.value_marks: dict[Path, tuple[int, int]] = {}
         self.key_marks: dict[Path, tuple[int, int]] = {}
 
@@ -78,9 +86,32 @@ class Document:
         line, column = self.position(path, key=key)
         return Problem(self.file, line, column, dotted(path), message)
 
+    def node(self, path: Path) -> yaml.Node | None:
+        """The node at `path` (mapping keys only); None when a key on the way is missing or null."""
+        node = self.root
+        for key in path:
+            if not isinstance(node, yaml.MappingNode):
+                return None
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+            if node is None:
+                return None
+        return None if isinstance(node, yaml.ScalarNode) and node.tag == f"{_TAG}null" else node
+
+    def set_scalar(self, path: Path, value: str, *, after: tuple[str, ...] = ()) -> str:
+        """This document's text with the string at `path` set to `value`, every other byte kept.
+
+        Missing mappings on the way are created; a key that must be inserted goes after the
+        first sibling named in `after` that exists, else after the last sibling. Shapes that
+        cannot be edited without reformatting are refused (RefusedEdit) with their position.
+        """
+        from .yamledit import set_scalar  # only the edit commands load the text splicing
+
+        return set_scalar(self, path, value, after)
+
 
 def load_document(text: str, file: str) -> Document:
-    """Parse exactly one YAML document from `text`; raise InvalidInput on any problem."""
+    """Parse exactly one YAML document from `text` (no byte-order mark); raise InvalidInput on
+    any problem."""
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as err:
@@ -89,7 +120,7 @@ def load_document(text: str, file: str) -> Document:
         raise InvalidInput([Problem(file, 1, 1, "", f"nesting is deeper than {MAX_DEPTH} levels")]) from err
     if root is None:
         raise InvalidInput([Problem(file, 1, 1, "", "the file holds no YAML document")])
-    builder = _Builder(Document(file, None))
+    builder = _Builder(Document(file, text, root))
     builder.doc.data = builder.build(root, ())
     if builder.problems:
         raise InvalidInput(builder.problems)

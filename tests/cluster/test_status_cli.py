@@ -118,8 +118,7 @@ def test_a_hanging_server_ends_in_exit_3_within_15_seconds_by_default(kube_api: 
 
 def test_the_version_label_stands_in_for_a_missing_annotation(kube_api: FakeKubeApi, gorilla: Path,
                                                                kubeconfig: Path) -> None:
-    intent = gorilla / "bluegreen.yaml"
-    intent.write_text(intent.read_text().replace("version: 8a1b0c4e", f'version: "{DIGEST}"'))
+    assert run_cli("release", DIGEST, str(gorilla)).exit_code == 0
     deploy(kube_api, gorilla)
     template = kube_api.get("deployments", GREEN)["spec"]["template"]["metadata"]
     del template["annotations"]["bgrender.io/version"]  # made by something older than bgrender

@@ -13,7 +13,7 @@ import pytest
 from bgrender import release_cli
 from bgrender.errors import ClusterError
 
-from ..conftest import REPO
+from ..conftest import BGRENDER, REPO
 from .conftest import MANUAL, make_app, run
 
 MESSAGE = "release gorilla-sfx-demo 99aa00b to green (production stays on blue)\n"
@@ -34,7 +34,14 @@ def test_release_writes_the_file_keeping_its_mode(app, monkeypatch):
     assert (result.exit_code, result.stdout, result.stderr) == (0, MESSAGE, "")
     assert (app / "bluegreen.yaml").read_text() == MANUAL.replace("version: 8a1b0c4e", "version: 99aa00b")
     assert os.stat(app / "bluegreen.yaml").st_mode & 0o777 == 0o640
-    assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
+    assert listing(app) == ["bluegreen.lock.yaml", "bluegreen.yaml", "deployment.yaml"]
+    assert os.stat(app / "bluegreen.lock.yaml").st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_a_path_to_the_intent_file_works_too(app, monkeypatch):
@@ -54,44 +61,63 @@ def test_a_symlinked_intent_is_written_through_the_link(app, monkeypatch):
 
 
 @pytest.mark.parametrize("failing", ["replace", "fsync", "write"])
-def test_a_failed_write_leaves_the_file_and_no_temporary_file(app, monkeypatch, failing):
-    def fail(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+@pytest.mark.parametrize("nth", [1, 2])
+def test_a_failed_write_leaves_both_files_and_no_temporary_file(app, monkeypatch, failing, nth):
+    """The lock is written first, then bluegreen.yaml; if either write fails, neither file
+    has changed afterwards (the lock written first is put back)."""
+    real = {"replace": os.replace, "fsync": os.fsync, "write": os.fdopen}[failing]
+    calls = []
 
-    target = {"replace": (os, "replace"), "fsync": (os, "fsync"), "write": (release_cli.os, "fdopen")}[failing]
-    monkeypatch.setattr(*target, fail)
+    def fail_the_nth(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == nth:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, {"replace": "replace", "fsync": "fsync", "write": "fdopen"}[failing], fail_the_nth)
+    if failing == "fsync":  # the directory is fsynced too, and its failure is ignored: count file fsyncs only
+        monkeypatch.setattr(os, "fsync", lambda fd: real(fd) if os.path.isdir(f"/proc/self/fd/{fd}") else
+                            fail_the_nth(fd))
     result = run(["release", "99aa00b"], app, monkeypatch)
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == "bluegreen.yaml: cannot write: No space left on device; the file is unchanged\n"
+    failed = ["bluegreen.lock.yaml", "bluegreen.yaml"][nth - 1]
+    assert result.stderr == f"{failed}: cannot write: No space left on device; no file was changed\n"
     assert (app / "bluegreen.yaml").read_text() == MANUAL
     assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
 
 
 def test_a_file_changed_during_the_edit_is_not_overwritten(app, monkeypatch):
-    validate = release_cli.validate
+    """An editor (which takes no edit lock) saves bluegreen.yaml while `promote` decides: the
+    write compares what is on disk with what was read, and refuses; the lock is put back."""
+    decide = release_cli.use_case.promote
 
-    def validate_then_someone_edits(intent, text):
-        validate(intent, text)
+    def decide_then_someone_edits(source):
+        outcome = decide(source)
         (app / "bluegreen.yaml").write_text(MANUAL + "# edited meanwhile\n")
+        return outcome
 
-    monkeypatch.setattr(release_cli, "validate", validate_then_someone_edits)
+    monkeypatch.setattr(release_cli.use_case, "promote", decide_then_someone_edits)
     result = run(["promote"], app, monkeypatch)
     assert (result.exit_code, result.stdout) == (1, "")
-    assert "changed on disk during the edit" in result.stderr
+    assert "bluegreen.yaml: changed on disk during the edit" in result.stderr
     assert (app / "bluegreen.yaml").read_text().endswith("# edited meanwhile\n")
+    assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
 
 
 def test_dry_run_writes_nothing(app, monkeypatch):
     before = os.stat(app / "bluegreen.yaml")
-    result = run(["rollback", "--dry-run"], app, monkeypatch)
-    assert result.exit_code == 0 and result.stdout.startswith("--- a/bluegreen.yaml\n+++ b/bluegreen.yaml\n")
+    result = run(["promote", "--dry-run"], app, monkeypatch)
+    assert result.exit_code == 0 and result.stdout.startswith("--- /dev/null\n+++ b/bluegreen.lock.yaml\n")
+    assert "\n--- a/bluegreen.yaml\n+++ b/bluegreen.yaml\n" in result.stdout
+    assert result.stderr.startswith("would commit: promote gorilla-sfx-demo green 8a1b0c4e to production")
     assert os.stat(app / "bluegreen.yaml").st_mtime_ns == before.st_mtime_ns
     assert (app / "bluegreen.yaml").read_text() == MANUAL
+    assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
 
 
 @pytest.mark.parametrize(
     "args",
-    [["release"], ["release", "v1", "--kubeconfig", "k"], ["promote", "a", "b"], ["rollback", "--nope"],
+    [["release", "v1", ".", "extra"], ["release", "v1", "--kubeconfig", "k"], ["promote", "a", "b"], ["rollback", "--nope"],
      ["release", "v1", "--check-live", "--timeout", "0"]],
 )
 def test_usage_errors_exit_2_with_nothing_on_stdout(app, monkeypatch, args):
@@ -151,3 +177,17 @@ def test_without_check_live_the_kubernetes_client_is_never_imported(app):
                           check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
+
+
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+def test_an_unwritable_stdout_leaves_both_files_as_they_were(app, stdout):
+    """The commit message is printed after the files are written; if it cannot be, the
+    files are put back: a non-zero exit always means nothing changed."""
+    redirect = ["sh", "-c", f'exec "$@" {">/dev/full" if stdout == "full" else ">&-"}', "sh"]
+    done = subprocess.run([*redirect, BGRENDER, "release", "99aa00b", str(app)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "cannot print the commit message" in done.stderr and "the files are as they were" in done.stderr
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+    assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]

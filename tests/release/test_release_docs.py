@@ -1,12 +1,14 @@
 """The README shows real output: every `$ bgrender ...` line in its console blocks is run,
-in order, on a copy of the examples, and must print exactly what the page shows; the CI
-snippets on the page are the files in examples/ci."""
+in order, on a copy of the examples, and must print exactly what the page shows (its stdout;
+or, when stdout is empty, its stderr: a note or a refusal); `$ sed ...` lines are run too, as
+the edits the page makes. The CI snippets on the page are the files in examples/ci."""
 
 from __future__ import annotations
 
 import re
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,27 +24,32 @@ def blocks(language: str) -> list[str]:
     return [body for lang, body in FENCE.findall(DOC.read_text()) if lang == language]
 
 
-def bgrender_steps() -> list[tuple[list[str], str]]:
-    """(arguments, expected stdout) for each `$ bgrender` line of the console blocks."""
-    steps = []
+def steps() -> list[tuple[list[str], str]]:
+    """(command line, what the page shows after it) for each `$ bgrender` and `$ sed` line."""
+    found = []
     for block in blocks("console"):
         for command in re.split(r"^(?=\$ )", block, flags=re.M):
             first, _, output = command.partition("\n")
-            if first.startswith("$ bgrender "):
-                steps.append((shlex.split(first)[2:], output))
-    return steps
+            if first.startswith(("$ bgrender ", "$ sed ")):
+                found.append((shlex.split(first)[1:], output))
+    return found
 
 
 def test_the_cycle_on_the_page_is_what_the_commands_print(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for example in ("gorilla-sfx-demo", "checkout-auto"):
         shutil.copytree(REPO / "examples" / example, tmp_path / "examples" / example)
-    steps = bgrender_steps()
-    assert [args[0] for args in (s[0] for s in steps)] == [
-        "release", "release", "promote", "promote", "rollback", "rollback", "release"]
-    for args, shown in steps:
-        result = run(args, tmp_path, monkeypatch)
-        assert result.exit_code == 0, result.stderr
-        assert result.stdout == shown, f"bgrender {' '.join(args)}"
+    page = steps()
+    assert [" ".join(args[:2]) for args, _ in page] == [
+        "bgrender release", "bgrender release", "bgrender promote", "bgrender promote", "bgrender rollback",
+        "bgrender rollback", "sed -i", "bgrender release", "bgrender lock", "bgrender release"]
+    for args, shown in page:
+        if args[0] == "sed":
+            subprocess.run(args, cwd=tmp_path, check=True)
+            continue
+        result = run(args[1:], tmp_path, monkeypatch)
+        refusal = re.match(r"\S+\.yaml:\d+:\d+: ", shown) is not None  # `FILE:LINE:COL: ...` is a refusal
+        assert result.exit_code == (1 if refusal else 0), result.stderr
+        assert shown == (result.stdout or result.stderr), " ".join(args)
 
 
 @pytest.mark.parametrize("snippet", ["github-actions.yaml", "circleci.yaml"])

@@ -1,12 +1,14 @@
-"""Golden edit cases: tests/release/golden/<case>/ holds an input bluegreen.yaml and `args`
-(the command line, run from the app directory), and the expected results:
+"""Golden edit cases: tests/release/golden/<case>/ holds an input bluegreen.yaml (and, when
+the case has one, bluegreen.lock.yaml and deployment.yaml) and `args` (the command line, run
+from the app directory), and the expected results:
 
-- expected.yaml: the file afterwards, byte for byte (absent: the file must be unchanged);
+- expected.yaml, expected.lock.yaml: bluegreen.yaml and the lock afterwards, byte for byte
+  (absent: the file must be as it was, or still absent);
 - expected.out / expected.err: stdout and stderr, exactly;
 - exit_code: when not 0.
 
-Also, for every case: a non-zero exit leaves stdout empty and the file unchanged, and no
-temporary file is left beside it. BGRENDER_UPDATE_GOLDEN=1 rewrites the expectations.
+Also, for every case: a non-zero exit leaves stdout empty and both files unchanged, and no
+temporary file is left beside them. BGRENDER_UPDATE_GOLDEN=1 rewrites the expectations.
 """
 
 from __future__ import annotations
@@ -25,12 +27,21 @@ GOLDEN = HERE / "golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 
+FILES = {"bluegreen.yaml": "expected.yaml", "bluegreen.lock.yaml": "expected.lock.yaml"}
+
+
 def _app_from(case: Path, directory: Path) -> Path:
     directory.mkdir()
-    shutil.copyfile(case / "bluegreen.yaml", directory / "bluegreen.yaml")
+    for name in FILES:
+        if (case / name).exists():
+            shutil.copyfile(case / name, directory / name)
     base = case / "deployment.yaml"
     shutil.copyfile(base if base.exists() else BASE_DEPLOYMENT, directory / "deployment.yaml")
     return directory
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
 
 
 def _expected_exit_code(case: Path) -> int:
@@ -38,26 +49,26 @@ def _expected_exit_code(case: Path) -> int:
     return int(code_file.read_text()) if code_file.exists() else 0
 
 
-def _check_file(case: Path, before: bytes, after: bytes) -> None:
-    expected = case / "expected.yaml"
-    got = case / "got.yaml"
+def _check_file(case: Path, name: str, before: bytes | None, after: bytes | None) -> None:
+    expected = case / FILES[name]
+    got = case / ("got." + FILES[name].removeprefix("expected."))
     if UPDATE and after != before:
-        expected.write_bytes(after)
+        expected.write_bytes(after or b"")
     want = expected.read_bytes() if expected.exists() else before
     if after != want:
-        got.write_bytes(after)
-        pytest.fail(f"{case.name}: the edited file differs from {expected.name}; written to {got}")
+        got.write_bytes(after or b"")
+        pytest.fail(f"{case.name}: {name} afterwards differs from {expected.name}; written to {got}")
     got.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_edit_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     app = _app_from(case, tmp_path / "app")
-    before = (app / "bluegreen.yaml").read_bytes()
+    before = {name: _read(app / name) for name in FILES}
 
     result = run(shlex.split((case / "args").read_text()), app, monkeypatch)
 
-    after = (app / "bluegreen.yaml").read_bytes()
+    after = {name: _read(app / name) for name in FILES}
     if UPDATE and result.exit_code:
         (case / "exit_code").write_text(f"{result.exit_code}\n")
     assert result.exit_code == _expected_exit_code(case), result.stderr
@@ -66,8 +77,9 @@ def test_edit_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         assert (result.stdout, after) == ("", before)
     check_golden(case / "expected.out", result.stdout)
     check_golden(case / "expected.err", result.stderr)
-    _check_file(case, before, after)
-    assert sorted(p.name for p in app.iterdir()) == ["bluegreen.yaml", "deployment.yaml"]
+    for name in FILES:
+        _check_file(case, name, before[name], after[name])
+    assert {p.name for p in app.iterdir()} <= {*FILES, "deployment.yaml"}
 
 
 def test_every_command_and_refusal_has_a_case():
@@ -75,7 +87,9 @@ def test_every_command_and_refusal_has_a_case():
     for needed in ("release-manual-odd-formatting", "release-auto", "release-first-no-colors",
                    "release-noop-already-idle", "release-refused-serving-production",
                    "release-dry-run", "promote", "promote-dry-run", "rollback",
-                   "promote-refused-idle-without-version", "rollback-refused-idle-without-version"):
+                   "promote-refused-idle-without-version", "rollback-refused-idle-without-version",
+                   "lock", "lock-noop", "lock-after-hand-edit", "release-config-only",
+                   "rollback-refused-idle-replaced", "rollback-refused-second", "rollback-refused-no-history"):
         assert needed in names
 
 
@@ -83,7 +97,7 @@ def test_refusals_name_file_line_column_and_field():
     """Every refusal line is `FILE:LINE:COL: FIELD.PATH: message` (DESIGN §3), after at most
     one header line saying that the edited file would not validate."""
     problem = re.compile(r"^bluegreen\.yaml:\d+:\d+: [a-z][A-Za-z.]*: \S.*$")
-    header = "bluegreen.yaml: refusing to write: the edited file would not validate:"
+    header = "bluegreen.yaml: refusing to write: the edited files would not validate:"
     for case in CASES:
         if _expected_exit_code(case) and "refused" in case.name:
             lines = (case / "expected.err").read_text().splitlines()

@@ -1,14 +1,20 @@
-"""Random sequences of release, promote and rollback, rendered after every step.
+"""Random sequences of base edits, release (with and without a version), promote, rollback
+and lock, rendered after every step.
 
-A small model (which color is active, what version each color has) predicts every command's
-outcome: the edit, the no-op, or the refusal. After each step the app is rendered and the
-invariants of DESIGN §2 are checked:
+A small model predicts every command's outcome (the edit, the no-op, or the refusal): which
+color is active, what version each color has, and what each color runs, as (version, base
+revision) pinned when it was released. A base edit bumps the revision (the CPU request of the
+base's container). After each step the app is rendered and DESIGN §2 and §9 are checked:
 
+- a base edit alone never changes a rendered pod template or selector once there is a lock;
+- every color runs exactly what was pinned for it: its version, and the base of its release;
 - Deployment and Service selectors never change;
 - promote and rollback never change any pod template;
 - a manual release never changes the active color's Deployment;
+- rollback puts production back on exactly the template that served before, or is refused
+  with no file changed;
 - the default route always targets a color that has a version and replicas;
-- the file always validates, and an edit changes at most two lines, nothing else.
+- bluegreen.yaml always validates, and an edit changes at most two of its lines.
 
 Fixed seed (derandomize) and a bounded number of runs, so it is the same few seconds in CI.
 """
@@ -16,6 +22,7 @@ Fixed seed (derandomize) and a bounded number of runs, so it is the same few sec
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,9 +42,13 @@ from .conftest import HERE, bgrender_group
 
 FIXTURES = sorted(p for p in (HERE / "fixtures").iterdir() if p.is_dir())
 DIGEST = "sha256:" + "0123456789abcdef" * 4
-# Tags that need quoting (20240601, 4e12345, true), ordinary ones, a digest, an invalid one.
-VERSIONS = st.sampled_from(["3f9c2e1d", "8a1b0c4e", "20240601", "4e12345", "v2.1.0-rc.1", "true", DIGEST, "bad/tag"])
+# Tags that need quoting (20240601, 4e12345, true), ordinary ones, a digest, an invalid one;
+# None releases the active color's version with the current base (a config-only release).
+VERSIONS = st.sampled_from(["3f9c2e1d", "8a1b0c4e", "20240601", "4e12345", "v2.1.0-rc.1", "true", DIGEST, "bad/tag",
+                            None])
 INVALID = {"bad/tag"}
+CPU = re.compile(rb"cpu: \d+m")
+Run = tuple  # (version, base revision): what a color runs
 
 
 class ReleaseCycle(RuleBasedStateMachine):
@@ -46,11 +57,18 @@ class ReleaseCycle(RuleBasedStateMachine):
         self.workdir = Path(tempfile.mkdtemp(prefix="bgrender-release-"))
         self.app = Path(shutil.copytree(fixture, self.workdir / fixture.name))
         self.intent = find_intent(self.app)
+        self.lock_path = self.app / "bluegreen.lock.yaml"
         spec = yaml.safe_load(self.intent.read_bytes())["spec"]
         self.active: str = spec["active"]
         self.versions = {c: (spec.get(c) or {}).get("version") for c in COLORS}
         self.mode = (spec.get("promotion") or {}).get("mode", "manual")
-        self.text = self.intent.read_bytes()
+        self.revision = 0
+        self._set_base_revision()
+        self.locked = False
+        self.runs: dict[str, Run | None] = self._from_base()
+        self.history: dict[str, tuple[str, Run] | None] = {"current": None, "previous": None}
+        self.served_before: dict[str, Any] | None = None
+        self.files = self._files()
         self.objects = self._render() if any(self.versions.values()) else []
         self.selectors: dict[str, Any] = {}
         self._remember_selectors()
@@ -61,53 +79,112 @@ class ReleaseCycle(RuleBasedStateMachine):
 
     # --- commands -------------------------------------------------------------------------
 
-    @rule(version=VERSIONS)
-    def release(self, version: str) -> None:
-        idle = other(self.active)
-        first = not any(self.versions.values())
-        if first:
-            outcome, target = "edit", self.active
-        elif version == self.versions[idle]:
-            outcome, target = "no-op", None
-        elif version == self.versions[self.active] or version in INVALID:
-            outcome, target = "refused", None
-        else:
-            outcome, target = "edit", idle
+    @rule()
+    def edit_base(self) -> None:
         before = self.objects
-        self._run(["release", version], outcome)
+        self.revision += 1
+        self._set_base_revision()
+        if not self.locked:
+            self.runs = self._from_base()  # without a lock both colors render from the base
+        if before:
+            self.objects = self._render()
+        if self.locked:
+            assert self._templates(self.objects) == self._templates(before)
+
+    @rule(version=VERSIONS)
+    def release(self, version: str | None) -> None:
+        if not any(self.versions.values()):
+            self._first_release(version)
+            return
+        active, idle = self.active, other(self.active)
+        wanted = version or self.versions[active]
+        new = (wanted, self.revision)
+        if self.runs[idle] == new:
+            outcome = "no-op"
+        elif self.runs[active] == new or wanted in INVALID:
+            outcome = "refused"
+        else:
+            outcome = "edit"
+        before = self.objects
+        self._run(["release", *([version] if version else []), str(self.app)], outcome)
         if outcome != "edit":
             return
-        self.versions[target] = version
-        if self.mode == "auto" and not first:
-            self.active = target
-        if self.mode == "manual" and not first:
-            name = self._deployment(before, self.active)["metadata"]["name"]
-            assert self._deployment(self.objects, self.active) == self._by_name(before)[name]
+        self._adopt()
+        self.versions[idle], self.runs[idle] = wanted, new
+        if self.mode == "auto":
+            self._production_moves_to(idle)
+        else:
+            name = self._deployment(before, active)["metadata"]["name"]
+            assert self._deployment(self.objects, active) == self._by_name(before)[name]
 
-    @rule(command=st.sampled_from(["promote", "rollback"]))
-    def switch(self, command: str) -> None:
+    def _first_release(self, version: str | None) -> None:
+        outcome = "edit" if version and version not in INVALID else "refused"
+        self._run(["release", *([version] if version else []), str(self.app)], outcome)
+        if outcome == "edit":
+            self.versions[self.active], self.runs[self.active] = version, (version, self.revision)
+            self.locked = True
+            self.history = {"current": (self.active, self.runs[self.active]), "previous": None}
+
+    @rule()
+    def promote(self) -> None:
         idle = other(self.active)
-        outcome = "edit" if self.versions[idle] else "refused"
-        if outcome == "edit" and not self.versions[self.active]:
-            outcome = "refused"  # a file without any version is invalid: nothing to switch
+        outcome = "edit" if self.versions[idle] and self.versions[self.active] else "refused"
         before = self.objects
-        self._run([command], outcome)
+        self._run(["promote", str(self.app)], outcome)
+        if outcome == "edit":
+            self._adopt()
+            self._production_moves_to(idle)
+            assert self._templates(self.objects) == self._templates(before)
+
+    @rule()
+    def rollback(self) -> None:
+        active, idle = self.active, other(self.active)
+        previous, current = self.history["previous"], self.history["current"]
+        outcome = "refused"
+        if self.locked and self.versions[idle] and previous and current == (active, self.runs[active]) \
+                and previous == (idle, self.runs[idle]):
+            outcome = "edit"
+        before = self.objects
+        self._run(["rollback", str(self.app)], outcome)
         if outcome != "edit":
             return
         self.active = idle
-        before_templates = {n: d["spec"]["template"] for n, d in self._by_name(before).items()}
-        after_templates = {n: d["spec"]["template"] for n, d in self._by_name(self.objects).items()}
-        assert after_templates == before_templates
+        self.history = {"current": previous, "previous": None}
+        assert self._templates(self.objects) == self._templates(before)
+        assert self._deployment(self.objects, idle)["spec"]["template"] == self.served_before
+
+    @rule()
+    def lock(self) -> None:
+        if not any(self.versions.values()):
+            self._run(["lock", str(self.app)], "refused")  # a file without versions does not validate
+            return
+        changes = not self.locked or self.history["current"] != (self.active, self.runs[self.active])
+        self._run(["lock", str(self.app)], "edit" if changes else "no-op")
+        if changes:
+            self._adopt()
+            now = (self.active, self.runs[self.active])
+            if self.history["current"] != now:
+                self.history = {"current": now, "previous": self.history["current"]}
 
     # --- invariants -----------------------------------------------------------------------
 
     @invariant()
-    def file_matches_the_model(self) -> None:
+    def files_match_the_model(self) -> None:
         if not hasattr(self, "intent"):
             return
         spec = yaml.safe_load(self.intent.read_bytes())["spec"]
         assert spec["active"] == self.active
         assert {c: (spec.get(c) or {}).get("version") for c in COLORS} == self.versions
+        assert self.lock_path.exists() == self.locked
+
+    @invariant()
+    def every_color_runs_what_was_pinned_for_it(self) -> None:
+        for color in COLORS:
+            if getattr(self, "objects", None) and self.versions[color]:
+                container = self._deployment(self.objects, color)["spec"]["template"]["spec"]["containers"][0]
+                version, revision = self.runs[color]
+                assert container["image"].endswith((f":{version}", f"@{version}"))
+                assert container["resources"]["requests"]["cpu"] == f"{50 + revision}m"
 
     @invariant()
     def selectors_never_change(self) -> None:
@@ -129,22 +206,44 @@ class ReleaseCycle(RuleBasedStateMachine):
 
     # --- helpers --------------------------------------------------------------------------
 
+    def _adopt(self) -> None:
+        """The first command that writes the lock pins what runs now, production included."""
+        if not self.locked:
+            self.locked = True
+            self.history = {"current": (self.active, self.runs[self.active]), "previous": None}
+
+    def _production_moves_to(self, color: str) -> None:
+        """Record the move (after the render: the old color's template is the same before and after it)."""
+        self.served_before = self._deployment(self.objects, self.active)["spec"]["template"]
+        self.history = {"current": (color, self.runs[color]), "previous": (self.active, self.runs[self.active])}
+        self.active = color
+
+    def _from_base(self) -> dict[str, Run | None]:
+        return {c: (v, self.revision) if v else None for c, v in self.versions.items()}
+
+    def _set_base_revision(self) -> None:
+        base = self.app / "deployment.yaml"
+        base.write_bytes(CPU.sub(f"cpu: {50 + self.revision}m".encode(), base.read_bytes()))
+
+    def _files(self) -> tuple[bytes, bytes | None]:
+        return self.intent.read_bytes(), self.lock_path.read_bytes() if self.lock_path.exists() else None
+
     def _run(self, args: list[str], outcome: str) -> None:
-        result = CliRunner().invoke(bgrender_group(), [*args, str(self.app)], env=runner_env({}))
-        after = self.intent.read_bytes()
+        result = CliRunner().invoke(bgrender_group(), args, env=runner_env({}))
+        after = self._files()
         assert "Traceback" not in result.stderr
-        assert sorted(p.name for p in self.app.iterdir()) == ["bluegreen.yaml", "deployment.yaml"]
+        assert {p.name for p in self.app.iterdir()} <= {"bluegreen.yaml", "bluegreen.lock.yaml", "deployment.yaml"}
         if outcome == "refused":
-            assert (result.exit_code, result.stdout, after) == (1, "", self.text), result.stderr
+            assert (result.exit_code, result.stdout, after) == (1, "", self.files), result.stderr
             return
         assert result.exit_code == 0, result.stderr
         if outcome == "no-op":
-            assert (result.stdout, after) == ("", self.text)
+            assert (result.stdout, after) == ("", self.files)
             return
         assert result.stdout.count("\n") == 1 and result.stdout.startswith(args[0].replace("rollback", "roll back"))
-        _assert_small_edit(self.text, after)
-        self.text = after
-        self.objects = self._render()  # raises if the written file does not validate
+        _assert_small_edit(self.files[0], after[0])
+        self.files = after
+        self.objects = self._render()  # raises if the written files do not render
 
     def _render(self) -> list[dict[str, Any]]:
         return render_app(self.intent, {})
@@ -155,6 +254,10 @@ class ReleaseCycle(RuleBasedStateMachine):
                 key = f"{obj['kind']}/{obj['metadata']['name']}"
                 selector = obj["spec"]["selector"]
                 assert self.selectors.setdefault(key, selector) == selector, key
+
+    @staticmethod
+    def _templates(objects: list[dict[str, Any]]) -> dict[str, Any]:
+        return {n: (d["spec"]["template"], d["spec"]["selector"]) for n, d in ReleaseCycle._by_name(objects).items()}
 
     @staticmethod
     def _by_name(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
