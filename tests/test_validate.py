@@ -18,7 +18,7 @@ import pytest
 
 from bgrender import pipeline
 
-from .conftest import BGRENDER, EXAMPLES, GOLDEN, check_golden, clean_env
+from .conftest import BGRENDER, EXAMPLES, GOLDEN, REPO, check_golden, clean_env
 
 TREE = GOLDEN / "validate" / "tree"
 MINIMAL = GOLDEN / "render" / "minimal"
@@ -130,3 +130,8 @@ def test_a_directory_that_cannot_be_searched_is_a_problem(tmp_path, monkeypatch)
     assert found == [str(tmp_path / "apps" / "web" / "bluegreen.yaml")]
     assert [str(p) for p in problems] == [f"{tmp_path / 'apps' / 'locked'}: cannot be searched for apps: "
                                           "Permission denied"]
+
+
+def test_the_readme_shows_what_validating_the_tree_prints():
+    readme = (REPO / "README.md").read_text()
+    assert "```text\n$ bgrender validate apps\n" + (TREE.parent / "expected.err").read_text() + "```\n" in readme
