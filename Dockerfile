@@ -4,8 +4,10 @@
 # puts Argo CD's own argocd-cmp-server into the shared var-files volume.
 #
 # Both stages use one base, pinned by the digest of its multi-arch index: the tag alone
-# could move under a rebuild. The digest is python:3.11-slim-bookworm's as published on
-# 2026-08-25; let Renovate or Dependabot refresh it (both read `tag@digest` in FROM).
+# could move under a rebuild. The digest is python:3.11-slim-bookworm's index of the
+# 2026-08-25 builds, as docker-library/repo-info records it
+# (repos/python/remote/3.11-slim-bookworm.md). Let Renovate or Dependabot refresh it: both
+# read `tag@digest` in FROM.
 
 # Build: a venv with bgrender and its dependencies, compiled to bytecode.
 # python:3.11-slim-bookworm
