@@ -1,9 +1,9 @@
 """The benchmark's baseline stays faithful to the seed post, and the benchmark script runs.
 
-`bench/seed-layout/` rebuilds the post's layout (its tree holds 10 files); `bench/run.py`
-times it against `bgrender render`. These tests build the four directories the post's Argo CD
-apps point at and check that the post's selector bug (commonLabels puts `version` into the
-selector) is still there. They do not time anything.
+`bench/seed-layout/` rebuilds the post's layout (its tree holds ten files, which the README and
+the example count too); `bench/run.py` times it against `bgrender render`. These tests build
+the four directories the post's Argo CD apps point at and check that the post's selector bug
+(commonLabels puts `version` into the selector) is still there. They do not time anything.
 """
 
 from __future__ import annotations
@@ -78,6 +78,16 @@ def test_virtualservice_directory_chooses_one_variant() -> None:
     assert default_route["route"][0]["destination"] == {
         "host": "gorilla-sfx-demo-service", "subset": "blue", "port": {"number": 9090},
     }
+
+
+def test_the_seed_layout_holds_the_ten_files_the_post_shows_and_the_docs_say_so() -> None:
+    files = sorted(p.relative_to(SEED).as_posix() for p in SEED.rglob("*") if p.is_file())
+    assert len(files) == 10
+    assert [f for f in files if f.endswith("kustomization.yaml")] == [
+        "deployment/blue/kustomization.yaml", "deployment/green/kustomization.yaml", "kustomization.yaml",
+        "virtualservice/kustomization.yaml"]
+    assert "**Ten files and four Argo CD Applications per app**" in (REPO / "README.md").read_text()
+    assert "the post's ten files" in (REPO / "examples" / "gorilla-sfx-demo" / "bluegreen.yaml").read_text()
 
 
 def test_both_virtualservice_variants_exist() -> None:

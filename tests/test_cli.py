@@ -66,7 +66,8 @@ def test_validate_reports_every_file_and_every_problem():
     expected = [f"{GORILLA / 'bluegreen.yaml'}: valid"]
     for case in bad:
         expected += [f"{case}/{line}" for line in (case / "expected.err").read_text().splitlines()]
-    assert sorted(result.stderr.splitlines()) == sorted(expected)
+    assert sorted(result.stderr.splitlines()) == sorted(expected + ["1 of 3 apps valid"])
+    assert result.stderr.splitlines()[-1] == "1 of 3 apps valid"
 
 
 def test_validate_accepts_the_examples():

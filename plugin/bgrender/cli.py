@@ -75,7 +75,11 @@ def render(path: str, output: str) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1)
 def validate(paths: tuple[str, ...]) -> None:
-    """Check intent files, and the files they name, without rendering."""
+    """Check apps, and the files they name, without rendering.
+
+    Each PATH is an app directory, its bluegreen.yaml, or a directory to search for every
+    bluegreen.yaml below it (hidden and symlinked directories are skipped); default `.`.
+    Exit 1 when any app is invalid or a directory holds none."""
     sys.exit(run_validate(paths or (".",), os.environ))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from .base import Base, load_base
 from .env import Options, options_from_env
-from .errors import InvalidInput
+from .errors import InvalidInput, Problem
 from .files import decode_text, read_app_bytes
 from .intent import Intent, parse_intent
 from .lock import LOCK_FILE, LockFile, pin_color, read_lock
@@ -75,6 +75,33 @@ def read_texts(intent_path: PathLike) -> AppTexts:
     assert intent is not None
     return AppTexts(decode_text(intent, _shown(intent_path)),
                     None if lock is None else decode_text(lock, _shown(lock_file(intent_path))))
+
+
+def find_apps(path: PathLike) -> tuple[list[str], list[Problem]]:
+    """The intent files PATH stands for, and a problem for each directory that could not be
+    searched (an app there would go unchecked) or holds no app at all.
+
+    A file, or a directory holding bluegreen.yaml: that app (a missing path is left for the
+    reader to report). Any other directory: every bluegreen.yaml below it, in sorted order.
+    Hidden directories (.git, .github, ...) are skipped, and so are symlinked directories: a link
+    can lead out of the tree, back up into it (a walk without end), or to an app already found
+    under its own name. Apps are checked where they live, once.
+    """
+    path = os.fspath(path) or "."
+    if not os.path.isdir(path) or os.path.lexists(os.path.join(path, INTENT_FILE)):
+        return [intent_file(path)], []
+    found: list[str] = []
+    unreadable: list[OSError] = []
+    for directory, subdirectories, files in os.walk(path, onerror=unreadable.append):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        if INTENT_FILE in files:
+            found.append(os.path.join(directory, INTENT_FILE))
+    problems = [Problem(os.path.normpath(err.filename or path), 0, 0, "",
+                        f"cannot be searched for apps: {err.strerror or err}") for err in unreadable]
+    if not found:
+        problems.append(Problem(os.path.normpath(path), 0, 0, "", f"no {INTENT_FILE} in this directory or below it "
+                                "(hidden and symlinked directories are not searched)"))
+    return found, problems
 
 
 def load_intent(intent_path: PathLike, *, text: str | None = None) -> Intent:

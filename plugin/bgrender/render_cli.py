@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from . import logs
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
-from .errors import BgRenderError, InvalidInput, Problem
-from .pipeline import intent_file, load_app, plan_of, render_app, unreleased_base_changes
+from .errors import BgRenderError, InvalidInput, Problem, escape
+from .pipeline import find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
@@ -59,18 +59,43 @@ UNRELEASED_NOTE = ("; the base holds changes no color runs yet (released by the 
 
 
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
-    problems = []
-    for path in paths:
-        intent_path = intent_file(path)
+    """Check every app PATHS stand for (a directory without bluegreen.yaml is searched), report
+    every problem of every app, and end with how many apps are valid. Exit 1 when any app is
+    invalid, a directory could not be searched, or a directory holds no app at all."""
+    apps, problems = _find_apps(paths)
+    _write(problems)
+    reported: set[Problem] = set()  # a problem of the environment is reported once, not for every app
+    valid = 0
+    for intent_path in apps:
         try:
             app = load_app(intent_path, env)
             unreleased = unreleased_base_changes(app, plan_of(app))
         except InvalidInput as err:
-            problems += err.problems
+            fresh = [p.replace(file=escape(p.file)) for p in err.problems if p not in reported]
+            reported.update(err.problems)
+            _write(fresh)
         else:
-            note = UNRELEASED_NOTE if unreleased else ""
-            sys.stderr.write(f"{intent_path}: valid{note}\n")
-    return report(InvalidInput(problems)) if problems else 0
+            valid += 1
+            sys.stderr.write(f"{escape(intent_path)}: valid{UNRELEASED_NOTE if unreleased else ''}\n")
+    sys.stderr.write(f"{valid} of {len(apps)} app{'' if len(apps) == 1 else 's'} valid\n")
+    return 0 if valid == len(apps) and not problems else InvalidInput.exit_code
+
+
+def _find_apps(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
+    """Each app once, in the order given, and the reasons a PATH yielded none."""
+    apps: dict[str, None] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        found, unsearched = find_apps(path)
+        apps.update(dict.fromkeys(os.path.normpath(intent_path) for intent_path in found))
+        problems += unsearched
+    return list(apps), [p.replace(file=escape(p.file)) for p in problems]
+
+
+def _write(problems: list[Problem]) -> None:
+    if problems:
+        for line in InvalidInput(problems).lines():
+            sys.stderr.write(line + "\n")
 
 
 def report(err: BgRenderError) -> int:

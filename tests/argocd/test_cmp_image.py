@@ -76,29 +76,77 @@ def test_hadolint_finds_nothing(tmp_path: Path):
     assert findings == [], "hadolint info/style findings: " + result.stdout
 
 
-def test_multi_stage_on_one_slim_python(stages):
+def test_multi_stage_on_one_slim_python_pinned_by_digest(stages):
     build, final = stages[0], stages[-1]
     assert len(stages) == 2 and build.name == "build"
     # Same base: the venv's python is a link to the base image's interpreter.
     assert build.base == final.base
-    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?", final.base)  # a tag, no digest
+    # The tag says what it is, the digest (of the multi-arch index) what it must be.
+    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?@sha256:[0-9a-f]{64}", final.base)
 
 
-def test_build_stage_installs_the_source_tree_into_a_venv_and_compiles_it(stages):
+def test_each_from_line_follows_a_comment_naming_its_tag():
+    lines = (REPO_ROOT / "Dockerfile").read_text().splitlines()
+    froms = [i for i, line in enumerate(lines) if line.startswith("FROM ")]
+    assert froms
+    for i in froms:
+        tag = lines[i].split()[1].split("@")[0]
+        assert lines[i - 1] == f"# {tag}"
+
+
+def test_build_stage_installs_the_source_tree_into_a_venv_without_pip_and_compiles_it(stages):
     runs = " && ".join(stages[0].all("RUN"))
-    assert "python -m venv /opt/bgrender" in runs
-    install = re.search(r"/opt/bgrender/bin/pip install ([^&]*)", runs)
+    assert "python -m venv --without-pip /opt/bgrender" in runs
+    # The base's pip installs into the venv from outside; plain bgrender, no extra, not editable.
+    install = re.search(r"python -m pip --python /opt/bgrender/bin/python install ([^&]*)", runs)
     assert install and install.group(1).split()[-1] == "." and "-e" not in install.group(1).split()
     assert "--no-cache-dir" in install.group(1)
     assert "/opt/bgrender/bin/python -m compileall" in runs
+    assert "LICENSE" in " ".join(stages[0].all("COPY")).split()  # license-files in pyproject
+
+
+PIP_RUN = re.compile(r"\bpip3?(\.\d+)?\s+(install|uninstall)\b|-m\s+pip\b")
 
 
 def test_final_stage_has_no_build_tools_and_only_the_venv_and_plugin_yaml(stages):
     final = stages[-1]
-    assert not any(BUILD_TOOLS.search(args) or "pip " in args for args in final.all("RUN"))
+    assert not any(BUILD_TOOLS.search(args) or PIP_RUN.search(args) for args in final.all("RUN"))
     assert [args.split()[-1] for args in final.all("COPY")] == ["/opt/bgrender", PLUGIN_CONFIG_PATH]
     assert "--from=build /opt/bgrender /opt/bgrender" in final.all("COPY")[0]
     assert final.all("COPY")[1] == f"plugin.yaml {PLUGIN_CONFIG_PATH}"
+
+
+def test_final_stage_removes_the_base_images_installers(stages):
+    removed = " ".join(stages[-1].all("RUN"))
+    site = "/usr/local/lib/python3.11/site-packages"
+    for path in ("/usr/local/bin/pip*", f"{site}/pip*", f"{site}/setuptools*", f"{site}/wheel*",
+                 f"{site}/pkg_resources", "/usr/local/lib/python3.11/ensurepip/_bundled"):
+        assert re.search(r"\brm -rf [^&]*" + re.escape(path), removed), path
+
+
+def labels_of(stage: Stage) -> dict[str, str]:
+    """LABEL pairs, with ${ARG} replaced by the stage's ARG defaults."""
+    args = dict(a.split("=", 1) for a in stage.all("ARG"))
+    pairs = dict(pair.split("=", 1) for label in stage.all("LABEL") for pair in shlex.split(label))
+    return {k: re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], v) for k, v in pairs.items()}
+
+
+def test_final_stage_carries_the_oci_labels(stages):
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    labels = labels_of(stages[-1])
+    assert labels["org.opencontainers.image.version"] == project["version"]  # the ARG default
+    assert labels["org.opencontainers.image.licenses"] == project["license"] == "Apache-2.0"
+    assert labels["org.opencontainers.image.title"] == project["name"]
+    assert labels["org.opencontainers.image.source"].startswith("https://")
+    assert labels["org.opencontainers.image.description"]
+    assert stages[-1].base.startswith(labels["org.opencontainers.image.base.name"].removeprefix("docker.io/library/"))
+
+
+def test_the_sidecar_installs_without_the_kubernetes_client():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("kubernetes")]
+    assert [d for d in project["optional-dependencies"]["cluster"] if d.startswith("kubernetes")]
+    assert "bgrender[cluster]" in project["optional-dependencies"]["test"]
 
 
 def test_final_stage_runs_the_cmp_server_as_999_without_writes(stages):
@@ -140,8 +188,8 @@ def ignored(path: str, patterns: list[tuple[bool, re.Pattern[str]]]) -> bool:
     return result
 
 
-@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "plugin.yaml", "plugin/bgrender/__init__.py",
-                                  "plugin/bgrender/cli.py"])
+@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "plugin.yaml",
+                                  "plugin/bgrender/__init__.py", "plugin/bgrender/cli.py"])
 def test_build_context_holds_what_the_build_copies(path):
     assert (REPO_ROOT / path).exists() and not ignored(path, dockerignore_patterns())
 

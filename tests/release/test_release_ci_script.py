@@ -1,6 +1,10 @@
 """examples/ci/release.sh end to end: a bare Git repository plays the manifest repository's
-remote, a fresh clone plays the CI checkout, and a fake `gh` records the pull request it
-would open. No network, no cluster."""
+remote, a fresh clone plays the CI checkout, and a fake `gh` records the pull requests it
+would open or update. No network, no cluster.
+
+The script keeps one branch per app, force-updated with a lease, so a job can be run again
+after it failed (or succeeded); a refusal (exit 1) is told apart from a failed push (exit 4).
+"""
 
 from __future__ import annotations
 
@@ -19,14 +23,27 @@ from .conftest import RELEASE_COMMANDS
 
 SCRIPT = REPO / "examples" / "ci" / "release.sh"
 APP = "apps/gorilla-sfx-demo"
+BRANCH = "bgrender/release/apps/gorilla-sfx-demo"
 MESSAGE = "release gorilla-sfx-demo 1234abcd to green (production stays on blue)"
+IDENTITY = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
+            "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+# gh as the script calls it: every call is recorded, `pr create` opens the one pull request
+# that `pr list` then finds.
+FAKE_GH = """#!/bin/sh
+{ echo --; printf '%s\\n' "$@"; } >> "$GH_RECORD"
+case "$1 $2" in
+    "pr list") cat "$GH_STATE" 2>/dev/null || true ;;
+    "pr create") echo https://github.example/pr/1 | tee "$GH_STATE" ;;
+esac
+"""
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None,
                                 reason="needs git and bash")
 
 
 def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True,
+                          env={**os.environ, **IDENTITY})
     return done.stdout
 
 
@@ -53,7 +70,7 @@ def bgrender_command(directory: Path) -> Path:
 @pytest.fixture
 def world(tmp_path: Path) -> dict[str, Path]:
     """A remote holding one app on main, a CI clone of it, and a bin directory with fake gh."""
-    remote, seed, ci, bin_dir = (tmp_path / n for n in ("manifests.git", "seed", "ci", "bin"))
+    remote, seed, bin_dir = (tmp_path / n for n in ("manifests.git", "seed", "bin"))
     bin_dir.mkdir()
     git("init", "--quiet", "--bare", "--initial-branch=main", str(remote), cwd=tmp_path)
     git("clone", "--quiet", str(remote), str(seed), cwd=tmp_path)
@@ -62,23 +79,31 @@ def world(tmp_path: Path) -> dict[str, Path]:
     git("add", ".", cwd=seed)
     git("commit", "--quiet", "-m", "gorilla-sfx-demo", cwd=seed)
     git("push", "--quiet", "origin", "main", cwd=seed)
-    git("clone", "--quiet", str(remote), str(ci), cwd=tmp_path)
-    executable(bin_dir / "gh", '#!/bin/sh\nprintf "%s\\n" "$@" > "$GH_RECORD"\necho https://github.example/pr/1\n')
-    return {"remote": remote, "ci": ci, "bin": bin_dir, "tmp": tmp_path}
+    executable(bin_dir / "gh", FAKE_GH)
+    return {"remote": remote, "ci": fresh_clone({"remote": remote, "tmp": tmp_path}), "bin": bin_dir,
+            "tmp": tmp_path}
 
 
-def release_sh(world: dict[str, Path], *args: str, token: bool = True) -> subprocess.CompletedProcess[str]:
+def fresh_clone(world: dict[str, Path]) -> Path:
+    """A new CI checkout of main, as a re-run job gets."""
+    n = len(list(world["tmp"].glob("ci*")))
+    ci = world["tmp"] / f"ci{n or ''}"
+    git("clone", "--quiet", str(world["remote"]), str(ci), cwd=world["tmp"])
+    return ci
+
+
+def release_sh(world: dict[str, Path], *args: str, token: bool = True, ci: Path | None = None,
+               bgrender: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "BASE_BRANCH", "REMOTE")},
         "PATH": f"{world['bin']}{os.pathsep}{os.environ['PATH']}",
-        "BGRENDER": str(bgrender_command(world["tmp"])),
+        "BGRENDER": str(bgrender or bgrender_command(world["tmp"])),
         **({"GH_TOKEN": "not-a-real-token"} if token else {}),
-        "GH_RECORD": str(world["tmp"] / "gh-args"),
-        "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
-        "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com",
+        "GH_RECORD": str(world["tmp"] / "gh-calls"), "GH_STATE": str(world["tmp"] / "gh-state"),
+        **IDENTITY,
     }
     # The script as the snippets run it: from the manifest repository's own copy.
-    return subprocess.run(["bash", "ci/release.sh", *args], cwd=world["ci"], env=env,
+    return subprocess.run(["bash", "ci/release.sh", *args], cwd=ci or world["ci"], env=env,
                           capture_output=True, text=True, check=False)
 
 
@@ -86,35 +111,57 @@ def branches(remote: Path) -> list[str]:
     return git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=remote).split()
 
 
+def head(remote: Path, ref: str = BRANCH) -> str:
+    return git("rev-parse", ref, cwd=remote).strip()
+
+
+def gh_calls(world: dict[str, Path]) -> list[list[str]]:
+    record = world["tmp"] / "gh-calls"
+    return [call.strip("\n").split("\n") for call in record.read_text().split("--\n")[1:]] if record.exists() else []
+
+
+def green_on_branch(world: dict[str, Path]) -> str:
+    return yaml.safe_load(git("show", f"{BRANCH}:{APP}/bluegreen.yaml", cwd=world["remote"]))["spec"]["green"]["version"]
+
+
+def assert_checkout_clean_on_main(ci: Path) -> None:
+    assert git("symbolic-ref", "--short", "HEAD", cwd=ci).strip() == "main"
+    assert git("status", "--porcelain", cwd=ci) == ""
+
+
 def test_release_pushes_a_one_line_commit_and_opens_a_pull_request(world):
     done = release_sh(world, "1234abcd", APP)
     assert done.returncode == 0, done.stderr
     assert done.stdout == MESSAGE + "\n"
-    branch = "release/gorilla-sfx-demo/1234abcd"
-    assert branches(world["remote"]) == ["main", branch]
-    assert git("log", "-1", "--format=%s", branch, cwd=world["remote"]).strip() == MESSAGE
-    diff = git("diff", "--unified=0", "main", branch, cwd=world["remote"])
+    assert branches(world["remote"]) == [BRANCH, "main"]
+    assert git("log", "-1", "--format=%s", BRANCH, cwd=world["remote"]).strip() == MESSAGE
+    assert git("rev-list", "--count", f"main..{BRANCH}", cwd=world["remote"]).strip() == "1"
+    diff = git("diff", "--unified=0", "main", BRANCH, "--", f"{APP}/bluegreen.yaml", cwd=world["remote"])
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed == ["-    version: 8a1b0c4e", "+    version: 1234abcd"]
-    assert (world["tmp"] / "gh-args").read_text().splitlines()[:8] == [
-        "pr", "create", "--base", "main", "--head", branch, "--title", MESSAGE]
+    files = git("diff", "--name-only", "main", BRANCH, cwd=world["remote"]).split()
+    assert files == [f"{APP}/bluegreen.lock.yaml", f"{APP}/bluegreen.yaml"]  # the lock pins what green runs
+    listed, created = gh_calls(world)
+    assert listed[:4] == ["pr", "list", "--head", BRANCH]
+    assert created[:8] == ["pr", "create", "--base", "main", "--head", BRANCH, "--title", MESSAGE]
+    assert "https://github.example/pr/1" in done.stderr
+    assert_checkout_clean_on_main(world["ci"])
 
 
-def test_a_digest_makes_a_valid_branch_name(world):
+def test_a_digest_is_committed_on_the_apps_branch(world):
     digest = "sha256:" + "ab" * 32
     done = release_sh(world, digest, APP)
     assert done.returncode == 0, done.stderr
-    assert f"release/gorilla-sfx-demo/sha256-{'ab' * 32}" in branches(world["remote"])
-    committed = git("show", f"release/gorilla-sfx-demo/sha256-{'ab' * 32}:{APP}/bluegreen.yaml", cwd=world["remote"])
-    assert yaml.safe_load(committed)["spec"]["green"]["version"] == digest
+    assert green_on_branch(world) == digest
 
 
-def test_a_refused_release_pushes_nothing(world):
+def test_a_refused_release_pushes_nothing_and_exits_1(world):
     done = release_sh(world, "3f9c2e1d", APP)  # what production runs
     assert (done.returncode, done.stdout) == (1, "")
     assert "already serves production on blue" in done.stderr
     assert branches(world["remote"]) == ["main"]
-    assert git("status", "--porcelain", cwd=world["ci"]) == ""
+    assert gh_calls(world) == []
+    assert_checkout_clean_on_main(world["ci"])
 
 
 def test_a_version_already_on_the_idle_color_is_nothing_to_do(world):
@@ -127,9 +174,92 @@ def test_a_version_already_on_the_idle_color_is_nothing_to_do(world):
 def test_without_a_token_the_branch_is_pushed_and_named(world):
     done = release_sh(world, "1234abcd", APP, token=False)
     assert (done.returncode, done.stdout) == (0, MESSAGE + "\n"), done.stderr
-    assert "pushed release/gorilla-sfx-demo/1234abcd; open a pull request from it into main" in done.stderr
-    assert not (world["tmp"] / "gh-args").exists()
-    assert "release/gorilla-sfx-demo/1234abcd" in branches(world["remote"])
+    assert f"pushed {BRANCH}; open a pull request from it into main" in done.stderr
+    assert gh_calls(world) == []
+    assert BRANCH in branches(world["remote"])
+
+
+def test_a_rerun_of_a_job_that_succeeded_changes_nothing(world):
+    first = release_sh(world, "1234abcd", APP)
+    pushed = head(world["remote"])
+    again = release_sh(world, "1234abcd", APP, ci=fresh_clone(world))
+    assert (again.returncode, again.stdout) == (0, MESSAGE + "\n"), again.stderr
+    assert first.returncode == 0 and head(world["remote"]) == pushed  # no new commit, no force-push
+    assert f"{BRANCH} already holds this release" in again.stderr
+    assert [call[:2] for call in gh_calls(world)] == [["pr", "list"], ["pr", "create"], ["pr", "list"], ["pr", "edit"]]
+
+
+def test_a_retry_after_a_failed_push_releases_from_the_same_checkout(world):
+    executable(world["remote"] / "hooks" / "pre-receive", "#!/bin/sh\necho 'remote: refusing for now' >&2\nexit 1\n")
+    failed = release_sh(world, "1234abcd", APP)
+    assert (failed.returncode, failed.stdout) == (4, "")
+    assert f"push of {BRANCH} to origin failed; nothing changed there; re-run the job" in failed.stderr
+    assert branches(world["remote"]) == ["main"] and gh_calls(world) == []
+    assert_checkout_clean_on_main(world["ci"])  # the edit is in the local branch only
+
+    (world["remote"] / "hooks" / "pre-receive").unlink()
+    retried = release_sh(world, "1234abcd", APP)
+    assert (retried.returncode, retried.stdout) == (0, MESSAGE + "\n"), retried.stderr
+    assert green_on_branch(world) == "1234abcd"
+    assert [call[:2] for call in gh_calls(world)] == [["pr", "list"], ["pr", "create"]]
+
+
+def test_a_newer_release_replaces_the_unmerged_one_in_the_same_pull_request(world):
+    assert release_sh(world, "1234abcd", APP).returncode == 0
+    newer = release_sh(world, "5678ef01", APP, ci=fresh_clone(world))
+    assert newer.returncode == 0, newer.stderr
+    assert green_on_branch(world) == "5678ef01"
+    assert git("rev-list", "--count", f"main..{BRANCH}", cwd=world["remote"]).strip() == "1"
+    edit = gh_calls(world)[-1]
+    assert edit[:5] == ["pr", "edit", "https://github.example/pr/1", "--title",
+                        "release gorilla-sfx-demo 5678ef01 to green (production stays on blue)"]
+
+
+def test_a_push_that_lands_in_between_is_not_overwritten(world):
+    """Another job pushes the branch after this run read it: the lease fails the push."""
+    other = fresh_clone(world)
+    git("commit", "--quiet", "--allow-empty", "-m", "another job", cwd=other)
+    executable(world["ci"] / ".git" / "hooks" / "pre-push",
+               f"#!/bin/sh\ngit -C {str(other)!r} push --quiet origin HEAD:refs/heads/{BRANCH}\n")
+    raced = release_sh(world, "1234abcd", APP)
+    assert (raced.returncode, raced.stdout) == (4, "")
+    assert git("log", "-1", "--format=%s", BRANCH, cwd=world["remote"]).strip() == "another job"
+
+    (world["ci"] / ".git" / "hooks" / "pre-push").unlink()
+    retried = release_sh(world, "1234abcd", APP)  # the branch is the script's: the re-run replaces it
+    assert retried.returncode == 0, retried.stderr
+    assert git("log", "-1", "--format=%s", BRANCH, cwd=world["remote"]).strip() == MESSAGE
+
+
+def test_the_lock_file_is_committed_with_the_intent_when_bgrender_writes_one(world):
+    real = bgrender_command(world["tmp"])
+    writes_lock = executable(world["tmp"] / "bgrender-with-lock",
+                             f'#!/bin/sh\nset -e\n"{real}" "$@"\n'
+                             f'printf "kind: BlueGreenLock\\n" > "{APP}/bluegreen.lock.yaml"\n')
+    done = release_sh(world, "1234abcd", APP, bgrender=writes_lock)
+    assert (done.returncode, done.stdout) == (0, MESSAGE + "\n"), done.stderr
+    changed = git("diff", "--name-only", "main", BRANCH, cwd=world["remote"]).split()
+    assert changed == [f"{APP}/bluegreen.lock.yaml", f"{APP}/bluegreen.yaml"]
+    assert git("log", "-1", "--format=%B", BRANCH, cwd=world["remote"]).strip() == MESSAGE
+
+
+def test_apps_in_directories_of_the_same_name_get_their_own_branches(world):
+    seed = fresh_clone(world)
+    shutil.copytree(seed / APP, seed / "staging" / "gorilla-sfx-demo")
+    git("add", ".", cwd=seed)
+    git("commit", "--quiet", "-m", "staging", cwd=seed)
+    git("push", "--quiet", "origin", "main", cwd=seed)
+    ci = fresh_clone(world)
+    assert release_sh(world, "1234abcd", APP, ci=ci).returncode == 0
+    assert release_sh(world, "1234abcd", "staging/gorilla-sfx-demo", ci=ci).returncode == 0
+    assert branches(world["remote"]) == [BRANCH, "bgrender/release/staging/gorilla-sfx-demo", "main"]
+
+
+@pytest.mark.parametrize("args", [(), ("1", "2", "3")])
+def test_usage_errors_exit_2(world, args):
+    done = release_sh(world, *args)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "usage: ci/release.sh VERSION [APP_PATH]" in done.stderr
 
 
 @pytest.mark.parametrize("snippet", ["github-actions.yaml", "circleci.yaml"])
