@@ -132,7 +132,8 @@ class Confined:
 def confined_processes(clock: Deadline, modules: Iterable[ModuleType]) -> Iterator[Confined]:
     """Every process that `modules` start through their module global `subprocess` runs in a
     session of its own; whichever still runs when the block ends is killed, with the whole
-    process group (what it started too), and reaped: no orphan is left behind."""
+    process group (what it started too), and reaped: no orphan is left behind. The patch is
+    module-global: one such block at a time (a command runs one)."""
     confined = Confined()
     shim = _subprocess_shim(clock, confined)
     patched = [(module, module.subprocess) for module in modules]
