@@ -1,16 +1,26 @@
 """The one module that talks to a Kubernetes cluster, read-only: `status` and `release --check-live`.
 
 Those two commands import it lazily, so rendering (which never reads the cluster, DESIGN §2)
-does not even load the `kubernetes` client. It sends GET requests and nothing else, one attempt
-each, bounded by Connection.timeout, and stops at the first failure. Every failure becomes a
-ClusterError (exit 3) of one line saying what failed where: never a traceback.
+does not even load the `kubernetes` client; where it is not installed (the sidecar image
+has no `bgrender[cluster]`), they fail with one line saying what to install. It sends GET
+requests and nothing else, one attempt each, and stops at the first failure. All of a
+command's cluster work, exec credential plugins included, ends by one deadline,
+Connection.timeout (deadline.py). Every failure becomes a ClusterError (exit 3) of one line
+saying what failed where, every value from the cluster or the kubeconfig escaped on it:
+never a traceback.
+
+The client loads the configuration (kubeconfig, exec plugins, in-cluster) and holds the
+connection pool with its TLS and proxy settings; the GETs are sent through that pool here,
+so that an answer is read with a size limit before it is parsed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,44 +28,58 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-import urllib3
 import yaml
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 
+from . import __version__, spec
 from .colors import COLORS, Color
-from .errors import ClusterError
+from .deadline import Confined, Deadline, OutOfTime, confined_processes, deadline
+from .errors import ClusterError, escape, quote
 from .labels import VERSION_ANNOTATION
 from .plan import Plan
 from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
+
+try:
+    import urllib3
+    from kubernetes import client, config
+    from kubernetes.config import exec_provider, kube_config
+    from kubernetes.config.config_exception import ConfigException
+except ImportError as missing:  # installed without the [cluster] extra, as in the sidecar image
+    _MISSING_CLIENT: ImportError | None = missing
+else:
+    _MISSING_CLIENT = None
 
 ISTIO_GROUP = "networking.istio.io"
 # Newest first. A served version that lacks the object means the object does not exist
 # (every served version of a CRD shows the same objects), so the search stops there.
 ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")
 RBAC_EXAMPLE = "examples/rbac/status-reader.yaml"
+INSTALL_CLIENT = "pip install 'bgrender[cluster]'"
+# etcd keeps an object to 1.5 MiB by default; its JSON, managedFields and all, stays well
+# under this. A larger (or endless) answer is refused while it arrives, not buffered.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# Where a pod finds its namespace, as kubectl reads it in-cluster after $POD_NAMESPACE.
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 @dataclass(frozen=True)
 class Connection:
-    """How to reach the cluster: a kubeconfig (and context), else the pod's service account."""
+    """What the command line says about the cluster: where, as whom, for how long, which namespace."""
 
     kubeconfig: str | None
     context: str | None
-    timeout: float  # seconds, per request
+    timeout: float  # seconds for all of the command's cluster work, exec credential plugins included
+    namespace: str | None = None  # -n; without it, the app's, the context's (or the pod's), else "default"
 
 
 def read_live(plan: Plan, conn: Connection) -> LiveState:
     """Both color Deployments and the VirtualService of the app, as the cluster has them."""
-    namespace = live_namespace(plan)
-    with _reader(conn, namespace) as reader:
+    with _session(plan, conn) as reader:
         deployments = {
             color: reader.deployment(plan.deployment_name(color), plan.intent.version_label)
             for color in COLORS
         }
         routing = reader.routing(plan.intent.virtual_service)
-    return LiveState(namespace, deployments, routing)
+    return LiveState(reader.namespace, deployments, routing)
 
 
 def check_live(plan: Plan, conn: Connection) -> None:
@@ -64,7 +88,7 @@ def check_live(plan: Plan, conn: Connection) -> None:
     A release writes the color the file calls idle; if that color serves users live, the
     release would replace the version under them.
     """
-    with _reader(conn, live_namespace(plan)) as reader:
+    with _session(plan, conn) as reader:
         routing = reader.routing(plan.intent.virtual_service)
     active = plan.intent.active
     if not routing.found:
@@ -72,73 +96,199 @@ def check_live(plan: Plan, conn: Connection) -> None:
         # without it the app has never finished a sync here: at most the active color has
         # pods (the idle one comes in wave 3), so a release to the idle color cannot replace
         # what users get. Refusing would make every app's first release fail with --check-live.
-        click.echo(f"check-live: {routing.note}; no color serves production yet, go ahead", err=True)
+        click.echo(f"check-live: {escape(routing.note or '')}; no color serves production yet, go ahead", err=True)
         return
     if routing.production is None:
         raise ClusterError(
             f"refusing to release: cannot tell which color serves production from VirtualService "
-            f"{routing.name} ({routing.note})"
+            f"{routing.name} ({escape(routing.note or '')})"
         )
     if routing.production != active:
         raise ClusterError(
             f"refusing to release: production traffic goes to {routing.production} live, but "
-            f"{plan.intent.file} says active: {active}; the release would replace "
+            f"{escape(plan.intent.file)} says active: {active}; the release would replace "
             f"{routing.production}, the color serving users (sync the app, or fix active, first)"
         )
 
 
-def live_namespace(plan: Plan) -> str:
-    return plan.namespace or "default"  # where kubectl puts objects that name no namespace
+def require_client() -> None:
+    """ClusterError, saying what to install, when the kubernetes client cannot be imported."""
+    if _MISSING_CLIENT is not None:
+        raise ClusterError(f"reading the cluster needs the Kubernetes client, which is not installed "
+                           f"({_one_line(_MISSING_CLIENT)}): {INSTALL_CLIENT}")
 
 
-# --- connection -----------------------------------------------------------------------------
+# --- one command's cluster work ---------------------------------------------------------------
 
 
 @contextmanager
-def _reader(conn: Connection, namespace: str) -> Iterator[_Reader]:
-    configuration = client_configuration(conn)
-    with client.ApiClient(configuration) as api:
-        yield _Reader(api, configuration.host, namespace, conn.timeout)
+def _session(plan: Plan, conn: Connection) -> Iterator[_Reader]:
+    """The configuration, the namespace and a reader, all inside one deadline: at it, whatever
+    runs is stopped (an exec plugin killed, a request dropped) and one ClusterError says what."""
+    require_client()
+    plugins: Confined | None = None
+    reader: _Reader | None = None
+    try:
+        with deadline(conn.timeout) as clock, confined_processes(clock, _plugin_modules()) as plugins, \
+                _logged_errors() as logged:
+            loaded = load_config(conn, logged)
+            with client.ApiClient(loaded.configuration) as api:
+                reader = _Reader(api, loaded.configuration, resolve_namespace(plan, conn, loaded), clock)
+                yield reader
+    except OutOfTime as e:
+        raise ClusterError(_out_of_time(conn.timeout, plugins, reader)) from e
 
 
-def client_configuration(conn: Connection) -> client.Configuration:
+def _plugin_modules() -> tuple[Any, ...]:
+    # The client starts exec credential plugins (and gcp's cmd-path) through these modules' `subprocess`.
+    return (exec_provider, kube_config)
+
+
+def _out_of_time(seconds: float, plugins: Confined | None, reader: _Reader | None) -> str:
+    within = f"within --timeout {seconds:g}s"
+    if plugins is not None and plugins.killed:
+        return (f"the exec credential plugin {quote(plugins.killed[0][0])} of the kubeconfig user did not "
+                f"finish {within}; it was stopped")
+    if reader is not None and reader.current is not None:
+        return f"the Kubernetes API server at {reader.host} did not answer {within} ({reader.current})"
+    if reader is not None:
+        return f"reading the cluster did not finish {within}"
+    return f"loading the Kubernetes configuration did not finish {within}"
+
+
+class _LoggedErrors(logging.Handler):
+    """What the kubernetes client logs instead of raising. A failed exec credential plugin is
+    logged with logging.error, and the client goes on without credentials; logging.error
+    would also print the plugin's stderr raw on our stderr (logging's last-resort handler)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "root":  # the client calls logging.error(), not a logger of its own
+            self.messages.append(str(record.msg))
+
+
+@contextmanager
+def _logged_errors() -> Iterator[list[str]]:
+    handler = _LoggedErrors()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        root.removeHandler(handler)
+
+
+# --- configuration and namespace --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The client's configuration, and the namespace the configuration implies, if any."""
+
+    configuration: Any  # kubernetes.client.Configuration
+    namespace: Any  # the kubeconfig context's (or the pod's) namespace, as found; None: none named
+    namespace_source: str  # where that namespace comes from, for messages
+
+
+def load_config(conn: Connection, logged: list[str] | None = None) -> LoadedConfig:
     """The client configuration, from the kubeconfig or in-cluster; never printing anything.
 
     `kubernetes.config.load_config()` would print a notice to stdout, so it is not used.
+    `logged`: what the client logged meanwhile (see _LoggedErrors); an error there fails.
     """
+    require_client()
     configuration = client.Configuration()
     path = kubeconfig_path(conn)
+    source = "the in-cluster configuration" if path is None else f"the kubeconfig {escape(path)}"
     try:
         if path is None:
             config.load_incluster_config(client_configuration=configuration)
+            namespace, where = _pod_namespace()
         else:
-            # persist_config=False: a read-only command must not rewrite the user's kubeconfig.
-            config.load_kube_config(config_file=path, context=conn.context,
-                                    client_configuration=configuration, persist_config=False)
+            namespace, where = _load_kubeconfig(path, conn.context, configuration)
     except (ConfigException, yaml.YAMLError, OSError, ValueError, TypeError, KeyError, AttributeError) as e:
-        source = "in-cluster configuration" if path is None else f"kubeconfig {path}"
-        raise ClusterError(f"cannot use the {source}: {_one_line(e)}") from e
-    # One attempt per request: urllib3's default retries would multiply the timeout.
+        raise ClusterError(f"cannot use {source}: {_config_failure(e)}") from e
+    if logged:
+        raise ClusterError(f"the exec credential plugin of the kubeconfig user failed: {_one_line(logged[0])}")
+    # One attempt per request (the GETs here say so too): retries would only spend the deadline.
     configuration.retries = False
-    return configuration
+    return LoadedConfig(configuration, namespace, where)
+
+
+def _load_kubeconfig(path: str, context: str | None, configuration: Any) -> tuple[Any, str]:
+    """What load_kube_config(persist_config=False) does, keeping the loader to read the context."""
+    merged = kube_config.KubeConfigMerger(path)
+    if merged.config is None:
+        raise ConfigException("Invalid kube-config file. No configuration found.")
+    loader = kube_config.KubeConfigLoader(config_dict=merged.config, active_context=context, config_base_path=None)
+    loader.load_and_set(configuration)
+    current = loader.current_context
+    return (current.get("context") or {}).get("namespace"), f"the kubeconfig context {quote(current.get('name'))}"
+
+
+def _pod_namespace() -> tuple[str | None, str]:
+    """$POD_NAMESPACE, else the service account's namespace file: what kubectl uses in a pod."""
+    if os.environ.get("POD_NAMESPACE"):
+        return os.environ["POD_NAMESPACE"], "$POD_NAMESPACE"
+    try:
+        with open(SERVICE_ACCOUNT_NAMESPACE, "rb") as file:
+            text = file.read(256).decode("utf-8", "replace").strip()
+    except OSError:
+        return None, SERVICE_ACCOUNT_NAMESPACE
+    return text or None, SERVICE_ACCOUNT_NAMESPACE
+
+
+def resolve_namespace(plan: Plan, conn: Connection, loaded: LoadedConfig) -> str:
+    """Where the app's objects are, by kubectl's rule for objects that name no namespace: the
+    namespace the intent renders them into, else -n, else the kubeconfig context's (in a pod:
+    the pod's), else "default"."""
+    if plan.namespace:
+        return plan.namespace
+    if conn.namespace:
+        return _checked_namespace(conn.namespace, "-n")
+    if loaded.namespace is None or loaded.namespace == "":
+        return "default"
+    return _checked_namespace(loaded.namespace, loaded.namespace_source)
+
+
+def _is_namespace(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 63 and spec.matches(spec.DNS_LABEL, value)
+
+
+def _checked_namespace(value: object, source: str) -> str:
+    if not _is_namespace(value):
+        raise ClusterError(f"{source} names namespace {quote(value)}, which is not a namespace name "
+                           "(a DNS-1123 label of at most 63 characters)")
+    return value  # type: ignore[return-value]
 
 
 def kubeconfig_path(conn: Connection) -> str | None:
     """--kubeconfig, else $KUBECONFIG or ~/.kube/config if a file is there; None: in-cluster."""
     if conn.kubeconfig:
         if not Path(conn.kubeconfig).is_file():
-            raise ClusterError(f"--kubeconfig {conn.kubeconfig}: no such file")
+            raise ClusterError(f"--kubeconfig {escape(conn.kubeconfig)}: no such file")
         return conn.kubeconfig
     paths = os.environ.get("KUBECONFIG") or "~/.kube/config"
     if any(Path(p).expanduser().is_file() for p in paths.split(os.pathsep) if p):
         return paths
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         if conn.context:
-            raise ClusterError(f"--context {conn.context}: no kubeconfig found to take it from "
+            raise ClusterError(f"--context {escape(conn.context)}: no kubeconfig found to take it from "
                                "(in a pod, the service account is used without a context)")
         return None
     raise ClusterError("no Kubernetes configuration found: pass --kubeconfig, set $KUBECONFIG, "
                        "create ~/.kube/config, or run in a pod")
+
+
+def _config_failure(e: BaseException) -> str:
+    # A YAML error's snippet would quote the kubeconfig's lines, tokens and all: position only.
+    if isinstance(e, yaml.MarkedYAMLError) and e.problem_mark is not None:
+        mark = e.problem_mark
+        return _one_line(f"{e.problem} (line {mark.line + 1}, column {mark.column + 1})")
+    return _one_line(e)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -158,6 +308,10 @@ class _Request:
         version = f" ({self.version})" if self.version else ""
         return f"get {self.resource}.{self.group} {self.name}{version} in namespace {self.namespace}"
 
+    def path(self, version: str) -> str:
+        parts = ["apis", self.group, version, "namespaces", self.namespace, self.resource, self.name]
+        return "/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
+
 
 @dataclass(frozen=True)
 class _NotFound:
@@ -165,20 +319,22 @@ class _NotFound:
 
 
 class _Malformed(Exception):
-    """An answer that is not what the Kubernetes API sends."""
+    """An answer that is not what the Kubernetes API sends; its text is not escaped yet."""
 
 
 class _Reader:
-    def __init__(self, api: client.ApiClient, host: str, namespace: str, timeout: float):
-        self.apps = client.AppsV1Api(api)
-        self.custom = client.CustomObjectsApi(api)
-        self.host = host
+    def __init__(self, api: Any, configuration: Any, namespace: str, clock: Deadline):
+        self.pool = api.rest_client.pool_manager  # TLS, client certificates and proxy, as configured
+        self.configuration = configuration
+        self.url = configuration.host
+        self.host = escape(configuration.host)  # as shown in messages
         self.namespace = namespace
-        self.timeout = timeout
+        self.clock = clock
+        self.current: _Request | None = None  # the request under way, for the message at the deadline
 
     def deployment(self, name: str, version_label: str) -> LiveDeployment | None:
         request = _Request("deployments", "apps", name, self.namespace)
-        answer = self._get(request, self.apps.read_namespaced_deployment, name, self.namespace)
+        answer = self._get(request, request.path("v1"))
         if isinstance(answer, _NotFound):
             return None
         return self._parsed(request, _live_deployment, answer, version_label)
@@ -186,8 +342,7 @@ class _Reader:
     def routing(self, name: str) -> LiveRouting:
         for version in ISTIO_VERSIONS:
             request = _Request("virtualservices", ISTIO_GROUP, name, self.namespace, version)
-            answer = self._get(request, self.custom.get_namespaced_custom_object,
-                               ISTIO_GROUP, version, self.namespace, "virtualservices", name)
+            answer = self._get(request, request.path(version))
             if not isinstance(answer, _NotFound):
                 return self._parsed(request, _live_routing, answer, name, version)
             if answer.details.get("name") == name:
@@ -197,79 +352,120 @@ class _Reader:
         return LiveRouting(name, False, None, None,
                            f"the cluster serves no {ISTIO_GROUP} {'/'.join(ISTIO_VERSIONS)} (Istio not installed?)")
 
-    def _get(self, request: _Request, call: Callable[..., Any], *args: str) -> Any:
+    def _get(self, request: _Request, path: str) -> Any:
+        """The JSON object the server answers, or _NotFound; else a ClusterError."""
+        headers = self._headers()  # may run the exec credential plugin again, to renew its token
+        self.current = request
+        left = self.clock.left()  # each socket operation gets the time left, so no step outlasts it
         try:
-            return call(*args, _request_timeout=self.timeout)
-        except ApiException as e:
-            return self._api_answer(request, e)
+            response = self.pool.request("GET", self.url + path, headers=headers, retries=False, redirect=False,
+                                         timeout=urllib3.Timeout(connect=left, read=left), preload_content=False)
+            body = _read_answer(response)
         except urllib3.exceptions.HTTPError as e:
-            raise ClusterError(_transport_failure(e, request, self.host, self.timeout)) from e
-        except json.JSONDecodeError as e:
-            raise self._malformed(request, f"not JSON: {_one_line(e)}") from e
-        except ValueError as e:  # JSON that does not fit the object's model (pydantic)
-            raise self._malformed(request, _one_line(e)) from e
+            raise ClusterError(_transport_failure(e, request, self.host, self.clock.seconds)) from e
+        except ValueError as e:  # http.client refuses a header value; the message would show the token
+            raise ClusterError(f"cannot send {request} to the Kubernetes API server at {self.host}: the "
+                               "credentials of the kubeconfig user do not fit in an HTTP header") from e
+        self.current = None
+        return self._answer(request, response, body)
 
-    def _api_answer(self, request: _Request, e: ApiException) -> _NotFound:
-        status = _status_object(e.body)
-        if e.status == 404 and status is not None:
-            return _NotFound(status.get("details") or {})
-        if e.status == 404:
-            raise self._malformed(request, "404 without a Kubernetes Status (is this a Kubernetes API server?)") from e
-        if not e.status and _tls_failure(e):
-            raise ClusterError(f"TLS with the Kubernetes API server at {self.host} failed: {_tls_failure(e)}") from e
-        if not e.status:  # the client refused the answer itself, e.g. an unknown content type
-            raise self._malformed(request, _one_line(e.reason or "unreadable answer")) from e
-        raise ClusterError(_api_failure(e, status, request, self.host)) from e
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Accept-Encoding": "identity",
+                   "User-Agent": f"bgrender/{__version__}"}
+        try:
+            settings = self.configuration.auth_settings()
+        except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+            raise ClusterError(f"cannot renew the credentials of the kubeconfig user: {_one_line(e)}") from e
+        for setting in settings.values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[setting["key"]] = setting["value"]
+        return headers
+
+    def _answer(self, request: _Request, response: Any, body: bytes | None) -> Any:
+        if body is None:
+            raise self._malformed(request, f"an answer of more than {MAX_ANSWER_BYTES >> 20} MiB")
+        coding = response.headers.get("Content-Encoding", "identity")
+        if coding.strip().lower() not in ("", "identity"):
+            raise self._malformed(request, f"a body encoded as {quote(coding)}, which was not asked for")
+        if response.status == 200:
+            return self._object(request, response.headers.get("Content-Type", ""), body)
+        status = _status_object(body)
+        if response.status == 404 and status is not None:
+            details = status.get("details")
+            return _NotFound(details if isinstance(details, dict) else {})
+        if response.status == 404:
+            raise self._malformed(request, "404 without a Kubernetes Status (is this a Kubernetes API server?)")
+        raise ClusterError(_api_failure(response.status, response.reason, status, request, self.host))
+
+    def _object(self, request: _Request, content_type: str, body: bytes) -> Any:
+        if content_type.partition(";")[0].strip().lower() != "application/json":
+            raise self._malformed(request, f"expected application/json, got {quote(content_type)}")
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as e:  # RecursionError: arrays nested thousands deep
+            raise self._malformed(request, f"not JSON: {_one_line(e)}") from e
 
     def _parsed(self, request: _Request, parse: Callable[..., Any], *args: Any) -> Any:
         try:
             return parse(*args)
-        except _Malformed as e:
-            raise self._malformed(request, str(e)) from e
+        except _Malformed as e:  # its text may quote the answer as it is
+            raise self._malformed(request, _one_line(e)) from e
 
     def _malformed(self, request: _Request, detail: str) -> ClusterError:
+        """`detail`: already escaped."""
         return ClusterError(f"malformed answer from the Kubernetes API server at {self.host} to {request}: {detail}")
+
+
+def _read_answer(response: Any) -> bytes | None:
+    """The whole body, or None past MAX_ANSWER_BYTES; the connection goes back to the pool only
+    when the body was read to its end."""
+    body = bytearray()
+    try:
+        for chunk in response.stream(64 * 1024, decode_content=False):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                response.close()
+                return None
+    except BaseException:
+        response.close()
+        raise
+    response.release_conn()
+    return bytes(body)
 
 
 # --- errors ---------------------------------------------------------------------------------
 
 
-def _status_object(body: str | None) -> dict[str, Any] | None:
+def _status_object(body: bytes) -> dict[str, Any] | None:
     """The Kubernetes `Status` object of an error answer, when the body is one."""
     try:
-        status = json.loads(body or "")
-    except ValueError:
+        status = json.loads(body or b"")
+    except (ValueError, RecursionError):
         return None
     return status if isinstance(status, dict) and status.get("kind") == "Status" else None
 
 
-def _tls_failure(e: ApiException) -> str | None:
-    """The TLS error the client wrapped into an ApiException with status 0, if that is what it is."""
-    if isinstance(e.__context__, urllib3.exceptions.SSLError):
-        return _one_line(e.__context__.__context__ or e.__context__)
-    return None
-
-
-def _api_failure(e: ApiException, status: dict[str, Any] | None, request: _Request, host: str) -> str:
-    said = _one_line((status or {}).get("message") or e.reason or "")
-    if e.status == 401:
+def _api_failure(code: int, reason: str | None, status: dict[str, Any] | None, request: _Request,
+                 host: str) -> str:
+    said = _one_line((status or {}).get("message") or reason or "")
+    if code == 401:
         return (f"the Kubernetes API server at {host} rejected the credentials (401 Unauthorized) "
                 f"on {request}: renew the token or certificate of the kubeconfig user")
-    if e.status == 403:
+    if code == 403:
         return (f"forbidden (403): may not get {request.resource} in API group {request.group} "
                 f"in namespace {request.namespace}; grant get on {request.resource} to this user "
                 f"(see {RBAC_EXAMPLE}); the server said: {said}")
-    return f"the Kubernetes API server at {host} answered {request} with {e.status} {e.reason}: {said}"
+    return f"the Kubernetes API server at {host} answered {request} with {code} {_one_line(reason or '', 80)}: {said}"
 
 
-def _transport_failure(e: urllib3.exceptions.HTTPError, request: _Request, host: str, timeout: float) -> str:
+def _transport_failure(e: Exception, request: _Request, host: str, timeout: float) -> str:
     # NewConnectionError is a ConnectTimeoutError in urllib3, so it is checked first.
     if isinstance(e, urllib3.exceptions.NewConnectionError):
         return f"cannot reach the Kubernetes API server at {host}: {_os_reason(e)}"
     if isinstance(e, urllib3.exceptions.SSLError):
         return f"TLS with the Kubernetes API server at {host} failed: {_one_line(e.__context__ or e)}"
     if isinstance(e, urllib3.exceptions.TimeoutError):
-        return f"the Kubernetes API server at {host} did not answer within {timeout:g}s ({request})"
+        return f"the Kubernetes API server at {host} did not answer within --timeout {timeout:g}s ({request})"
     if isinstance(e, urllib3.exceptions.ProtocolError):
         return f"the Kubernetes API server at {host} dropped the connection during {request}: {_os_reason(e)}"
     return f"talking to the Kubernetes API server at {host} failed during {request}: {_one_line(e)}"
@@ -280,51 +476,74 @@ def _os_reason(e: BaseException) -> str:
     cause = e.__cause__ or e.__context__
     while cause is not None:
         if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror
+            return _one_line(cause.strerror)
         cause = cause.__cause__ or cause.__context__
     return _one_line(e.args[-1] if e.args else e)
 
 
 def _one_line(text: object, limit: int = 300) -> str:
-    lines = [line for line in str(text).splitlines() if "For further information visit" not in line]
-    flat = re.sub(r"\s+", " ", " ".join(lines)).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+    """Text from elsewhere (an exception, a server), on one line of printable ASCII, cut short."""
+    flat = re.sub(r"\s+", " ", str(text)).strip()
+    return escape(flat if len(flat) <= limit else flat[: limit - 3] + "...")
 
 
 # --- answers --------------------------------------------------------------------------------
 
 
-def _live_deployment(deployment: client.V1Deployment, version_label: str) -> LiveDeployment:
-    if deployment.kind != "Deployment" or deployment.spec is None or deployment.spec.template is None:
-        raise _Malformed(f"expected a Deployment with a spec.template, got kind {deployment.kind!r}")
-    template = deployment.spec.template.metadata or client.V1ObjectMeta()
-    version, source = _template_version(template.annotations or {}, template.labels or {}, version_label)
-    replicas = 1 if deployment.spec.replicas is None else deployment.spec.replicas  # the API's default
-    status = deployment.status or client.V1DeploymentStatus()
+def _live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
+    if not isinstance(deployment, dict) or deployment.get("kind") != "Deployment":
+        kind = deployment.get("kind") if isinstance(deployment, dict) else type(deployment).__name__
+        raise _Malformed(f"expected a Deployment, got kind {kind!r}")
+    spec_ = _required(deployment, "spec", dict, "spec")
+    metadata = _field(deployment, "metadata", dict, {})
+    template = _field(_required(spec_, "template", dict, "spec.template"), "metadata", dict, {},
+                      "spec.template.metadata")
+    version, source = _template_version(template, version_label)
+    replicas = _field(spec_, "replicas", int, 1, "spec.replicas")  # 1: the API's default
+    status = _field(deployment, "status", dict, {})
     return LiveDeployment(
-        name=deployment.metadata.name if deployment.metadata else "",
+        name=_field(metadata, "name", str, "", "metadata.name"),
         version=version,
         version_source=source,
         replicas=replicas,
-        ready_replicas=status.ready_replicas or 0,
+        ready_replicas=_count(status, "readyReplicas"),
         rollout_pending=rollout_pending(
             replicas=replicas,
-            generation=(deployment.metadata.generation if deployment.metadata else None) or 0,
-            observed_generation=status.observed_generation,
-            updated=status.updated_replicas or 0,
-            current=status.replicas or 0,
-            available=status.available_replicas or 0,
+            generation=_field(metadata, "generation", int, 0, "metadata.generation"),
+            observed_generation=_field(status, "observedGeneration", int, None, "status.observedGeneration"),
+            updated=_count(status, "updatedReplicas"),
+            current=_count(status, "replicas"),
+            available=_count(status, "availableReplicas"),
         ),
     )
 
 
-def _template_version(annotations: dict[str, str], labels: dict[str, str],
-                      version_label: str) -> tuple[str | None, str | None]:
+def _template_version(template: dict[str, Any], version_label: str) -> tuple[str | None, str | None]:
+    """The pod template's version: its annotation, else its version label (older renders)."""
+    where = "spec.template.metadata"
+    annotations = _field(template, "annotations", dict, {}, f"{where}.annotations")
+    labels = _field(template, "labels", dict, {}, f"{where}.labels")
     if VERSION_ANNOTATION in annotations:
-        return annotations[VERSION_ANNOTATION], "annotation"
+        return _expect(annotations[VERSION_ANNOTATION], str, f"annotation {VERSION_ANNOTATION}"), "annotation"
     if version_label in labels:
-        return labels[version_label], "label"
+        return _expect(labels[version_label], str, f"label {version_label}"), "label"
     return None, None
+
+
+def _field(obj: dict[str, Any], key: str, kind: type, default: Any, where: str | None = None) -> Any:
+    """obj[key] if it has that type; `default` when absent or null, as the API omits empty fields."""
+    value = obj.get(key)
+    return default if value is None else _expect(value, kind, where or key)
+
+
+def _required(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if obj.get(key) is None:
+        raise _Malformed(f"{where} is missing")
+    return _expect(obj[key], kind, where)
+
+
+def _count(status: dict[str, Any], key: str) -> int:
+    return _field(status, key, int, 0, f"status.{key}")  # type: ignore[no-any-return]
 
 
 def _live_routing(vs: Any, name: str, version: str) -> LiveRouting:

@@ -3,6 +3,10 @@
 Pure. `cluster.py` reads the cluster into a LiveState; this module compares it with the Plan
 and formats the report as JSON-ready data or as a table. It must not import `kubernetes`
 (only cluster.py talks to a cluster) and it prints nothing.
+
+The report holds the cluster's values as they are (JSON escapes what it must); the table
+shows every cell and line escaped to printable ASCII, so that no value from the cluster can
+start a line of its own (a forged "in sync with Git") or reach the terminal as a control.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .colors import COLORS, Color
+from .errors import escape
 from .plan import Plan
 
 
@@ -159,23 +164,33 @@ def format_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2)
 
 
+# A cell holds at most this many characters of a value (a version is at most 128 in Git).
+CELL_LIMIT = 130
+LINE_LIMIT = 400
+
+
 def format_table(report: dict[str, Any]) -> str:
     """A header, one aligned row per color, and a verdict with the reasons for any drift."""
     lines = _align([
         ["app", report["app"]],
-        ["namespace", report["namespace"]],
-        ["production", _production_cell(report)],
+        ["namespace", _cell(report["namespace"])],
+        ["production", _cell(_production_cell(report), LINE_LIMIT)],
     ])
     lines.append("")
     lines += _align([["COLOR", "GIT VERSION", "LIVE VERSION", "READY", "STATE"]]
-                    + [_color_row(color, report) for color in COLORS])
+                    + [[_cell(cell) for cell in _color_row(color, report)] for color in COLORS])
     lines.append("")
     if report["inSync"]:
         lines.append("in sync with Git")
     else:
         lines.append("NOT in sync with Git:")
-        lines += [f"  - {reason}" for reason in report["drift"]]
+        lines += [f"  - {_cell(reason, LINE_LIMIT)}" for reason in report["drift"]]
     return "\n".join(lines)
+
+
+def _cell(text: str, limit: int = CELL_LIMIT) -> str:
+    """Text for one cell of the table: one line of printable ASCII, cut short."""
+    return escape(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _production_cell(report: dict[str, Any]) -> str:

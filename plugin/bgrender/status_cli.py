@@ -7,20 +7,41 @@ The `kubernetes` client is imported only when the command runs, through cluster.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from .errors import ClusterError
+from . import spec
+from .errors import ClusterError, escape, quote
 from .labels import version_label_value
 from .pipeline import find_intent, plan_app
+from .plan import Plan
 from .status import build_report, format_json, format_table
 
-DEFAULT_TIMEOUT = 5.0  # seconds per request; a status reads at most five objects
+# Seconds for all of a command's cluster work: with Python's start, a command that reads
+# the cluster ends within 15 s of starting, whatever the API server or an exec plugin does.
+DEFAULT_TIMEOUT = 8.0
+MAX_TIMEOUT = 60.0
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Seconds(click.ParamType):
+    """A number of seconds above 0 and at most MAX_TIMEOUT; nan and inf are not numbers of seconds."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{quote(value)} is not a number of seconds", param, ctx)
+        if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
+            self.fail(f"{quote(value)} is not a number of seconds above 0 and at most {MAX_TIMEOUT:g}", param, ctx)
+        return seconds
 
 
 def connection_options(command: F) -> F:
@@ -29,20 +50,31 @@ def connection_options(command: F) -> F:
         click.option("--kubeconfig", metavar="FILE",
                      help="Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, else in-cluster)."),
         click.option("--context", metavar="NAME", help="Kubeconfig context (default: its current-context)."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=60),
-                     default=DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
-                     help="Give up on a request to the API server after this long."),
+        click.option("--timeout", type=Seconds(), default=DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
+                     help="Give up reading the cluster after this long, all requests and credential plugins "
+                          f"together (at most {MAX_TIMEOUT:g})."),
     ]):
         command = option(command)
     return command
+
+
+def _namespace_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not (len(value) <= 63 and spec.matches(spec.DNS_LABEL, value)):
+        raise click.BadParameter(f"{quote(value)} is not a namespace name (a DNS-1123 label of at most 63 "
+                                 "characters)")
+    return value
 
 
 @click.command()
 @click.argument("path", default=".")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="An aligned table for people, or JSON for scripts.")
+@click.option("--namespace", "-n", metavar="NAME", callback=_namespace_option,
+              help="Namespace of the app's objects when bluegreen.yaml names none "
+                   "(default: the kubeconfig context's, else default).")
 @connection_options
-def status(path: str, output: str, kubeconfig: str | None, context: str | None, timeout: float) -> None:
+def status(path: str, output: str, namespace: str | None, kubeconfig: str | None, context: str | None,
+           timeout: float) -> None:
     """Show what runs live for the app at PATH beside what Git says.
 
     Per color: the version in Git, the version live, replicas ready; and which color the
@@ -51,10 +83,23 @@ def status(path: str, output: str, kubeconfig: str | None, context: str | None, 
     from . import cluster  # here, not at the top: only cluster commands load the kubernetes client
 
     plan = plan_app(find_intent(path), os.environ)
-    live = cluster.read_live(plan, cluster.Connection(kubeconfig, context, timeout))
+    check_namespace_option(plan, namespace)
+    live = cluster.read_live(plan, cluster.Connection(kubeconfig, context, timeout, namespace))
     report = build_report(plan, live, version_label_value)
     click.echo(format_json(report) if output == "json" else format_table(report))
     if not report["inSync"]:
         # The table already lists the differences; JSON may go to a file, so stderr says them.
-        reasons = f": {'; '.join(report['drift'])}" if output == "json" else " (see above)"
+        reasons = f": {'; '.join(map(escape, report['drift']))}" if output == "json" else " (see above)"
         raise ClusterError(f"{plan.intent.name} is not in sync with Git{reasons}")
+
+
+def check_namespace_option(plan: Plan, namespace: str | None) -> None:
+    """-n may not contradict the namespace the app renders into: as kubectl refuses a manifest
+    whose namespace differs from its -n, since the objects cannot be anywhere else."""
+    if namespace is None or plan.namespace is None or namespace == plan.namespace:
+        return
+    where = (f"metadata.namespace in {escape(plan.intent.file)}" if plan.intent.namespace
+             else "$ARGOCD_APP_NAMESPACE")
+    raise click.BadParameter(f"the app's objects are in namespace {plan.namespace} ({where}), not {namespace}; "
+                             f"leave -n out, or pass -n {plan.namespace}",
+                             ctx=click.get_current_context(silent=True), param_hint="'-n' / '--namespace'")

@@ -7,6 +7,8 @@ that the developer's own ~/.kube/config is never read.
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +102,15 @@ def live_gorilla(kube_api: FakeKubeApi, gorilla: Path) -> Path:
 @pytest.fixture
 def conn(kubeconfig: Path) -> Connection:
     return Connection(str(kubeconfig), None, 2.0)
+
+
+def exited(pid: int, within: float = 5.0) -> bool:
+    """Whether the process has ended (a zombie has), waiting for it on a pidfd: an event, not a sleep."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], within)[0])
+    finally:
+        os.close(fd)

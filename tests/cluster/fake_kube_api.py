@@ -4,10 +4,12 @@ It serves GETs of namespaced Deployments and Istio VirtualServices from objects 
 in, with the shapes kube-apiserver sends: objects with metadata and status, and `Status`
 objects for 401, 403 and 404 (a missing object's Status names it; a path the server does not
 serve, such as an Istio version it lacks, gets a Status that names nothing). It records the
-method and path of every request, and can be told to misbehave: hang, answer garbage, deny.
+method and path of every request, and can be told to misbehave: hang, answer garbage, deny,
+take its time over every answer (`delay`), send an answer a byte at a time or a body that
+never ends (`drip`).
 
-Only 127.0.0.1, a random port, threads that end by themselves: a hanging answer waits at most
-HANG_SECONDS, or until the server stops.
+Only 127.0.0.1, a random port, threads that end by themselves: a hanging, slow or dripping
+answer waits on an event that the server's stop sets, and at most HANG_SECONDS at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import zlib
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from typing import Any
 import yaml
 
 TOKEN = "fake-token-for-tests"
+EXEC_API = "client.authentication.k8s.io/v1"
 HANG_SECONDS = 30
 ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")
 OBJECT_PATH = re.compile(
@@ -45,11 +49,25 @@ def status_object(code: int, reason: str, message: str, details: dict[str, Any] 
 
 @dataclass(frozen=True)
 class Answer:
-    """A raw answer, for faults: any status, any content type, any bytes."""
+    """A raw answer, for faults: any status, reason phrase, content type, headers and bytes."""
 
     status: int
     content_type: str
     body: bytes
+    reason: str | None = None  # None: the standard phrase of the status
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Drip:
+    """How to send every answer slowly, one piece every `interval` seconds: "headers", the whole
+    answer a byte at a time from its status line on; "body", the headers at once, then the body
+    a byte at a time; "endless", the headers at once, then a chunked body of `chunk`s that never
+    ends. With an interval of 0, the endless body comes as fast as the client reads it."""
+
+    part: str
+    interval: float = 0.05
+    chunk: bytes = b" "
 
 
 class FakeKubeApi:
@@ -63,9 +81,11 @@ class FakeKubeApi:
         self.role_rules: list[dict[str, Any]] | None = None  # when set, RBAC: only what they grant
         self.answers: dict[str, Answer] = {}  # path → a raw answer instead of the object
         self.hang = False
+        self.delay = 0.0  # seconds before each answer
+        self.drip: Drip | None = None
         self.user = "system:serviceaccount:ci:bgrender"
         self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.api = self  # type: ignore[attr-defined]
         if tls is not None:
@@ -107,6 +127,10 @@ class FakeKubeApi:
     def delete(self, resource: str, name: str, namespace: str = "default") -> None:
         del self.objects[(resource, namespace, name)]
 
+    @property
+    def stopped(self) -> threading.Event:
+        return self._stop
+
     def methods(self) -> set[str]:
         return {method for method, _ in self.requests}
 
@@ -120,6 +144,8 @@ class FakeKubeApi:
         if self.hang:
             self._stop.wait(HANG_SECONDS)
             return None  # the connection closes without an answer
+        if self.delay:
+            self._stop.wait(self.delay)
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or token != TOKEN:  # the scheme is case-insensitive (RFC 9110)
             return _json(401, status_object(401, "Unauthorized", "Unauthorized"))
@@ -156,18 +182,58 @@ class FakeKubeApi:
         return version == "v1" if group == "apps" else version in self.istio_versions
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a deadline passed) closed the connection: not the server's
+        # failure, and no traceback in the output of the command under test.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: Any
 
     def _serve(self) -> None:
-        answer = self.server.api.answer(self.command, self.path, self.headers.get("Authorization"))
+        api = self.server.api
+        answer = api.answer(self.command, self.path, self.headers.get("Authorization"))
         if answer is None:
             return
-        self.send_response(answer.status)
+        if api.drip is not None:
+            self._drip(answer, api.drip, api.stopped)
+            return
+        self.send_response(answer.status, answer.reason)
         self.send_header("Content-Type", answer.content_type)
+        for name, value in answer.headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
+
+    def _drip(self, answer: Answer, drip: Drip, stopped: threading.Event) -> None:
+        endless = drip.part == "endless"
+        head = (f"HTTP/1.1 {answer.status} {answer.reason or self.responses[answer.status][0]}\r\n"
+                f"Content-Type: {answer.content_type}\r\n"
+                + ("Transfer-Encoding: chunked\r\n" if endless else f"Content-Length: {len(answer.body)}\r\n")
+                + "Connection: close\r\n\r\n").encode("latin-1")
+        try:
+            if drip.part == "headers":
+                self._slowly(head + answer.body, drip.interval, stopped)
+                return
+            self.wfile.write(head)
+            if not endless:
+                self._slowly(answer.body, drip.interval, stopped)
+                return
+            piece = f"{len(drip.chunk):x}\r\n".encode() + drip.chunk + b"\r\n"
+            while not stopped.wait(drip.interval):
+                self.wfile.write(piece)
+        except OSError:  # the client gave up and closed the connection
+            pass
+
+    def _slowly(self, data: bytes, interval: float, stopped: threading.Event) -> None:
+        for index in range(len(data)):
+            if stopped.wait(interval):
+                return
+            self.wfile.write(data[index:index + 1])
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
@@ -180,6 +246,12 @@ def _json(status: int, obj: Any) -> Answer:
 
 
 # --- objects as the API server returns them ---------------------------------------------------
+
+
+def exec_user(command: Path, *args: str) -> dict[str, Any]:
+    """A kubeconfig user whose credentials come from an exec credential plugin."""
+    return {"exec": {"apiVersion": EXEC_API, "command": str(command), "args": list(args),
+                     "interactiveMode": "Never"}}
 
 
 def live_object(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
@@ -277,8 +349,10 @@ def make_tls(directory: Path, name: str = "apiserver") -> TlsFiles:
 
 
 def write_kubeconfig(path: Path, servers: dict[str, str], *, current: str, token: str = TOKEN,
-                     ca_data: str | None = None, namespace: str | None = None) -> Path:
-    """A kubeconfig with one context per server (context, cluster and user share its name)."""
+                     ca_data: str | None = None, namespace: str | None = None,
+                     user: dict[str, Any] | None = None) -> Path:
+    """A kubeconfig with one context per server (context, cluster and user share its name);
+    each user has `token`, or is `user` (an exec credential plugin, say)."""
     def cluster(server: str) -> dict[str, Any]:
         return {"server": server, **({"certificate-authority-data": ca_data} if ca_data else {})}
 
@@ -289,7 +363,7 @@ def write_kubeconfig(path: Path, servers: dict[str, str], *, current: str, token
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": n, "cluster": cluster(s)} for n, s in servers.items()],
-        "users": [{"name": n, "user": {"token": token}} for n in servers],
+        "users": [{"name": n, "user": user or {"token": token}} for n in servers],
         "contexts": [{"name": n, "context": context(n)} for n in servers],
         "current-context": current,
     }

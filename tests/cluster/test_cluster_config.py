@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kubernetes.config import incluster_config
 
-from bgrender.cluster import Connection, client_configuration, kubeconfig_path, read_live
+from bgrender.cluster import Connection, kubeconfig_path, load_config, read_live
 from bgrender.errors import ClusterError
 
 from .conftest import deploy, plan_of
@@ -61,7 +61,7 @@ def test_context_picks_the_cluster(tmp_path: Path, kube_api: FakeKubeApi, live_g
 
 def test_an_unknown_context_is_one_line(kubeconfig: Path) -> None:
     with pytest.raises(ClusterError) as caught:
-        client_configuration(Connection(str(kubeconfig), "prod", 1))
+        load_config(Connection(str(kubeconfig), "prod", 1))
     assert str(caught.value) == (f"cannot use the kubeconfig {kubeconfig}: Invalid kube-config file. "
                                  f"Expected object with name prod in {kubeconfig}/contexts list")
 
@@ -70,7 +70,7 @@ def test_a_broken_kubeconfig_is_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "kc"
     broken.write_text("clusters: [\n")
     with pytest.raises(ClusterError) as caught:
-        client_configuration(Connection(str(broken), None, 1))
+        load_config(Connection(str(broken), None, 1))
     assert str(caught.value).startswith(f"cannot use the kubeconfig {broken}: ")
     assert "\n" not in str(caught.value)
 
@@ -86,7 +86,7 @@ def test_in_a_pod_without_a_service_account(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "6443")
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "no-token"))
     with pytest.raises(ClusterError) as caught:
-        client_configuration(Connection(None, None, 1))
+        load_config(Connection(None, None, 1))
     assert str(caught.value) == "cannot use the in-cluster configuration: Service token file does not exist."
 
 

@@ -54,3 +54,38 @@ def test_the_installed_command_fails_cleanly_without_configuration(gorilla: Path
     assert (result.returncode, result.stdout) == (3, "")
     assert result.stderr == ("no Kubernetes configuration found: pass --kubeconfig, set $KUBECONFIG, "
                              "create ~/.kube/config, or run in a pod\n")
+
+
+# As in the sidecar image, which installs bgrender without its [cluster] extra.
+WITHOUT_CLIENT = ("import sys; sys.modules['kubernetes'] = None; sys.argv[0] = 'bgrender'; "
+                  "from bgrender.__main__ import main; main()")
+
+
+def without_client(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", WITHOUT_CLIENT, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_without_the_client_status_says_what_to_install(gorilla: Path, kubeconfig: Path) -> None:
+    result = without_client("status", str(gorilla), "--kubeconfig", str(kubeconfig))
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr == ("reading the cluster needs the Kubernetes client, which is not installed (import of "
+                             "kubernetes halted; None in sys.modules): pip install 'bgrender[cluster]'\n")
+
+
+def test_without_the_client_release_check_live_says_what_to_install(gorilla: Path, kubeconfig: Path) -> None:
+    before = (gorilla / "bluegreen.yaml").read_bytes()
+    result = without_client("release", "9b8c7d6e", str(gorilla), "--check-live", "--kubeconfig", str(kubeconfig))
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr.endswith("which is not installed (import of kubernetes halted; None in sys.modules): "
+                                  "pip install 'bgrender[cluster]'\n")
+    assert result.stderr.count("\n") == 1
+    assert (gorilla / "bluegreen.yaml").read_bytes() == before
+
+
+def test_without_the_client_the_other_commands_work(gorilla: Path) -> None:
+    render = without_client("render", str(gorilla))
+    release = without_client("release", "9b8c7d6e", str(gorilla))
+    assert (render.returncode, render.stderr) == (0, "")
+    assert "kind: VirtualService" in render.stdout
+    assert (release.returncode, release.stdout) == (0, "release gorilla-sfx-demo 9b8c7d6e to green "
+                                                        "(production stays on blue)\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from bgrender.cluster import Connection, read_live
 from bgrender.errors import ClusterError
 
 from .conftest import deploy, plan_of
-from .fake_kube_api import Answer, Blackhole, FakeKubeApi, TlsFiles, write_kubeconfig
+from .fake_kube_api import Answer, Blackhole, Drip, FakeKubeApi, TlsFiles, write_kubeconfig
 
 BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-blue"
 VS_PATH = "/apis/networking.istio.io/v1/namespaces/default/virtualservices/gorilla-sfx-demo-virtualservice"
@@ -64,22 +65,32 @@ def test_403_names_the_verb_and_resource_that_rbac_denied(kube_api: FakeKubeApi,
 
 @pytest.mark.parametrize(("path", "answer", "detail"), [
     (BLUE_PATH, Answer(200, "text/html", b"<html><body>Sign in</body></html>"),
-     "1 validation error for V1Deployment Input should be a valid dictionary or instance of V1Deployment"),
+     'expected application/json, got "text/html"'),
     (BLUE_PATH, Answer(200, "application/json", b'{"kind": "Deployment", "spec": '),
      "not JSON: Expecting value: line 1 column 32 (char 31)"),
+    (BLUE_PATH, Answer(200, "application/json", b"[" * 100_000 + b"]" * 100_000),
+     "not JSON: maximum recursion depth exceeded"),
+    (BLUE_PATH, Answer(200, "application/json", b'{"kind": "Deployment"}\xff'),
+     "not JSON: 'utf-8' codec can't decode byte 0xff"),
     (BLUE_PATH, Answer(200, "application/json",
                        b'{"kind": "Deployment", "apiVersion": "apps/v1", "spec": {"replicas": "two",'
                        b' "selector": {}, "template": {}}}'),
-     "validation error for V1DeploymentSpec replicas Input should be a valid integer"),
+     "spec.replicas is str, expected int"),
     (BLUE_PATH, Answer(200, "application/json", b'{"kind": "Deployment", "apiVersion": "apps/v1"}'),
-     "1 validation error for V1Deployment spec Input should be a valid dictionary or instance of V1DeploymentSpec"),
+     "spec is missing"),
+    (BLUE_PATH, Answer(200, "application/json",
+                       b'{"kind": "Deployment", "spec": {"template": {"metadata": {"annotations": '
+                       b'{"bgrender.io/version": 5}}}}}'),
+     "annotation bgrender.io/version is int, expected str"),
     (BLUE_PATH, Answer(200, "application/json",
                        b'{"kind": "List", "apiVersion": "v1", "spec": {"selector": {}, "template": {}}}'),
-     "expected a Deployment with a spec.template, got kind 'List'"),
+     "expected a Deployment, got kind 'List'"),
     (BLUE_PATH, Answer(404, "text/plain", b"404 page not found"),
      "404 without a Kubernetes Status (is this a Kubernetes API server?)"),
     (BLUE_PATH, Answer(200, "application/xml", b"<Deployment/>"),
-     "Unsupported content type: application/xml"),
+     'expected application/json, got "application/xml"'),
+    (BLUE_PATH, Answer(200, "application/json", b"\x1f\x8b", headers=(("Content-Encoding", "gzip"),)),
+     'a body encoded as "gzip", which was not asked for'),
     (VS_PATH, Answer(200, "application/json", b'{"kind": "VirtualService", "spec": {"http": {"route": []}}}'),
      "spec.http is dict, expected list"),
     (VS_PATH, Answer(200, "application/json", b'["not", "an", "object"]'),
@@ -113,7 +124,7 @@ def test_a_hanging_server_times_out(kube_api: FakeKubeApi, live_gorilla: Path, k
     started = time.monotonic()
     error = failure(live_gorilla, Connection(str(kubeconfig), None, 0.5))
     elapsed = time.monotonic() - started
-    assert str(error) == (f"the Kubernetes API server at {kube_api.url} did not answer within 0.5s "
+    assert str(error) == (f"the Kubernetes API server at {kube_api.url} did not answer within --timeout 0.5s "
                           "(get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default)")
     assert elapsed < 2  # one attempt: no retries multiplying the timeout
     assert len(kube_api.requests) == 1  # and it stops at the first failure
@@ -128,7 +139,7 @@ def test_a_server_that_never_accepts_times_out(tmp_path: Path, gorilla: Path) ->
         assert time.monotonic() - started < 2
     finally:
         hole.close()
-    assert str(error).startswith(f"the Kubernetes API server at {hole.url} did not answer within 0.5s")
+    assert str(error).startswith(f"the Kubernetes API server at {hole.url} did not answer within --timeout 0.5s")
 
 
 def test_tls_to_a_server_that_speaks_plain_http(tmp_path: Path, kube_api: FakeKubeApi, live_gorilla: Path) -> None:
@@ -163,3 +174,53 @@ def test_a_virtualservice_request_names_its_version(kube_api: FakeKubeApi, live_
         f"the Kubernetes API server at {kube_api.url} answered get virtualservices.networking.istio.io "
         "gorilla-sfx-demo-virtualservice (v1) in namespace default with 500 Internal Server Error: "
         "Internal Server Error")
+
+
+def test_an_endless_answer_is_refused_at_8_mib(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    """Read as fast as it comes, an endless body would fill the memory long before any deadline."""
+    kube_api.drip = Drip("endless", interval=0, chunk=b" " * 65536)
+    assert str(failure(live_gorilla, conn)) == (
+        f"malformed answer from the Kubernetes API server at {kube_api.url} to get deployments.apps "
+        "gorilla-sfx-demo-deployment-blue in namespace default: an answer of more than 8 MiB")
+
+
+def test_an_answer_of_8_mib_is_read(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    blue = kube_api.get("deployments", "gorilla-sfx-demo-deployment-blue")
+    text = json.dumps(blue)
+    blue["metadata"]["annotations"] = {"padding": "x" * (8 * 1024 * 1024 - len(text) - 40)}
+    assert len(json.dumps(blue)) <= 8 * 1024 * 1024
+    assert read_live(plan_of(live_gorilla), conn).deployments["blue"] is not None
+
+
+def test_a_redirect_is_not_followed(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
+    kube_api.answers[BLUE_PATH] = Answer(302, "text/plain", b"", headers=(("Location", "http://example.com/"),))
+    assert str(failure(live_gorilla, conn)) == (
+        f"the Kubernetes API server at {kube_api.url} answered get deployments.apps gorilla-sfx-demo-deployment-blue "
+        "in namespace default with 302 Found: Found")
+    assert len(kube_api.requests) == 1
+
+
+def test_a_not_found_status_with_odd_details_reads_as_missing(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                              conn: Connection) -> None:
+    kube_api.answers[BLUE_PATH] = Answer(404, "application/json",
+                                         json.dumps({"kind": "Status", "details": "nope"}).encode())
+    assert read_live(plan_of(live_gorilla), conn).deployments["blue"] is None
+
+
+def test_a_token_that_cannot_be_a_header_is_not_shown(tmp_path: Path, kube_api: FakeKubeApi,
+                                                      live_gorilla: Path) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": kube_api.url}, current="fake", token="secret\nX: y")
+    error = str(failure(live_gorilla, Connection(str(kubeconfig), None, 2)))
+    assert error == (f"cannot send get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default to "
+                     f"the Kubernetes API server at {kube_api.url}: the credentials of the kubeconfig user do not "
+                     "fit in an HTTP header")
+    assert kube_api.requests == []
+
+
+def test_a_kubeconfig_syntax_error_shows_the_position_not_the_lines(tmp_path: Path, gorilla: Path) -> None:
+    broken = tmp_path / "kc"
+    broken.write_text("users:\n- name: x\n  user: {token: s3cr3t-token}\n\tclusters: [\n")
+    error = str(failure(gorilla, Connection(str(broken), None, 1)))
+    assert error.startswith(f"cannot use the kubeconfig {broken}: ")
+    assert "(line 4, column 1)" in error
+    assert "s3cr3t" not in error
