@@ -1,6 +1,7 @@
 """Every golden render and example validates against the Kubernetes API schemas
-(kubernetes-validate, strict: unknown fields fail) and the Istio CRD schemas from ../shared;
-and the JSON Schema that `bgrender schema` prints accepts every valid intent."""
+(kubernetes-validate, strict: unknown fields fail), the Istio CRD schemas and the Gateway API
+HTTPRoute CRD schema from ../shared; and the JSON Schema that `bgrender schema` prints accepts
+every valid intent."""
 
 from __future__ import annotations
 
@@ -25,17 +26,25 @@ def _objects():
             yield pytest.param(obj, id=f"{path.parent.name}/{path.name}:{obj['kind']}/{obj['metadata']['name']}")
 
 
+CRD_FILES = ("istio-networking-crds.yaml", "gateway-api-httproutes-v1.6.1.yaml")
+
+
 @cache
-def _istio_schemas() -> dict[tuple[str, str], dict]:
-    crds = yaml.safe_load_all((shared_dir() / "schemas" / "istio-networking-crds.yaml").read_text())
-    return {(f"{crd['spec']['group']}/{v['name']}", crd["spec"]["names"]["kind"]): v["schema"]["openAPIV3Schema"]
-            for crd in crds if crd for v in crd["spec"]["versions"]}
+def _crd_schemas() -> dict[tuple[str, str], dict]:
+    """(apiVersion, kind) -> the openAPIV3Schema of every version the CRDs in ../shared serve."""
+    schemas = {}
+    for name in CRD_FILES:
+        for crd in yaml.safe_load_all((shared_dir() / "schemas" / name).read_text()):
+            for version in (crd or {}).get("spec", {}).get("versions", []):
+                key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
+                schemas[key] = version["schema"]["openAPIV3Schema"]
+    return schemas
 
 
 @pytest.mark.parametrize("obj", list(_objects()))
 def test_rendered_object_matches_its_schema(obj):
-    if obj["apiVersion"].startswith("networking.istio.io/"):
-        schema = _istio_schemas()[(obj["apiVersion"], obj["kind"])]
+    if obj["apiVersion"].split("/")[0].endswith((".istio.io", "gateway.networking.k8s.io")):
+        schema = _crd_schemas()[(obj["apiVersion"], obj["kind"])]  # a KeyError: a CRD version we never checked
         jsonschema.validate(obj, schema, cls=jsonschema.Draft7Validator)
     else:
         import kubernetes_validate

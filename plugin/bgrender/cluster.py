@@ -30,12 +30,13 @@ from typing import Any, Callable
 import click
 import yaml
 
-from . import __version__, spec
-from .colors import COLORS, Color
+from . import __version__, routing, spec
+from .colors import COLORS
 from .deadline import Confined, Deadline, OutOfTime, confined_processes, deadline
 from .errors import ClusterError, escape, quote
 from .labels import VERSION_ANNOTATION
 from .plan import Plan
+from .routing import LiveObject, Malformed, expect
 from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
 
 try:
@@ -48,10 +49,6 @@ except ImportError as missing:  # installed without the [cluster] extra, as in t
 else:
     _MISSING_CLIENT = None
 
-ISTIO_GROUP = "networking.istio.io"
-# Newest first. A served version that lacks the object means the object does not exist
-# (every served version of a CRD shows the same objects), so the search stops there.
-ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")
 RBAC_EXAMPLE = "examples/rbac/status-reader.yaml"
 INSTALL_CLIENT = "pip install 'bgrender[cluster]'"
 # etcd keeps an object to 1.5 MiB by default; its JSON, managedFields and all, stays well
@@ -72,14 +69,14 @@ class Connection:
 
 
 def read_live(plan: Plan, conn: Connection) -> LiveState:
-    """Both color Deployments and the VirtualService of the app, as the cluster has them."""
+    """Both color Deployments and the app's routing object, as the cluster has them."""
     with _session(plan, conn) as reader:
         deployments = {
             color: reader.deployment(plan.deployment_name(color), plan.intent.version_label)
             for color in COLORS
         }
-        routing = reader.routing(plan.intent.virtual_service)
-    return LiveState(reader.namespace, deployments, routing)
+        production = reader.routing(plan)
+    return LiveState(reader.namespace, deployments, production)
 
 
 def check_live(plan: Plan, conn: Connection) -> None:
@@ -89,25 +86,25 @@ def check_live(plan: Plan, conn: Connection) -> None:
     release would replace the version under them.
     """
     with _session(plan, conn) as reader:
-        routing = reader.routing(plan.intent.virtual_service)
+        live = reader.routing(plan)
     active = plan.intent.active
-    if not routing.found:
-        # Argo CD applies the VirtualService in wave 2, after the first color is ready, so
+    if not live.found:
+        # Argo CD applies the routing object in wave 2, after the first color is ready, so
         # without it the app has never finished a sync here: at most the active color has
         # pods (the idle one comes in wave 3), so a release to the idle color cannot replace
         # what users get. Refusing would make every app's first release fail with --check-live.
-        click.echo(f"check-live: {escape(routing.note or '')}; no color serves production yet, go ahead", err=True)
+        click.echo(f"check-live: {escape(live.note or '')}; no color serves production yet, go ahead", err=True)
         return
-    if routing.production is None:
+    if live.production is None:
         raise ClusterError(
-            f"refusing to release: cannot tell which color serves production from VirtualService "
-            f"{routing.name} ({escape(routing.note or '')})"
+            f"refusing to release: cannot tell which color serves production from {live.kind} "
+            f"{escape(live.name)} ({escape(live.note or '')})"
         )
-    if routing.production != active:
+    if live.production != active:
         raise ClusterError(
-            f"refusing to release: production traffic goes to {routing.production} live, but "
+            f"refusing to release: production traffic goes to {live.production} live, but "
             f"{escape(plan.intent.file)} says active: {active}; the release would replace "
-            f"{routing.production}, the color serving users (sync the app, or fix active, first)"
+            f"{live.production}, the color serving users (sync the app, or fix active, first)"
         )
 
 
@@ -306,20 +303,18 @@ class _Request:
 
     def __str__(self) -> str:
         version = f" ({self.version})" if self.version else ""
-        return f"get {self.resource}.{self.group} {self.name}{version} in namespace {self.namespace}"
+        resource = f"{self.resource}.{self.group}" if self.group else self.resource
+        return f"get {resource} {escape(self.name)}{version} in namespace {self.namespace}"
 
     def path(self, version: str) -> str:
-        parts = ["apis", self.group, version, "namespaces", self.namespace, self.resource, self.name]
+        api = ["apis", self.group, version] if self.group else ["api", version]  # the core group has its own root
+        parts = [*api, "namespaces", self.namespace, self.resource, self.name]
         return "/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
 
 
 @dataclass(frozen=True)
 class _NotFound:
     details: dict[str, Any]  # the Status details; they name the object when it is what is missing
-
-
-class _Malformed(Exception):
-    """An answer that is not what the Kubernetes API sends; its text is not escaped yet."""
 
 
 class _Reader:
@@ -339,18 +334,23 @@ class _Reader:
             return None
         return self._parsed(request, _live_deployment, answer, version_label)
 
-    def routing(self, name: str) -> LiveRouting:
-        for version in ISTIO_VERSIONS:
-            request = _Request("virtualservices", ISTIO_GROUP, name, self.namespace, version)
+    def routing(self, plan: Plan) -> LiveRouting:
+        """The live object that says where production goes, read with the newest version the
+        cluster serves. A served version that lacks the object means the object does not exist
+        (every served version of a resource shows the same objects), so the search stops there."""
+        live = routing.live(plan)
+        for version in live.versions:
+            request = _Request(live.resource, live.group, live.name, self.namespace, version)
             answer = self._get(request, request.path(version))
             if not isinstance(answer, _NotFound):
-                return self._parsed(request, _live_routing, answer, name, version)
-            if answer.details.get("name") == name:
-                return LiveRouting(name, False, f"{ISTIO_GROUP}/{version}", None,
-                                   f"VirtualService {name} not found in namespace {self.namespace}")
+                return self._parsed(request, _live_routing, answer, live, version, plan)
+            if answer.details.get("name") == live.name:
+                return LiveRouting(live.kind, live.name, False, _api_version(live.group, version), None,
+                                   f"{live.kind} {escape(live.name)} not found in namespace {self.namespace}")
             # The Status names nothing: this version is not served; try an older one.
-        return LiveRouting(name, False, None, None,
-                           f"the cluster serves no {ISTIO_GROUP} {'/'.join(ISTIO_VERSIONS)} (Istio not installed?)")
+        return LiveRouting(live.kind, live.name, False, None, None, f"the cluster serves no {live.group} "
+                                                                    f"{'/'.join(live.versions)} ({live.product} not "
+                                                                    "installed?)")
 
     def _get(self, request: _Request, path: str) -> Any:
         """The JSON object the server answers, or _NotFound; else a ClusterError."""
@@ -408,7 +408,7 @@ class _Reader:
     def _parsed(self, request: _Request, parse: Callable[..., Any], *args: Any) -> Any:
         try:
             return parse(*args)
-        except _Malformed as e:  # its text may quote the answer as it is
+        except Malformed as e:  # its text may quote the answer as it is
             raise self._malformed(request, _one_line(e)) from e
 
     def _malformed(self, request: _Request, detail: str) -> ClusterError:
@@ -493,7 +493,7 @@ def _one_line(text: object, limit: int = 300) -> str:
 def _live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
     if not isinstance(deployment, dict) or deployment.get("kind") != "Deployment":
         kind = deployment.get("kind") if isinstance(deployment, dict) else type(deployment).__name__
-        raise _Malformed(f"expected a Deployment, got kind {kind!r}")
+        raise Malformed(f"expected a Deployment, got kind {kind!r}")
     spec_ = _required(deployment, "spec", dict, "spec")
     metadata = _field(deployment, "metadata", dict, {})
     template = _field(_required(spec_, "template", dict, "spec.template"), "metadata", dict, {},
@@ -524,63 +524,36 @@ def _template_version(template: dict[str, Any], version_label: str) -> tuple[str
     annotations = _field(template, "annotations", dict, {}, f"{where}.annotations")
     labels = _field(template, "labels", dict, {}, f"{where}.labels")
     if VERSION_ANNOTATION in annotations:
-        return _expect(annotations[VERSION_ANNOTATION], str, f"annotation {VERSION_ANNOTATION}"), "annotation"
+        return expect(annotations[VERSION_ANNOTATION], str, f"annotation {VERSION_ANNOTATION}"), "annotation"
     if version_label in labels:
-        return _expect(labels[version_label], str, f"label {version_label}"), "label"
+        return expect(labels[version_label], str, f"label {version_label}"), "label"
     return None, None
 
 
 def _field(obj: dict[str, Any], key: str, kind: type, default: Any, where: str | None = None) -> Any:
     """obj[key] if it has that type; `default` when absent or null, as the API omits empty fields."""
     value = obj.get(key)
-    return default if value is None else _expect(value, kind, where or key)
+    return default if value is None else expect(value, kind, where or key)
 
 
 def _required(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if obj.get(key) is None:
-        raise _Malformed(f"{where} is missing")
-    return _expect(obj[key], kind, where)
+        raise Malformed(f"{where} is missing")
+    return expect(obj[key], kind, where)
 
 
 def _count(status: dict[str, Any], key: str) -> int:
     return _field(status, key, int, 0, f"status.{key}")  # type: ignore[no-any-return]
 
 
-def _live_routing(vs: Any, name: str, version: str) -> LiveRouting:
-    if not isinstance(vs, dict) or vs.get("kind") != "VirtualService":
-        kind = vs.get("kind") if isinstance(vs, dict) else type(vs).__name__
-        raise _Malformed(f"expected a VirtualService, got {kind!r}")
-    spec = _expect(vs.get("spec") or {}, dict, "spec")
-    rules = _expect(spec.get("http") or [], list, "spec.http")
-    production, note = _default_route_color([_expect(r, dict, "spec.http[]") for r in rules])
-    return LiveRouting(name, True, f"{ISTIO_GROUP}/{version}", production, note)
+def _live_routing(obj: Any, live: LiveObject, version: str, plan: Plan) -> LiveRouting:
+    if not isinstance(obj, dict) or obj.get("kind") != live.kind:
+        kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
+        raise Malformed(f"expected a {live.kind}, got {kind!r}")
+    production = routing.production(obj, plan)
+    return LiveRouting(live.kind, live.name, True, _api_version(live.group, version), production.color,
+                       production.note)
 
 
-def _default_route_color(rules: list[dict[str, Any]]) -> tuple[Color | None, str | None]:
-    """The color of the first http route without `match`: Istio sends it every other request."""
-    for rule in rules:
-        if not rule.get("match"):
-            return _destination_color(_expect(rule.get("route") or [], list, "spec.http[].route"))
-    return None, "it has no default route (an http route without match)"
-
-
-def _destination_color(route: list[Any]) -> tuple[Color | None, str | None]:
-    if not route:
-        return None, "its default route has no destination"
-    destinations = [_expect(d, dict, "spec.http[].route[]") for d in route]
-    # A lone destination takes all traffic whatever its weight; among several, weight 0 takes none.
-    serving = [d for d in destinations
-               if len(destinations) == 1 or _expect(d.get("weight", 0), int, "weight") > 0]
-    subsets = sorted({str(_expect(d.get("destination") or {}, dict, "destination").get("subset"))
-                      for d in serving})
-    if len(subsets) != 1:
-        return None, f"its default route splits production traffic between subsets {', '.join(subsets)}"
-    if subsets[0] not in COLORS:
-        return None, f"its default route sends production traffic to subset {subsets[0]}, not blue or green"
-    return subsets[0], None  # type: ignore[return-value]
-
-
-def _expect(value: Any, kind: type, where: str) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Malformed(f"{where} is {type(value).__name__}, expected {kind.__name__}")
-    return value
+def _api_version(group: str, version: str) -> str:
+    return f"{group}/{version}" if group else version

@@ -13,8 +13,6 @@ from . import spec
 from .errors import InvalidInput, Problem, quote
 from .record import Record
 
-ISTIO_GROUP = "networking.istio.io"
-ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first
 # Argo CD passes parameters on the command line's environment; Linux caps one entry at 128 KiB.
 MAX_ENV_CHARS = 128 * 1024
 
@@ -25,19 +23,28 @@ LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plu
 
 class Options(Record):
     namespace: str | None  # from ARGOCD_APP_NAMESPACE; bluegreen.yaml's own namespace wins
-    istio_api: str
+    served: frozenset[str] | None  # "group/version" the destination cluster serves; None: unknown (local)
+
+    def api_version(self, group: str, versions: tuple[str, ...]) -> str | None:
+        """The newest of `versions` of `group` the cluster serves (the newest at all when that
+        is unknown, as for a local preview); None when it serves none."""
+        for version in versions:
+            api = f"{group}/{version}" if group else version  # the core group is written without one
+            if self.served is None or api in self.served:
+                return api
+        return None
 
 
 def options_from_env(env: Mapping[str, str]) -> Options:
     problems: list[Problem] = []
     namespace = _namespace(env.get("ARGOCD_APP_NAMESPACE", ""), problems)
-    istio_api = _istio_api(env.get("KUBE_API_VERSIONS", ""), problems)
+    served = _served(env.get("KUBE_API_VERSIONS", ""), problems)
     _check_parameters(env.get("ARGOCD_APP_PARAMETERS", ""), problems)
     if _log_level_value(env) not in ("", *LOG_LEVELS):
         problems.append(_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}"))
     if problems:
         raise InvalidInput(problems)
-    return Options(namespace=namespace, istio_api=istio_api)
+    return Options(namespace=namespace, served=served)
 
 
 def under_argocd(env: Mapping[str, str]) -> bool:
@@ -70,21 +77,23 @@ def _namespace(value: str, problems: list[Problem]) -> str | None:
     return value
 
 
-def _istio_api(value: str, problems: list[Problem]) -> str:
-    """The newest Istio networking API the destination cluster serves; v1 for a local preview."""
+def _served(value: str, problems: list[Problem]) -> frozenset[str] | None:
+    """The API versions the destination cluster serves, from Argo CD's list; None when unset."""
     if not value:
-        return f"{ISTIO_GROUP}/v1"
+        return None
     if len(value) > MAX_ENV_CHARS:
         problems.append(_env_problem("KUBE_API_VERSIONS", f"is longer than {MAX_ENV_CHARS} characters"))
-        return ""
+        return None
     # Argo CD lists both "group/version" and "group/version/Kind"; either shows a version is served.
-    served = {"/".join(entry.strip().split("/")[:2]) for entry in value.split(",")}
-    for version in ISTIO_VERSIONS:
-        if f"{ISTIO_GROUP}/{version}" in served:
-            return f"{ISTIO_GROUP}/{version}"
-    problems.append(_env_problem("KUBE_API_VERSIONS", "the destination cluster serves no Istio networking "
-                                 f"API ({ISTIO_GROUP}/v1, v1beta1 or v1alpha3): is Istio installed there?"))
-    return ""
+    return frozenset("/".join(entry.strip().split("/")[:2]) for entry in value.split(","))
+
+
+def unserved_problem(api: str, product: str, group: str, versions: tuple[str, ...]) -> Problem:
+    """The destination cluster serves none of the API versions the routing needs."""
+    listed = f"{group}/{versions[0]}" + "".join(f"{', ' if i < len(versions) - 1 else ' or '}{v}"
+                                              for i, v in enumerate(versions[1:], 1))
+    return _env_problem("KUBE_API_VERSIONS", f"the destination cluster serves no {api} ({listed}): is {product} "
+                                             "installed there?")
 
 
 def _check_parameters(value: str, problems: list[Problem]) -> None:

@@ -1,19 +1,17 @@
-"""bluegreen.yaml → Intent: structure (spec.py) plus the rules that relate fields.
+"""The Intent: bluegreen.yaml validated, as the values every later stage reads.
 
-Every problem is collected before anything is raised, so a user fixes a file in one pass.
-A relation rule only speaks when the fields it reads are themselves well formed; a
-wrongly typed field has already been reported by the structural check.
+Its structure is declared in spec.py and the rules relating its fields are in rules.py;
+every problem is collected before anything is raised, so a user fixes a file in one pass.
 """
 
 from __future__ import annotations
 
-import re
-
 from . import spec
 from .colors import COLORS, Color, other
-from .errors import InvalidInput, Problem
-from .files import unsafe_path_reason
+from .errors import InvalidInput
 from .record import Record
+from .rules import relation_problems
+from .spec import default
 from .yamldoc import Document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -46,11 +44,15 @@ class Intent(Record):
     version_label: str
     service_name: str
     port: int | None
+    provider: Literal["istio", "gateway-api", "service"]
     header: str
     hosts: tuple[str, ...]
     gateways: tuple[str, ...]
+    mesh_routing: bool
+    preview_gateways: tuple[str, ...]  # where header routes apply; "mesh" for in-mesh callers
     virtual_service: str
     destination_rule: str
+    http_route: str
     mode: Literal["manual", "auto"]
     smoke_test: SmokeTest | None
 
@@ -60,103 +62,13 @@ class Intent(Record):
 
 
 def parse_intent(doc: Document) -> Intent:
+    """The Intent of a loaded bluegreen.yaml: its structure checked against spec.py, then every
+    rule of rules.py; all problems at once, or InvalidInput."""
     problems = spec.check(spec.INTENT, doc.data, (), doc)
-    broken = {p.path for p in problems}
-    problems += _relation_problems(doc, _Fields(doc.data, broken))
+    problems += relation_problems(doc, {p.path for p in problems})
     if problems:
         raise InvalidInput(problems)
     return _build(_without_nulls(doc.data), doc.file)
-
-
-class _Fields:
-    """Reads values by path, answering None for anything missing or reported broken."""
-
-    def __init__(self, data: Any, broken: set[str]):
-        self.data, self.broken = data, broken
-
-    def get(self, *path: str) -> Any:
-        value = self.data
-        for i, key in enumerate(path):
-            if not isinstance(value, dict) or ".".join(path[: i + 1]) in self.broken:
-                return None
-            value = value.get(key)
-        return value
-
-
-def _relation_problems(doc: Document, f: _Fields) -> list[Problem]:
-    if f.get("spec") is None:
-        return []
-    return (_base_problems(doc, f) + _active_version_problems(doc, f) + _promotion_problems(doc, f)
-            + _label_key_problems(doc, f))
-
-
-def _base_problems(doc: Document, f: _Fields) -> list[Problem]:
-    deployment, template = f.get("spec", "deployment"), f.get("spec", "template")
-    if deployment is not None and template is not None:
-        return [doc.problem(("spec", "template"), "set either spec.deployment or spec.template, not both",
-                            key=True)]
-    if deployment is None and template is None and not f.broken & {"spec.deployment", "spec.template"}:
-        return [doc.problem(("spec",), "required: spec.deployment (a base Deployment file) "
-                                       "or spec.template (an inline PodTemplateSpec)")]
-    if isinstance(deployment, str) and (reason := unsafe_path_reason(deployment)):
-        return [doc.problem(("spec", "deployment"), reason)]
-    return []
-
-
-def _active_version_problems(doc: Document, f: _Fields) -> list[Problem]:
-    active = f.get("spec", "active")
-    if active not in COLORS or f.get("spec", active, "version") is not None \
-            or f.broken & {f"spec.{active}", f"spec.{active}.version"}:
-        return []
-    return [doc.problem(("spec", "active"), f'the active color "{active}" has no version; '
-                                            f"set spec.{active}.version")]
-
-
-def _promotion_problems(doc: Document, f: _Fields) -> list[Problem]:
-    smoke = f.get("spec", "promotion", "smokeTest")
-    if smoke is None:
-        if f.get("spec", "promotion", "mode") == "auto" and "spec.promotion.smokeTest" not in f.broken:
-            return [doc.problem(("spec", "promotion", "mode"), "mode auto needs spec.promotion.smokeTest: "
-                                "traffic must not move to a release nothing has tested")]
-        return []
-    problems = _smoke_test_reach_problems(doc, f)
-    if f.get("spec", "idleReplicas") == 0:
-        # The test reaches the new active color through the header route of the VirtualService
-        # that is still live; a color with no replicas has no such route, so the request would
-        # fall through to the old production color and test the wrong release.
-        problems.append(doc.problem(("spec", "idleReplicas"), "must be at least 1 with a smoke test: the test "
-                                    "reaches a color through its header route, which exists only while the "
-                                    "color runs"))
-    return problems
-
-
-def _label_key_problems(doc: Document, f: _Fields) -> list[Problem]:
-    color = f.get("spec", "labels", "color") or _default("labels", "color")
-    version = f.get("spec", "labels", "version") or _default("labels", "version")
-    if color == version:
-        return [doc.problem(("spec", "labels", "version"), "must differ from spec.labels.color")]
-    return []
-
-
-def _smoke_test_reach_problems(doc: Document, f: _Fields) -> list[Problem]:
-    """The smoke test calls the Service from a pod in the mesh; the VirtualService's header
-    routes apply to that call only if they cover the Service host and the mesh gateway."""
-    problems = []
-    service = f.get("spec", "service", "name") or f.get("metadata", "name")
-    hosts, gateways = f.get("spec", "routing", "hosts"), f.get("spec", "routing", "gateways")
-    if isinstance(gateways, list) and "mesh" not in gateways:
-        problems.append(doc.problem(("spec", "routing", "gateways"), 'must include "mesh" with a smoke test: '
-                                    "the test calls the Service from inside the mesh"))
-    if isinstance(hosts, list) and isinstance(service, str) and not any(_names_service(h, service) for h in hosts):
-        problems.append(doc.problem(("spec", "routing", "hosts"), f'must include the Service host "{service}" '
-                                    "with a smoke test: the test calls the Service by that name"))
-    return problems
-
-
-def _names_service(host: Any, service: str) -> bool:
-    """"web", "web.shop", "web.shop.svc" and "web.shop.svc.cluster.local" all name Service web."""
-    pattern = rf"{re.escape(service)}(\.[a-z0-9-]+(\.svc(\..+)?)?)?"
-    return isinstance(host, str) and re.fullmatch(pattern, host) is not None
 
 
 def _without_nulls(data: Any) -> Any:
@@ -172,6 +84,8 @@ def _build(data: dict[str, Any], file: str) -> Intent:
     labels, service, routing = s.get("labels", {}), s.get("service", {}), s.get("routing", {})
     promotion = s.get("promotion", {})
     service_name = service.get("name", name)
+    provider = routing.get("provider", default("routing", "provider"))
+    mesh = routing.get("meshRouting", default("routing", "meshRouting"))
     return Intent(
         file=file,
         name=name,
@@ -184,16 +98,20 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         container=s.get("container"),
         replicas=s.get("replicas"),
         idle_replicas=s.get("idleReplicas"),
-        color_label=labels.get("color", _default("labels", "color")),
-        version_label=labels.get("version", _default("labels", "version")),
+        color_label=labels.get("color", default("labels", "color")),
+        version_label=labels.get("version", default("labels", "version")),
         service_name=service_name,
         port=service.get("port"),
-        header=routing.get("header", _default("routing", "header")),
-        hosts=tuple(routing.get("hosts", [service_name])),
+        provider=provider,
+        header=routing.get("header", default("routing", "header")),
+        hosts=tuple(routing.get("hosts", [service_name] if provider == "istio" else [])),
         gateways=tuple(routing.get("gateways", [])),
+        mesh_routing=mesh,
+        preview_gateways=tuple((routing.get("preview") or {}).get("gateways", ["mesh"] if mesh else [])),
         virtual_service=routing.get("virtualService", name),
         destination_rule=routing.get("destinationRule", name),
-        mode=promotion.get("mode", _default("promotion", "mode")),
+        http_route=routing.get("httpRoute", name),
+        mode=promotion.get("mode", default("promotion", "mode")),
         smoke_test=_smoke_test(promotion.get("smokeTest")),
     )
 
@@ -203,16 +121,9 @@ def _smoke_test(raw: dict[str, Any] | None) -> SmokeTest | None:
         return None
     return SmokeTest(
         path=raw["path"],
-        expect_status=raw.get("expectStatus", _default("promotion", "smokeTest", "expectStatus")),
-        image=raw.get("image", _default("promotion", "smokeTest", "image")),
-        timeout_seconds=raw.get("timeoutSeconds", _default("promotion", "smokeTest", "timeoutSeconds")),
+        expect_status=raw.get("expectStatus", default("promotion", "smokeTest", "expectStatus")),
+        image=raw.get("image", default("promotion", "smokeTest", "image")),
+        timeout_seconds=raw.get("timeoutSeconds", default("promotion", "smokeTest", "timeoutSeconds")),
     )
 
-
-def _default(*path: str) -> Any:
-    """The default declared in spec.py, so docs, schema and code agree."""
-    node: Any = spec.INTENT.fields["spec"]
-    for key in path:
-        node = node.fields[key]
-    return node.default
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
+    from typing import Any
+
     from .colors import Color
 
 # Argo CD's annotations.
@@ -22,6 +24,14 @@ VERSION_ANNOTATION = "bgrender.io/version"
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
 APP_LABEL = "bgrender.io/app"
 MAX_LABEL_VALUE = 63
+
+
+def metadata(name: str, namespace: str | None, labels: dict[str, str], wave: int) -> dict[str, Any]:
+    """An object's metadata: its name, namespace (if any), labels and sync wave."""
+    meta: dict[str, Any] = {"name": name, "labels": dict(labels), "annotations": {SYNC_WAVE: str(wave)}}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
 
 
 def selector_labels(app_labels: dict[str, str], color_label: str, color: Color) -> dict[str, str]:

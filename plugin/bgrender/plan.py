@@ -7,7 +7,7 @@ from __future__ import annotations
 from . import waves
 from .base import Base
 from .colors import COLORS, Color
-from .env import Options
+from .env import Options, unserved_problem
 from .errors import InvalidInput, Problem
 from .intent import Intent
 from .labels import selector_labels
@@ -37,7 +37,7 @@ class Plan(Record):
     intent: Intent
     base_name: str  # color Deployments are named "<base_name>-<color>"
     namespace: str | None
-    istio_api: str  # e.g. "networking.istio.io/v1"
+    routing_api: str  # the apiVersion of the provider's objects, e.g. "networking.istio.io/v1"
     app_labels: dict[str, str]  # the base selector: selects both colors
     port: int  # the Service port
     target_port: int  # the container port behind it
@@ -65,6 +65,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         problems.append(intent_doc.problem(("spec",), "no port to route to: set spec.service.port (the app "
                                                       "container does not declare exactly one containerPort)"))
     replicas = _replicas(intent, intent_doc, base, problems)
+    routing_api = _routing_api(intent, options, problems)
     shell_manifest = _without_template(base.manifest)
     colors: dict[Color, ColorPlan] = {}
     for color in COLORS:
@@ -99,7 +100,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         intent=intent,
         base_name=base.name,
         namespace=namespace,
-        istio_api=options.istio_api,
+        routing_api=routing_api,
         app_labels=base.app_labels,
         port=port,
         target_port=base.container_port or port,
@@ -107,6 +108,17 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         pins=pins,
         locked=lock_file is not None,
     )
+
+
+def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> str:
+    """The newest API version of the routing provider's objects that the destination serves."""
+    from .routing import PROVIDERS
+
+    provider = PROVIDERS[intent.provider]
+    api = options.api_version(provider.GROUP, provider.VERSIONS)
+    if api is None:
+        problems.append(unserved_problem(provider.API, provider.PRODUCT, provider.GROUP, provider.VERSIONS))
+    return api or ""
 
 
 def _without_template(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,9 @@ release is an ordinary rolling update and never `spec.selector: field is immutab
 
 from __future__ import annotations
 
-from . import waves
-from .colors import COLORS
+from . import routing, waves
 from .intent import SmokeTest
-from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE
+from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, metadata
 from .plan import ColorPlan, Plan
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -23,7 +22,7 @@ SMOKE_TEST_GRACE_SECONDS = 120
 
 
 def render(plan: Plan) -> list[dict[str, Any]]:
-    objects = [service(plan), destination_rule(plan), virtual_service(plan)]
+    objects = routing.objects(plan)
     objects += [deployment(plan, cp) for cp in plan.colors.values()]
     if plan.intent.smoke_test is not None:
         objects.append(smoke_test_job(plan, plan.intent.smoke_test))
@@ -32,13 +31,6 @@ def render(plan: Plan) -> list[dict[str, Any]]:
 
 def _apply_order(obj: dict[str, Any]) -> tuple[int, str, str]:
     return int(obj["metadata"]["annotations"][SYNC_WAVE]), obj["kind"], obj["metadata"]["name"]
-
-
-def _metadata(plan: Plan, name: str, wave: int, labels: dict[str, str]) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "labels": dict(labels), "annotations": {SYNC_WAVE: str(wave)}}
-    if plan.namespace:
-        meta["namespace"] = plan.namespace
-    return meta
 
 
 def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
@@ -54,59 +46,6 @@ def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
     d["spec"] = {**d["spec"], "replicas": cp.replicas, "selector": {"matchLabels": dict(cp.entry.selector)},
                  "template": cp.entry.template}
     return d
-
-
-def service(plan: Plan) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(plan, plan.intent.service_name, waves.SHARED, plan.app_labels),
-        "spec": {
-            # Both colors are endpoints; the DestinationRule subsets tell them apart.
-            "selector": dict(plan.app_labels),
-            # Istio picks the protocol from the port name.
-            "ports": [{"name": "http", "port": plan.port, "targetPort": plan.target_port, "protocol": "TCP"}],
-        },
-    }
-
-
-def destination_rule(plan: Plan) -> dict[str, Any]:
-    # Both subsets always exist: a release never adds or removes one, so no route can
-    # name a subset Envoy does not know yet (503 NC).
-    subsets = [{"name": c, "labels": {plan.intent.color_label: c}} for c in COLORS]
-    return {
-        "apiVersion": plan.istio_api,
-        "kind": "DestinationRule",
-        "metadata": _metadata(plan, plan.intent.destination_rule, waves.SHARED, plan.app_labels),
-        "spec": {"host": plan.intent.service_name, "subsets": subsets},
-    }
-
-
-def virtual_service(plan: Plan) -> dict[str, Any]:
-    intent = plan.intent
-    # A header route only for a color with pods: a subset with no endpoints answers 503.
-    header_routes = [
-        {"name": f"{cp.color}-by-header",
-         "match": [{"headers": {intent.header: {"exact": cp.color}}}],
-         "route": [_destination(plan, cp.color)]}
-        for cp in plan.colors.values() if cp.replicas > 0
-    ]
-    production = {"name": "production", "route": [_destination(plan, intent.active)]}
-    spec: dict[str, Any] = {"hosts": list(intent.hosts)}
-    if intent.gateways:
-        spec["gateways"] = list(intent.gateways)
-    spec["http"] = header_routes + [production]  # first match wins: the catch-all goes last
-    return {
-        "apiVersion": plan.istio_api,
-        "kind": "VirtualService",
-        "metadata": _metadata(plan, intent.virtual_service, waves.ROUTES, plan.app_labels),
-        "spec": spec,
-    }
-
-
-def _destination(plan: Plan, color: str) -> dict[str, Any]:
-    return {"destination": {"host": plan.intent.service_name, "subset": color,
-                            "port": {"number": plan.port}}}
 
 
 # Kept constant: user values reach the script only as environment variables, never as code.
@@ -131,7 +70,7 @@ exit 1
 
 def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
     intent = plan.intent
-    meta = _metadata(plan, f"{intent.name}-smoke-test", waves.SMOKE_TEST, {APP_LABEL: intent.name})
+    meta = metadata(f"{intent.name}-smoke-test", plan.namespace, {APP_LABEL: intent.name}, waves.SMOKE_TEST)
     meta["annotations"].update({HOOK: "Sync", HOOK_DELETE_POLICY: "BeforeHookCreation"})
     env = {"URL": f"http://{intent.service_name}:{plan.port}{test.path}", "HEADER": intent.header,
            "COLOR": intent.active, "EXPECT_STATUS": str(test.expect_status),

@@ -51,7 +51,8 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scalar(node: spec.Scalar) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "integer" if node.type is int else "string", "description": node.description}
+    kind = {int: "integer", bool: "boolean"}.get(node.type, "string")
+    out: dict[str, Any] = {"type": kind, "description": node.description}
     for key, value in [("enum", list(node.enum) or None), ("pattern", node.pattern), ("minimum", node.minimum),
                        ("maximum", node.maximum), ("maxLength", node.max_length), ("default", node.default)]:
         if value is not None:

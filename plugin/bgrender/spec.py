@@ -36,6 +36,7 @@ IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
 HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
 HTTP_PATH = r"^/[^\s]*$"
 NAME_FOR_COLOR = 57  # "<name>-green" must still be a 63-character DNS label
+PROVIDERS = ("istio", "gateway-api", "service")
 
 
 class Scalar(Record):
@@ -119,20 +120,37 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
             "port": Scalar(int, "Service port (default: the container's only containerPort).",
                            minimum=1, maximum=65535),
         }),
-        "routing": Mapping("The Istio VirtualService and DestinationRule.", {
-            "header": Scalar(str, "Request header that picks a color: `<header>: green` reaches green.",
-                             pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
+        "routing": Mapping("How production traffic and previews reach the colors (DESIGN §10).", {
+            "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
+                                    "service: the Service selects the active color (no mesh).",
+                               enum=PROVIDERS, default="istio"),
+            "header": Scalar(str, "Request header that picks a color on preview routes: `<header>: green` reaches "
+                                  "green.", pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
                              hint="must be a lowercase HTTP header name (Istio matches lowercase keys)"),
-            "hosts": Sequence("VirtualService hosts (default: [service name]).",
+            "hosts": Sequence("Hosts routed (default: istio [service name]; gateway-api: every host of the "
+                              "Gateways' listeners).",
                               Scalar(str, "A host.", pattern=r"^[^\s]+$", hint="must not contain spaces",
                                      max_length=253), min_items=1),
-            "gateways": Sequence("VirtualService gateways (default: none, i.e. mesh).",
+            "gateways": Sequence("Gateways the production route applies on: istio, Gateway names and `mesh` "
+                                 "(default: mesh only); gateway-api, `namespace/name` of Gateways (default: none).",
                                  Scalar(str, "A gateway.", pattern=r"^[^\s]+$", hint="must not contain spaces",
                                         max_length=253), min_items=1),
+            "meshRouting": Scalar(bool, "Route in-mesh callers too: istio, `gateways` must include `mesh`; "
+                                        "gateway-api, the route also attaches to the Service (GAMMA). Set false "
+                                        "to route only at the named gateways.", default=True),
+            "preview": Mapping("Where the header routes to each color apply.", {
+                "gateways": Sequence("Gateways the header routes apply on, a subset of `gateways` (default: the "
+                                     "mesh only; never a public gateway unless named here).",
+                                     Scalar(str, "A gateway.", pattern=r"^[^\s]+$", hint="must not contain spaces",
+                                            max_length=253)),
+            }),
             "virtualService": Scalar(str, "VirtualService name (default metadata.name).",
                                      pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain"),
             "destinationRule": Scalar(str, "DestinationRule name (default metadata.name).",
                                       pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain"),
+            "httpRoute": Scalar(str, "HTTPRoute name (default metadata.name); the preview route is "
+                                     "<name>-preview.", pattern=DNS_SUBDOMAIN, max_length=245,
+                                hint="must be a DNS-1123 subdomain"),
         }),
         "promotion": Mapping("How production traffic moves.", {
             "mode": Scalar(str, "manual: promote by editing `active`; auto: release also promotes.",
@@ -191,6 +209,8 @@ def _unknown_key(key: str, node: Mapping) -> str:
 def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document) -> list[Problem]:
     if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
         return [doc.problem(path, f"must be an integer, got {_kind(value)}")]
+    if node.type is bool and not isinstance(value, bool):
+        return [doc.problem(path, f"must be true or false, got {_kind(value)}")]
     if node.type is str and not isinstance(value, str):
         advice = " (quote it)" if isinstance(value, (int, float, bool)) else ""
         return [doc.problem(path, f"must be a string, got {_kind(value)}{advice}")]
@@ -219,3 +239,11 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+
+
+def default(*path: str) -> Any:
+    """The default declared here for spec.<path>, so docs, schema and code agree."""
+    node: Any = INTENT.fields["spec"]
+    for key in path:
+        node = node.fields[key]
+    return node.default

@@ -34,13 +34,14 @@ class LiveDeployment:
 
 @dataclass(frozen=True)
 class LiveRouting:
-    """The app's VirtualService as the cluster has it."""
+    """The app's routing object (VirtualService, HTTPRoute or Service) as the cluster has it."""
 
+    kind: str
     name: str
     found: bool
-    api_version: str | None  # the networking.istio.io version that answered
-    production: Color | None  # the color the default route sends production traffic to
-    note: str | None  # why production is None (no VirtualService, Istio not served, a split, ...)
+    api_version: str | None  # the API version that answered
+    production: Color | None  # the color it sends production traffic to
+    note: str | None  # why production is None (no such object, the API not served, a split, ...)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def build_report(plan: Plan, live: LiveState, label_value: LabelValue = str) -> 
         "active": {"git": plan.intent.active, "live": live.routing.production},
         "colors": {color: _color_report(plan, live, color, label_value) for color in COLORS},
         "inSync": not drift,
-        "virtualService": {
+        "routing": {
+            "kind": live.routing.kind,
             "name": live.routing.name,
             "found": live.routing.found,
             "apiVersion": live.routing.api_version,
@@ -194,10 +196,10 @@ def _cell(text: str, limit: int = CELL_LIMIT) -> str:
 
 
 def _production_cell(report: dict[str, Any]) -> str:
-    vs = report["virtualService"]
+    route = report["routing"]
     live = report["active"]["live"] or "-"
-    where = f"VirtualService {vs['name']}, {vs['apiVersion']}" if vs["found"] else ""
-    where = "; ".join(part for part in (where, vs["note"]) if part)
+    where = f"{route['kind']} {route['name']}, {route['apiVersion']}" if route["found"] else ""
+    where = "; ".join(part for part in (where, route["note"]) if part)
     return f"git: {report['active']['git']}  live: {live}  ({where})"
 
 

@@ -31,8 +31,8 @@ def deployment(color: str, version: str | None, ready: int = 2, pending: str | N
 
 def state(blue: LiveDeployment | None, green: LiveDeployment | None, production: str | None = "blue",
           found: bool = True, note: str | None = None) -> LiveState:
-    routing = LiveRouting("gorilla-sfx-demo-virtualservice", found, "networking.istio.io/v1" if found else None,
-                          production, note)  # type: ignore[arg-type]
+    routing = LiveRouting("VirtualService", "gorilla-sfx-demo-virtualservice", found,
+                          "networking.istio.io/v1" if found else None, production, note)  # type: ignore[arg-type]
     return LiveState("default", {"blue": blue, "green": green}, routing)
 
 

@@ -1,0 +1,104 @@
+"""Routing (DESIGN §10): the objects that send production traffic to the active color and
+previews to each color, and reading a live one back into "which color gets production".
+
+One room per provider (istio.py, gateway_api.py, service.py), each owning both directions:
+`objects(plan)` builds what a render emits; `production(obj, plan)` reads the live object
+that `live(plan)` names. This package builds the Services every provider has: the app's
+Service and one per deployed color (`<service>-<color>`: stable names for previews, smoke
+tests and Gateway API backends). Pure: no I/O; cluster.py fetches, status.py compares.
+"""
+
+from __future__ import annotations
+
+from .. import labels, waves
+from ..colors import Color
+from ..labels import selector_labels
+from ..record import Record
+from . import gateway_api, istio, service
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..plan import Plan
+
+PROVIDERS = {"istio": istio, "gateway-api": gateway_api, "service": service}
+
+
+class LiveObject(Record):
+    """The live object that says where production goes, as the API serves it."""
+
+    product: str  # what serves its API, for messages ("Istio")
+    kind: str
+    group: str  # "" for the core group
+    versions: tuple[str, ...]  # newest first
+    resource: str  # the plural, as RBAC names it
+    name: str
+
+
+class Production(Record):
+    """What a live routing object says: the color production goes to, or why none (in words
+    that quote the object as it is: whoever shows the note escapes it)."""
+
+    color: Color | None
+    note: str | None = None
+
+
+def objects(plan: Plan) -> list[dict[str, Any]]:
+    """Every routing object of the app: its Services and its provider's objects."""
+    return services(plan) + PROVIDERS[plan.intent.provider].objects(plan)
+
+
+def live(plan: Plan) -> LiveObject:
+    return PROVIDERS[plan.intent.provider].live(plan)
+
+
+def production(obj: dict[str, Any], plan: Plan) -> Production:
+    """The color the live object sends production to; Malformed when it is not such an object."""
+    return PROVIDERS[plan.intent.provider].production(obj, plan)
+
+
+class Malformed(Exception):
+    """A live object that is not what the API serves for its kind; its text is not escaped yet."""
+
+
+def services(plan: Plan) -> list[dict[str, Any]]:
+    """The app's Service and a Service per deployed color. With provider `service` the app's
+    Service selects the active color and so moves production traffic: it takes the routes'
+    wave. Otherwise it selects both colors (the mesh picks one) and comes first."""
+    intent = plan.intent
+    if intent.provider == "service":
+        main = service_object(plan, intent.service_name, waves.ROUTES,
+                              selector_labels(plan.app_labels, intent.color_label, intent.active))
+    else:
+        main = service_object(plan, intent.service_name, waves.SHARED, plan.app_labels)
+    return [main] + [service_object(plan, color_service(plan, color), waves.SHARED,
+                                    selector_labels(plan.app_labels, intent.color_label, color))
+                     for color in plan.colors]
+
+
+def color_service(plan: Plan, color: Color) -> str:
+    return f"{plan.intent.service_name}-{color}"
+
+
+def service_object(plan: Plan, name: str, wave: int, selector: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(plan, name, wave),
+        # Istio picks the protocol from the port name.
+        "spec": {"selector": dict(selector),
+                 "ports": [{"name": "http", "port": plan.port, "targetPort": plan.target_port, "protocol": "TCP"}]},
+    }
+
+
+def metadata(plan: Plan, name: str, wave: int) -> dict[str, Any]:
+    """A routing object's metadata: the app's labels, its namespace, its wave."""
+    return labels.metadata(name, plan.namespace, plan.app_labels, wave)
+
+
+def expect(value: Any, kind: type, where: str) -> Any:
+    """`value` if it has the type the API serves at `where`; Malformed otherwise."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise Malformed(f"{where} is {type(value).__name__}, expected {kind.__name__}")
+    return value

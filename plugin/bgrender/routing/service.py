@@ -1,0 +1,42 @@
+"""routing.provider `service` (no mesh): the app's Service selects the app labels plus the
+active color, so promotion is a selector change: instant, and it restarts nothing. Previews
+go through the per-color Services (`kubectl port-forward svc/<service>-green`). No Istio or
+Gateway API object: the Service itself, built in routing/__init__.py, is the routing object.
+Reading back: the color in the live Service's selector gets production.
+"""
+
+from __future__ import annotations
+
+from .. import routing
+from ..colors import COLORS
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..plan import Plan
+
+GROUP = ""
+VERSIONS = ("v1",)
+API = PRODUCT = "the core API"  # always served
+
+
+def objects(plan: Plan) -> list[dict[str, Any]]:
+    return []
+
+
+def live(plan: Plan) -> routing.LiveObject:
+    return routing.LiveObject(PRODUCT, "Service", GROUP, VERSIONS, "services", plan.intent.service_name)
+
+
+def production(svc: dict[str, Any], plan: Plan) -> routing.Production:
+    spec = routing.expect(svc.get("spec") or {}, dict, "spec")
+    selector = routing.expect(spec.get("selector") or {}, dict, "spec.selector")
+    color = selector.get(plan.intent.color_label)
+    if color is None:
+        return routing.Production(None, f"its selector has no {plan.intent.color_label} label: it sends "
+                                        "production traffic to both colors")
+    if color not in COLORS:
+        return routing.Production(None, f"its selector sends production traffic to {color}, not blue "
+                                        "or green")
+    return routing.Production(color)
