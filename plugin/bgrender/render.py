@@ -7,13 +7,12 @@ release is an ordinary rolling update and never `spec.selector: field is immutab
 
 from __future__ import annotations
 
-import copy
-
 from . import waves
 from .colors import COLORS
 from .intent import SmokeTest
 from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, VERSION_ANNOTATION, selector_labels, template_labels
 from .plan import ColorPlan, Plan, image_reference
+from .templating import copy_data
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -45,7 +44,7 @@ def _metadata(plan: Plan, name: str, wave: int, labels: dict[str, str]) -> dict[
 
 def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
     """The base, copied, with only the changes of DESIGN §4's table."""
-    d = copy.deepcopy(cp.base)
+    d = copy_data(cp.base)
     meta = d["metadata"]
     meta["name"] = cp.deployment_name
     if plan.namespace:

@@ -61,7 +61,7 @@ def expand(manifest: Any, context: dict[str, str], locate: Locate) -> tuple[Any,
     if problems:
         return manifest, problems
     env = _environment()
-    out = _copy_containers(manifest)
+    out = copy_data(manifest)
     for path in paths:
         value, problem = _render_one(env, _get(manifest, path), context, path, locate)
         if problem:
@@ -119,11 +119,13 @@ def _refusal(tree: Any) -> str | None:
     return None
 
 
-def _copy_containers(data: Any) -> Any:
+def copy_data(data: Any) -> Any:
+    """A copy of loaded YAML data: new dicts and lists, the same scalars (all immutable).
+    copy.deepcopy gives the same for such data, several times slower, and costs an import."""
     if isinstance(data, dict):
-        return {k: _copy_containers(v) for k, v in data.items()}
+        return {k: copy_data(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_copy_containers(v) for v in data]
+        return [copy_data(v) for v in data]
     return data
 
 
