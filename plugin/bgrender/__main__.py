@@ -15,9 +15,13 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The console script's entry point; with `argv`, a caller's (which gets SystemExit)."""
     args = sys.argv[1:] if argv is None else argv
     if _is_plain(args):
-        sys.exit(_run_plain(args))
+        code = _run_plain(args)
+        if argv is None:
+            _end_process(code)
+        sys.exit(code)
     from .cli import cli
 
     cli.main(args=args, prog_name="bgrender")
@@ -30,8 +34,8 @@ def _is_plain(args: list[str]) -> bool:
 
 
 def _run_plain(args: list[str]) -> int:
-    # The process ends right after: its data is plain dicts and lists, which hold no cycles,
-    # so a collection only walks live objects (with a 1 MiB base, a third of the time).
+    # Its data is plain dicts and lists, which hold no cycles, so a collection would only walk
+    # live objects (with a 1 MiB base, a quarter of the time); the process ends right after.
     gc.disable()
     try:
         from .render_cli import run_render, run_validate
@@ -42,6 +46,19 @@ def _run_plain(args: list[str]) -> int:
     except Exception as err:  # a bug: as under click, one line on stderr, no traceback, no output
         sys.stderr.write(f"bgrender: internal error: {type(err).__name__}: {err} (rerun with --debug)\n")
         return 1
+
+
+def _end_process(code: int) -> None:
+    """Exit without tearing the interpreter down. Teardown frees every object one by one and
+    runs a last full collection, a tenth of a render's instructions, for memory the kernel
+    takes back at once. Nothing is lost: bgrender registers no exit handler, holds no file
+    open, and both streams are flushed here."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or gone: what was written is all there is
+            code = code or 1
+    os._exit(code)
 
 
 if __name__ == "__main__":
