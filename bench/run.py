@@ -306,6 +306,16 @@ def pair_ratio(a: Subject, b: Subject) -> float:
     return statistics.median(x.wall_ns / y.wall_ns for x, y in zip(a.samples, b.samples))
 
 
+def pair_cpu_ratio(a: Subject, b: Subject) -> float:
+    """The same for CPU time, which load on the machine disturbs less (kubectl runs threads:
+    when processes queue for the CPUs, its wall time grows less than a one-thread process's)."""
+    return statistics.median(x.cpu_s / y.cpu_s for x, y in zip(a.samples, b.samples))
+
+
+def ratio_cell(a: Subject, b: Subject) -> str:
+    return f"{pair_ratio(a, b):.2f} × (CPU time: {pair_cpu_ratio(a, b):.2f} ×)"
+
+
 def logged_durations(subject: Subject) -> list[float]:
     """duration_ms of the one JSON line each Argo CD render logged."""
     out = []
@@ -363,19 +373,19 @@ def target_rows(results: Results) -> list[str]:
     big, big_k = results.big
     rows = ["| target | measured | result |", "| --- | --- | --- |"]
     for name, s in (("local", local), ("Argo CD", argocd)):
-        ratio = pair_ratio(s, one)
-        rows.append(f"| {name}: median wall ≤ {WALL_RATIO_TARGET} × `kubectl kustomize` of one directory "
-                    f"(median of per-round ratios) | {ratio:.2f} × | {verdict(ratio <= WALL_RATIO_TARGET)} |")
+        ok = pair_ratio(s, one) <= WALL_RATIO_TARGET
+        rows.append(f"| {name}: wall ≤ {WALL_RATIO_TARGET} × `kubectl kustomize` of one directory "
+                    f"(median of per-round ratios) | {ratio_cell(s, one)} | {verdict(ok)} |")
     for name, s in (("local", local), ("Argo CD", argocd)):
         peak = max(s.rss_mib())
         rows.append(f"| {name}: peak RSS ≤ {RSS_TARGET_MIB:.0f} MiB (max over runs) | {fmt(peak)} MiB | "
                     f"{verdict(peak <= RSS_TARGET_MIB)} |")
-    ratio = pair_ratio(big, big_k)
-    rows.append(f"| 1 MiB base: both colors ≤ {BIG_RATIO_TARGET} × kustomize building both colors "
-                f"(median of per-round ratios) | {ratio:.2f} × | {verdict(ratio <= BIG_RATIO_TARGET)} |")
+    ok = pair_ratio(big, big_k) <= BIG_RATIO_TARGET
+    rows.append(f"| 1 MiB base: both colors, wall ≤ {BIG_RATIO_TARGET} × kustomize building both colors "
+                f"(median of per-round ratios) | {ratio_cell(big, big_k)} | {verdict(ok)} |")
     rows += import_rows(results.imports)
     rows.append(f"| (for scale) Argo CD render vs the four builds of one seed release | "
-                f"{pair_ratio(argocd, four):.2f} × | - |")
+                f"{ratio_cell(argocd, four)} | - |")
     return rows
 
 
