@@ -217,3 +217,14 @@ def test_the_plain_path_ends_the_process_with_every_byte_written():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (3, "")
     assert done.stdout == big
+
+
+def test_pyyaml_compiles_its_unused_patterns_only_when_used():
+    """bgrender.pyyaml defers two of PyYAML's import-time regexes; a pure-Python loader still works."""
+    code = ("import re, bgrender.pyyaml, yaml\n"
+            "print(type(yaml.reader.Reader.NON_PRINTABLE).__name__, re.compile.__module__)\n"
+            "print(yaml.safe_load('day: 2001-12-14'))\n"
+            "try:\n    yaml.safe_load('bell: \\x07')\n"
+            "except yaml.reader.ReaderError as err:\n    print(err.character)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.splitlines() == ["_LazyPattern re", "{'day': datetime.date(2001, 12, 14)}", "7"]  # BEL
