@@ -110,7 +110,7 @@ def structlog_line(fields: dict) -> str:
     return structlog.processors.JSONRenderer(sort_keys=True)(None, "info", dict(fields)) + "\n"
 
 
-@given(app=st.text(st.characters(blacklist_categories=())), revision=st.text(),
+@given(app=st.text(st.characters(exclude_categories=())), revision=st.text(),
        objects=st.integers(min_value=0, max_value=10**6),
        duration=st.floats(min_value=0, max_value=10**7, allow_nan=False, allow_infinity=False))
 def test_the_line_is_structlogs_json_line(app, revision, objects, duration):
