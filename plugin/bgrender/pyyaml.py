@@ -5,7 +5,7 @@ import of PyYAML must go through this module. Nothing else belongs here.
 
 Why: `import yaml` compiles every class-level regex of its modules. Two of them serve only
 code bgrender does not run: `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning
-all of Unicode, ~5 ms to compile, a sixth of a whole render) checks input for the
+all of Unicode, ~5 ms to compile, more than bgrender's own work) checks input for the
 pure-Python Reader, and bgrender reads through libyaml; `SafeConstructor.timestamp_regexp`
 (~0.5 ms) parses dates, which bgrender keeps as written. So while PyYAML is imported,
 `re.compile` called from those two modules returns a pattern that compiles on first use.
