@@ -112,12 +112,15 @@ def test_bench_script_prints_the_table() -> None:
     if script is None:
         pytest.skip("the bgrender console script is not installed")
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--runs", "1", "--warmup", "0",
+        [sys.executable, str(REPO / "bench" / "run.py"), "--runs", "1", "--big-runs", "1", "--warmup", "0",
          "--bgrender", str(script)],
         capture_output=True, text=True, check=False, timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "| command | median wall ms | p90 wall ms | median CPU ms |" in done.stdout
-    assert "`bgrender render examples/gorilla-sfx-demo`" in done.stdout
-    assert "plain render imports neither" in done.stdout
-    assert done.stdout.count("| PASS |") + done.stdout.count("| FAIL |") == 3
+    for path in ("local", "Argo CD's env"):
+        assert f"`bgrender render` (examples/gorilla-sfx-demo), {path} |" in done.stdout
+    assert "`bgrender render`, 1 MiB base, both colors" in done.stdout
+    assert done.stdout.count("render imports neither `kubernetes` nor `jinja2`") == 2
+    # two speed ratios, two peaks, the 1 MiB ratio, two import checks
+    assert done.stdout.count("| PASS |") + done.stdout.count("| FAIL |") == 7

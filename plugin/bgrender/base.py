@@ -4,7 +4,6 @@ built around an inline PodTemplateSpec. Checked here, so the render can trust it
 
 from __future__ import annotations
 
-import copy
 import os
 
 from . import spec
@@ -13,6 +12,7 @@ from .files import read_app_file
 from .intent import Intent
 from .labels import SYNC_WAVE
 from .record import Record
+from .templating import copy_data
 from .yamldoc import Document, Path, load_document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -70,7 +70,7 @@ def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Docum
 def _from_template(intent: Intent) -> dict[str, Any]:
     # The selector must never change, so it comes from the app name alone, not from
     # template labels a user may edit later.
-    template = copy.deepcopy(intent.template) or {}
+    template = copy_data(intent.template) or {}
     metadata = template.setdefault("metadata", {}) if isinstance(template, dict) else {}
     labels = metadata.setdefault("labels", {}) if isinstance(metadata, dict) else {}
     if isinstance(labels, dict):

@@ -3,7 +3,7 @@ gives byte-identical output (Argo CD diffs and caches on it)."""
 
 from __future__ import annotations
 
-import yaml
+from .pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
 try:
     from yaml import CSafeDumper as _SafeDumper

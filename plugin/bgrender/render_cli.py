@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterable, Mapping
 
 from . import logs
@@ -26,7 +25,6 @@ MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 
 
 def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
-    started = time.perf_counter()
     try:
         logs.set_level(log_level(env))
         objects = render_app(intent_file(path), env)
@@ -41,8 +39,8 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     if under_argocd(env):
-        logs.log("info", "rendered", app=env.get("ARGOCD_APP_NAME"), revision=env.get("ARGOCD_APP_REVISION", ""),
-                 objects=len(objects), duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        logs.line("info", "rendered", app=env["ARGOCD_APP_NAME"], revision=env.get("ARGOCD_APP_REVISION", ""),
+                  objects=len(objects), duration_ms=round(logs.uptime_ms(), 1))
     return 0
 
 

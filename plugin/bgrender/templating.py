@@ -65,7 +65,7 @@ def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = ()) ->
     if problems:
         return data, problems
     env = _environment()
-    out = _copy_containers(data)
+    out = copy_data(data)
     for path in paths:
         value, problem = _render_one(env, _get(data, path), context, path, locate)
         if problem:
@@ -123,11 +123,13 @@ def _refusal(tree: Any) -> str | None:
     return None
 
 
-def _copy_containers(data: Any) -> Any:
+def copy_data(data: Any) -> Any:
+    """A copy of loaded YAML data: new dicts and lists, the same scalars (all immutable).
+    copy.deepcopy gives the same for such data, several times slower, and costs an import."""
     if isinstance(data, dict):
-        return {k: _copy_containers(v) for k, v in data.items()}
+        return {k: copy_data(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_copy_containers(v) for v in data]
+        return [copy_data(v) for v in data]
     return data
 
 

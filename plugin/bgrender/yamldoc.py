@@ -9,7 +9,7 @@ why the node budget counts expanded nodes (a "billion laughs" file stays small o
 
 from __future__ import annotations
 
-import yaml
+from .pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
 try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is absent
     from yaml import CSafeLoader as _Loader
