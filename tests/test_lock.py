@@ -38,8 +38,8 @@ def test_the_digest_is_sha256_of_that_text():
 
 
 def _lock() -> Lock:
-    blue = new_entry("v1", {"app": "web", "color": "blue"}, {"metadata": {"labels": {"app": "web"}},
-                                                              "spec": {"containers": [{"name": "web", "image": "r:v1"}]}})
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "r:v1"}]}}
+    blue = new_entry("v1", {"app": "web", "color": "blue"}, template)
     green = new_entry("20240601", {"app": "web", "color": "green"}, {"spec": {"z": 1, "a": ["é", "1.5"]}})
     return Lock({"green": green, "blue": blue}, Release("green", "20240601", green.digest),
                 Release("blue", "v1", blue.digest))
