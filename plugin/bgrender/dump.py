@@ -1,7 +1,17 @@
 """Manifests → text. Keys are sorted and nothing varies between runs, so the same input
-gives byte-identical output (Argo CD diffs and caches on it)."""
+gives byte-identical output (Argo CD diffs and caches on it).
+
+Every string must read back as that same string in every program that reads the stream:
+Argo CD and kubectl (Go, sigs.k8s.io/yaml over yaml.v2: YAML 1.1 rules), yaml.v3 and other
+YAML 1.2 readers (core schema), and PyYAML. PyYAML's dumper quotes only what its own YAML 1.1
+resolver would misread, so a short git SHA like `12345e6` went out plain and Go read the
+float 12345000000. `plain_is_string` is written from the resolvers' rules, as one superset:
+a string any of them could read as something else is quoted.
+"""
 
 from __future__ import annotations
+
+import re
 
 import yaml
 
@@ -15,13 +25,44 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from typing import Any
 
+# Whole plain scalars that are not strings, compared in lowercase (a superset of each list):
+# YAML 1.1 booleans y/yes/n/no/true/false/on/off (PyYAML leaves out y and n, Go's yaml.v2 does
+# not), nulls (the empty scalar too), Go's and YAML 1.2's infinities and NaN, the merge key
+# `<<`, and YAML 1.1's `=` (the "value" type; PyYAML resolves it).
+_KEYWORDS = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "", "~", "null",
+                       ".inf", "+.inf", "-.inf", ".nan", "<<", "="})
+# Numbers, once "_" is removed (YAML 1.1 allows it between digits, and Go's yaml.v2 and v3
+# delete every "_" before they try a number).
+_NUMBER = re.compile(r"""[-+]?(
+    0[xX][0-9a-fA-F]+                   # hex: YAML 1.1 and 1.2, Go
+  | 0[oO][0-7]+                         # octal 0o17: YAML 1.2, Go (its ParseInt takes the prefix)
+  | 0[bB][01]+                          # binary: YAML 1.1, Go
+  | [0-9]+ (:[0-9]+)* (\.[0-9.]*)? ([eE][-+]?[0-9]+)?
+        # decimal and old-style octal (0777) ints; floats with or without a dot, exponent with or
+        # without a sign (Go: `12345e6`, `01234589`); YAML 1.1's base 60 (`1:00`, `1:30.5`);
+        # and YAML 1.1's spec float, whose fraction may hold more dots (`1.2.3`)
+  | \.[0-9.]* ([eE][-+]?[0-9]+)?        # `.5`, `.5e3`, and the spec's `.`
+)""", re.VERBOSE)
+# YAML 1.1 timestamps as PyYAML reads them (2024-01-02, ... 10:00:00Z) and as Go's yaml.v2
+# and v3 do (one-digit month and day too): a date, alone or followed by a time.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?", re.DOTALL)
+
+
+def plain_is_string(text: str) -> bool:
+    """Whether `text`, written as a plain (unquoted) scalar, reads back as the string `text`
+    under YAML 1.1 (PyYAML, Go's yaml.v2) and YAML 1.2 (core schema, Go's yaml.v3) alike.
+    Only the type is decided here; the emitter still quotes what YAML's syntax needs."""
+    return not (text.lower() in _KEYWORDS or _NUMBER.fullmatch(text.replace("_", ""))
+                or _TIMESTAMP.fullmatch(text))
+
 
 class _Dumper(_SafeDumper):  # type: ignore[misc, valid-type]
-    """Multi-line strings (the smoke test script) as literal blocks, readable in a review."""
+    """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
+    strings another reader could take for a number, boolean or null single-quoted."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style = "|" if "\n" in value else None if plain_is_string(value) else "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
