@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 # `<<`, and YAML 1.1's `=` (the "value" type; PyYAML resolves it).
 _KEYWORDS = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "", "~", "null",
                        ".inf", "+.inf", "-.inf", ".nan", "<<", "="})
+_LONGEST_KEYWORD = max(map(len, _KEYWORDS))
+_NUMBER_START = frozenset("+-.0123456789")
 # Numbers, once "_" is removed (YAML 1.1 allows it between digits, and Go's yaml.v2 and v3
 # delete every "_" before they try a number).
 _NUMBER = re.compile(r"""[-+]?(
@@ -52,8 +54,11 @@ def plain_is_string(text: str) -> bool:
     """Whether `text`, written as a plain (unquoted) scalar, reads back as the string `text`
     under YAML 1.1 (PyYAML, Go's yaml.v2) and YAML 1.2 (core schema, Go's yaml.v3) alike.
     Only the type is decided here; the emitter still quotes what YAML's syntax needs."""
-    return not (text.lower() in _KEYWORDS or _NUMBER.fullmatch(text.replace("_", ""))
-                or _TIMESTAMP.fullmatch(text))
+    if len(text) <= _LONGEST_KEYWORD and text.lower() in _KEYWORDS:
+        return False
+    if text[:1] not in _NUMBER_START:  # each reader decides "number or date" by the first character
+        return True
+    return not (_NUMBER.fullmatch(text.replace("_", "")) or _TIMESTAMP.fullmatch(text))
 
 
 class _Dumper(_SafeDumper):  # type: ignore[misc, valid-type]

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from . import logs
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
-from .errors import BgRenderError, InvalidInput, Problem
-from .pipeline import intent_file, plan_app, render_app
+from .errors import BgRenderError, InvalidInput, Problem, escape
+from .pipeline import intent_file, render_app
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
@@ -30,8 +30,7 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     try:
         logs.set_level(log_level(env))
         objects = render_app(intent_file(path), env)
-        text = DUMPERS[output](objects)
-        _check_output_size(text)
+        text = _dumped(objects, output, intent_file(path))
     except BgRenderError as err:
         return report(err)
     try:
@@ -46,24 +45,28 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     return 0
 
 
-def _check_output_size(text: str) -> None:
+def _dumped(objects: list[dict], output: str, intent_path: str) -> str:
+    text = DUMPERS[output](objects)
     size = len(text.encode("utf-8"))
     if size > MAX_OUTPUT_BYTES:
-        raise InvalidInput([Problem("", 0, 0, "", f"the rendered manifests would be {size / 2**20:.1f} MiB, more "
-                                                  f"than the {MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value "
-                                                  "repeated through YAML aliases?")])
+        message = (f"the rendered manifests would be {size / 2**20:.1f} MiB, more than the "
+                   f"{MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value repeated through YAML aliases?")
+        raise InvalidInput([Problem(os.path.normpath(intent_path), 0, 0, "", message)])
+    return text
 
 
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     problems = []
     for path in paths:
         intent_path = intent_file(path)
-        try:
-            plan_app(intent_path, env)
+        try:  # the whole render, dumped in each format, so that validate refuses what render would
+            objects = render_app(intent_path, env)
+            for output in DUMPERS:
+                _dumped(objects, output, intent_path)
         except InvalidInput as err:
             problems += err.problems
         else:
-            sys.stderr.write(f"{intent_path}: valid\n")
+            sys.stderr.write(f"{escape(intent_path)}: valid\n")
     return report(InvalidInput(problems)) if problems else 0
 
 
