@@ -8,7 +8,7 @@ import copy
 import os
 
 from . import spec
-from .errors import InvalidInput, Problem, quote
+from .errors import InvalidInput, Problem, escape, quote
 from .files import read_app_file
 from .intent import Intent
 from .labels import SYNC_WAVE
@@ -61,7 +61,7 @@ def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Docum
         text = read_app_file(app_dir, intent.deployment, shown)
     except InvalidInput as err:
         # A file that cannot be read has no position of its own: point at the line naming it.
-        short = shown if len(shown) <= 120 else shown[:120] + "..."
+        short = escape(shown if len(shown) <= 120 else shown[:120] + "...")
         raise InvalidInput([p if p.line else intent_doc.problem(("spec", "deployment"), f"{short}: {p.message}")
                             for p in err.problems]) from err
     return load_document(text, shown)
@@ -157,7 +157,7 @@ def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
         labels = _get(d, where)
         for key in (intent.color_label, intent.version_label):
             if isinstance(labels, dict) and key in labels:
-                problems.append(doc.problem(where + (key,), f'already uses the label key "{key}", which '
+                problems.append(doc.problem(where + (key,), f"already uses the label key {quote(key)}, which "
                                             "bgrender sets; remove it or choose other keys in spec.labels",
                                             key=True))
     return problems
@@ -177,7 +177,7 @@ def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document)
     if intent.container is not None:
         if intent.container in names:
             return names.index(intent.container), []
-        return -1, [intent_doc.problem(("spec", "container"), f'the base has no container "{intent.container}"'
+        return -1, [intent_doc.problem(("spec", "container"), f"the base has no container {quote(intent.container)}"
                                        f" (it has {_listed(names)})")]
     if len(containers) == 1:
         return 0, []

@@ -18,7 +18,7 @@ try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-from .errors import InvalidInput, Problem, quote
+from .errors import InvalidInput, Problem, escape, quote
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _syntax_problem(err: yaml.YAMLError, text: str, file: str) -> Problem:
     reason = getattr(err, "problem", None) or str(err).splitlines()[0]
     if "expected a single document" in str(err):
         reason = "holds more than one YAML document; put one object in this file"
-    return Problem(file, line, column, "", f"invalid YAML: {reason}")
+    return Problem(file, line, column, "", f"invalid YAML: {escape(reason)}")  # may hold the offending character
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:

@@ -26,15 +26,16 @@ SIDECAR_MEMORY = 256 * 1024 * 1024
 
 
 def render(app: Path, env: dict[str, str] | None = None, timeout: float = 30, command: str = "render",
-           memory: int | None = None) -> subprocess.CompletedProcess:
-    """`bgrender render` (or `validate`) in `app`; with `memory`, under that much address space."""
+           memory: int | None = None, args: list[str] | None = None) -> subprocess.CompletedProcess:
+    """`bgrender render` (or `validate`, with `args`) in `app`; with `memory`, under that much address space."""
     def cap_memory() -> None:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
-    return subprocess.run([BGRENDER, command], cwd=app, env=clean_env(env), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL, preexec_fn=cap_memory if memory else None)
+    return subprocess.run([BGRENDER, command, *(args or [])], cwd=app, env=clean_env(env), capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          preexec_fn=cap_memory if memory else None)
 
 
 def assert_refused(result: subprocess.CompletedProcess, *fragments: str) -> None:
