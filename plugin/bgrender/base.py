@@ -11,7 +11,7 @@ from . import spec
 from .errors import InvalidInput, Problem, escape, quote
 from .files import read_app_file
 from .intent import Intent
-from .labels import SYNC_WAVE
+from .labels import ORDER_ANNOTATIONS
 from .record import Record
 from .yamldoc import Document, Path, load_document
 
@@ -29,6 +29,7 @@ class Base(Record):
     app_labels: dict[str, str]
     container_index: int
     container_port: int | None  # the app container's only containerPort, if it declares one
+    ports: tuple[tuple[int, str | None], ...]  # every port the app container declares: (containerPort, name)
 
 
 def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
@@ -51,6 +52,7 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
         app_labels=dict(manifest["spec"]["selector"]["matchLabels"]),
         container_index=index,
         container_port=_only_container_port(container),
+        ports=_declared_ports(container),
     )
 
 
@@ -133,9 +135,8 @@ def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
                                     "metadata.namespace; set the namespace there (or leave both unset)"))
     for where in [("metadata", "annotations"), ("spec", "template", "metadata", "annotations")]:
         annotations = _get(d, where)
-        if isinstance(annotations, dict) and SYNC_WAVE in annotations:
-            problems.append(doc.problem(where + (SYNC_WAVE,), "bgrender sets the sync waves; remove this "
-                                        "annotation", key=True))
+        problems += [doc.problem(where + (key,), message, key=True) for key, message in ORDER_ANNOTATIONS.items()
+                     if isinstance(annotations, dict) and key in annotations]
     return problems
 
 
@@ -165,8 +166,9 @@ def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
 
 def _replicas_problems(d: dict, doc: Document) -> list[Problem]:
     replicas = d["spec"].get("replicas")
-    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
-        return [doc.problem(("spec", "replicas"), "must be a non-negative integer")]
+    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int)
+                                 or not 0 <= replicas <= spec.INT32_MAX):
+        return [doc.problem(("spec", "replicas"), f"must be an integer from 0 to {spec.INT32_MAX} (int32)")]
     return []
 
 
@@ -209,6 +211,34 @@ def _only_container_port(container: dict) -> int | None:
         if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
             return port
     return None
+
+
+def _declared_ports(container: dict) -> tuple[tuple[int, str | None], ...]:
+    ports = container.get("ports")
+    return tuple((p["containerPort"], p.get("name") if isinstance(p.get("name"), str) else None)
+                 for p in (ports if isinstance(ports, list) else []) if isinstance(p, dict)
+                 and isinstance(p.get("containerPort"), int) and not isinstance(p["containerPort"], bool))
+
+
+def target_port(base: Base, requested: int | str | None, port: int | None) -> tuple[int | str | None, str | None]:
+    """The app container's port behind the Service, or why there is none to choose.
+
+    `requested` (spec.service.targetPort) must be a port the app container declares, by number
+    or by name. Without it: the container's only port; else the Service port, which must then
+    be one the container declares, so the Service never targets a port no container opens.
+    A container that declares no ports is taken at its word (declaring them is optional)."""
+    numbers, names = [n for n, _ in base.ports], [name for _, name in base.ports if name]
+    declared = ", ".join([str(n) for n in numbers[:10]] + [quote(n) for n in names[:10]])
+    if requested is not None:
+        undeclared_number = not base.ports and isinstance(requested, int)
+        if undeclared_number or requested in (names if isinstance(requested, str) else numbers):
+            return requested, None
+        return None, f"the app container declares no port {quote(str(requested))}" + (
+            f" (it declares {declared})" if declared else " (it declares none)")
+    if base.container_port is not None or port is None or not base.ports or port in numbers:
+        return base.container_port or port, None
+    return None, (f"the app container declares several ports ({declared}) and not this one; set "
+                  "spec.service.targetPort to the one the Service sends traffic to")
 
 
 def _get(data: Any, path: Path) -> Any:

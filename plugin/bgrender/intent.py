@@ -46,6 +46,7 @@ class Intent(Record):
     version_label: str
     service_name: str
     port: int | None
+    target_port: int | str | None  # a containerPort of the app container, or its name
     header: str
     hosts: tuple[str, ...]
     gateways: tuple[str, ...]
@@ -188,6 +189,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         version_label=labels.get("version", _default("labels", "version")),
         service_name=service_name,
         port=service.get("port"),
+        target_port=service.get("targetPort"),
         header=routing.get("header", _default("routing", "header")),
         hosts=tuple(routing.get("hosts", [service_name])),
         gateways=tuple(routing.get("gateways", [])),

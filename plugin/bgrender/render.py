@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 
-from . import waves
+from . import labels, waves
+from .base import image_repository
 from .colors import COLORS
 from .intent import SmokeTest
 from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, VERSION_ANNOTATION, selector_labels, template_labels
@@ -62,6 +63,11 @@ def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
     pod_meta["annotations"] = {**(pod_meta.get("annotations") or {}), VERSION_ANNOTATION: cp.version}
     container = spec["template"]["spec"]["containers"][plan.container_index]
     container["image"] = image_reference(plan.intent.image, cp.version)
+    init_containers = spec["template"]["spec"].get("initContainers")
+    for init in init_containers if isinstance(init_containers, list) else []:
+        # Init steps run from the app's own image (migrations, ...) belong to the same release.
+        if isinstance(init, dict) and image_repository(init.get("image")) == plan.intent.image:
+            init["image"] = container["image"]
     return d
 
 
@@ -140,7 +146,7 @@ exit 1
 
 def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
     intent = plan.intent
-    meta = _metadata(plan, f"{intent.name}-smoke-test", waves.SMOKE_TEST, {APP_LABEL: intent.name})
+    meta = _metadata(plan, labels.bounded_name(intent.name, "-smoke-test"), waves.SMOKE_TEST, {APP_LABEL: intent.name})
     meta["annotations"].update({HOOK: "Sync", HOOK_DELETE_POLICY: "BeforeHookCreation"})
     env = {"URL": f"http://{intent.service_name}:{plan.port}{test.path}", "HEADER": intent.header,
            "COLOR": intent.active, "EXPECT_STATUS": str(test.expect_status),

@@ -230,6 +230,7 @@ class _Builder:
         self.nodes = 0
         self.chars = 0
         self.constructor = yaml.constructor.SafeConstructor()
+        self.resolver = yaml.resolver.Resolver()
 
     def fail(self, node: yaml.Node, path: Path, message: str) -> None:
         line, column = _mark(node)
@@ -299,13 +300,17 @@ class _Builder:
                 value = self.constructor.construct_object(node)
             except (ValueError, LookupError, yaml.YAMLError):  # an explicit tag on text it cannot hold
                 problem = f"{quote(node.value)} is not a valid {node.tag.removeprefix(_TAG)}" + (
-                    " (quote it for a string)" if not node.style and node.tag == _INT else "")
+                    " (quote it for a string)" if self._implicit(node) else "")
             else:
                 problem = _value_problem(node, value)
         if problem:
             self.fail(node, path, problem)
             return None
         return value
+
+    def _implicit(self, node: yaml.ScalarNode) -> bool:
+        """Whether the tag came from how the plain value looks (`0x_`), not from `!!int`."""
+        return not node.style and self.resolver.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
 
     def _too_much_text(self, node: yaml.Node, path: Path) -> Problem:
         return Problem(self.doc.file, *_mark(node), dotted(path), f"more than {MAX_EXPANDED_CHARS // 1024 // 1024} "
