@@ -21,6 +21,14 @@ def app(tmp_path: Path) -> Path:
     return target
 
 
+def add_to_app_container(app: Path, lines: str) -> None:
+    """Adds YAML lines (indented for the container's keys) to the app container of the base."""
+    base = (app / "deployment.yaml").read_text()
+    anchor = "          image: registry.example.com/team/web:dev\n"
+    assert anchor in base
+    (app / "deployment.yaml").write_text(base.replace(anchor, anchor + lines, 1))
+
+
 # The sidecar's memory limit in argocd-cm-patch/: a render must stay within it whatever the input.
 SIDECAR_MEMORY = 256 * 1024 * 1024
 

@@ -20,7 +20,7 @@ from bgrender.errors import InvalidInput
 from bgrender.render_cli import MAX_OUTPUT_BYTES
 from bgrender.templating import MAX_DISTINCT_TEMPLATE_CHARS, MAX_OUTPUT_CHARS, MAX_TEMPLATE_CHARS, MAX_TEMPLATES
 
-from .conftest import SIDECAR_MEMORY, assert_refused, render
+from .conftest import SIDECAR_MEMORY, add_to_app_container, assert_refused, render
 
 LONG_IMAGE = "registry.example.com/" + "/".join(["a" * 50] * 4)
 LONG_VERSION = "v" + "1" * 127
@@ -33,9 +33,7 @@ def _spoil(app: Path, container_lines: str) -> None:
     intent = (app / "bluegreen.yaml").read_text()
     intent = intent.replace("registry.example.com/team/web", LONG_IMAGE).replace("v1.0.0", LONG_VERSION)
     (app / "bluegreen.yaml").write_text(intent.replace("v1.1.0", LONG_VERSION[:-1] + "2"))
-    base = (app / "deployment.yaml").read_text()
-    anchor = "          image: registry.example.com/team/web:dev\n"
-    (app / "deployment.yaml").write_text(base.replace(anchor, anchor + container_lines, 1))
+    add_to_app_container(app, container_lines)
 
 
 def _aliases(name: str, count: int) -> str:

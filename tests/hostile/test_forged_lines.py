@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bgrender.errors import InvalidInput, Problem
 
-from .conftest import assert_refused, render
+from .conftest import add_to_app_container, assert_refused, render
 
 HOSTILE = ["a\nb", "x\r\ny", "\x1b[31mred", "\u202egnp.exe", "blu\u0435", "tab\there", "nul\x00", "bell\x07",
            "\u2028ls", "\\n", "\ud800"]
@@ -62,12 +62,11 @@ def test_hostile_text_in_input_stays_on_its_line(app, where, hostile):
         intent += f"  labels:\n    version: {quoted}\n"
     elif where == "container name":
         intent += f"  container: {quoted}\n"
-    else:
-        base = base.replace("          image: registry.example.com/team/web:dev\n",
-                            "          image: registry.example.com/team/web:dev\n          env:\n"
-                            f"            - name: T\n              value: {_yaml_string('{{ ' + hostile + ' }}')}\n")
     (app / "bluegreen.yaml").write_text(intent)
     (app / "deployment.yaml").write_text(base)
+    if where == "template syntax":
+        add_to_app_container(app, "          env:\n            - name: T\n"
+                                  f"              value: {_yaml_string('{{ ' + hostile + ' }}')}\n")
     for command in ("render", "validate"):
         result = render(app, command=command)
         assert_refused(result)

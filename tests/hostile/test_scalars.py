@@ -13,7 +13,7 @@ import yaml
 from bgrender.errors import InvalidInput
 from bgrender.yamldoc import load_document
 
-from .conftest import assert_refused, render
+from .conftest import add_to_app_container, assert_refused, render
 
 TAGGED = [
     ("!!int abc", '"abc" is not a valid int'),
@@ -62,11 +62,7 @@ def test_through_the_cli_without_a_traceback(app, target, old, new):
 
 
 def test_plain_equals_sign_is_the_string_it_looks_like(app):
-    text = (app / "deployment.yaml").read_text().replace(
-        "          image: registry.example.com/team/web:dev\n",
-        "          image: registry.example.com/team/web:dev\n          env:\n            - name: EQ\n"
-        "              value: =\n          =: key\n", 1)
-    (app / "deployment.yaml").write_text(text)
+    add_to_app_container(app, "          env:\n            - name: EQ\n              value: =\n          =: key\n")
     result = render(app)
     assert result.returncode == 0, result.stderr
     for doc in yaml.safe_load_all(result.stdout):
