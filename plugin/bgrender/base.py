@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 
 from . import spec
-from .errors import InvalidInput, Problem, quote
+from .errors import InvalidInput, Problem, escape, quote
 from .files import read_app_file
 from .intent import Intent
-from .labels import SYNC_WAVE
+from .labels import ORDER_ANNOTATIONS
 from .record import Record
 from .templating import copy_data
 from .yamldoc import Document, Path, load_document
@@ -29,6 +29,7 @@ class Base(Record):
     app_labels: dict[str, str]
     container_index: int
     container_port: int | None  # the app container's only containerPort, if it declares one
+    ports: tuple[tuple[int, str | None], ...]  # every port the app container declares: (containerPort, name)
 
 
 def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
@@ -51,6 +52,7 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
         app_labels=dict(manifest["spec"]["selector"]["matchLabels"]),
         container_index=index,
         container_port=_only_container_port(container),
+        ports=_declared_ports(container),
     )
 
 
@@ -61,7 +63,7 @@ def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Docum
         text = read_app_file(app_dir, intent.deployment, shown)
     except InvalidInput as err:
         # A file that cannot be read has no position of its own: point at the line naming it.
-        short = shown if len(shown) <= 120 else shown[:120] + "..."
+        short = escape(shown if len(shown) <= 120 else shown[:120] + "...")
         raise InvalidInput([p if p.line else intent_doc.problem(("spec", "deployment"), f"{short}: {p.message}")
                             for p in err.problems]) from err
     return load_document(text, shown)
@@ -133,9 +135,8 @@ def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
                                     "metadata.namespace; set the namespace there (or leave both unset)"))
     for where in [("metadata", "annotations"), ("spec", "template", "metadata", "annotations")]:
         annotations = _get(d, where)
-        if isinstance(annotations, dict) and SYNC_WAVE in annotations:
-            problems.append(doc.problem(where + (SYNC_WAVE,), "bgrender sets the sync waves; remove this "
-                                        "annotation", key=True))
+        problems += [doc.problem(where + (key,), message, key=True) for key, message in ORDER_ANNOTATIONS.items()
+                     if isinstance(annotations, dict) and key in annotations]
     return problems
 
 
@@ -157,7 +158,7 @@ def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
         labels = _get(d, where)
         for key in (intent.color_label, intent.version_label):
             if isinstance(labels, dict) and key in labels:
-                problems.append(doc.problem(where + (key,), f'already uses the label key "{key}", which '
+                problems.append(doc.problem(where + (key,), f"already uses the label key {quote(key)}, which "
                                             "bgrender sets; remove it or choose other keys in spec.labels",
                                             key=True))
     return problems
@@ -165,8 +166,9 @@ def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
 
 def _replicas_problems(d: dict, doc: Document) -> list[Problem]:
     replicas = d["spec"].get("replicas")
-    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0):
-        return [doc.problem(("spec", "replicas"), "must be a non-negative integer")]
+    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int)
+                                 or not 0 <= replicas <= spec.INT32_MAX):
+        return [doc.problem(("spec", "replicas"), f"must be an integer from 0 to {spec.INT32_MAX} (int32)")]
     return []
 
 
@@ -177,7 +179,7 @@ def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document)
     if intent.container is not None:
         if intent.container in names:
             return names.index(intent.container), []
-        return -1, [intent_doc.problem(("spec", "container"), f'the base has no container "{intent.container}"'
+        return -1, [intent_doc.problem(("spec", "container"), f"the base has no container {quote(intent.container)}"
                                        f" (it has {_listed(names)})")]
     if len(containers) == 1:
         return 0, []
@@ -214,6 +216,34 @@ def _only_container_port(container: dict) -> int | None:
         if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
             return port
     return None
+
+
+def _declared_ports(container: dict) -> tuple[tuple[int, str | None], ...]:
+    ports = container.get("ports")
+    return tuple((p["containerPort"], p.get("name") if isinstance(p.get("name"), str) else None)
+                 for p in (ports if isinstance(ports, list) else []) if isinstance(p, dict)
+                 and isinstance(p.get("containerPort"), int) and not isinstance(p["containerPort"], bool))
+
+
+def target_port(base: Base, requested: int | str | None, port: int | None) -> tuple[int | str | None, str | None]:
+    """The app container's port behind the Service, or why there is none to choose.
+
+    `requested` (spec.service.targetPort) must be a port the app container declares, by number
+    or by name. Without it: the container's only port; else the Service port, which must then
+    be one the container declares, so the Service never targets a port no container opens.
+    A container that declares no ports is taken at its word (declaring them is optional)."""
+    numbers, names = [n for n, _ in base.ports], [name for _, name in base.ports if name]
+    declared = ", ".join([str(n) for n in numbers[:10]] + [quote(n) for n in names[:10]])
+    if requested is not None:
+        undeclared_number = not base.ports and isinstance(requested, int)
+        if undeclared_number or requested in (names if isinstance(requested, str) else numbers):
+            return requested, None
+        return None, f"the app container declares no port {quote(str(requested))}" + (
+            f" (it declares {declared})" if declared else " (it declares none)")
+    if base.container_port is not None or port is None or not base.ports or port in numbers:
+        return base.container_port or port, None
+    return None, (f"the app container declares several ports ({declared}) and not this one; set "
+                  "spec.service.targetPort to the one the Service sends traffic to")
 
 
 def _get(data: Any, path: Path) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import BgRenderError
+from .errors import BgRenderError, escape
 from .render_cli import report, run_render, run_validate
 
 # Commands in modules of their own, imported only when named: `render` and `validate` do not
@@ -52,7 +52,8 @@ class _Group(click.Group):
         except Exception as err:  # a bug: still no traceback in Argo CD's UI, still no output
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"bgrender: internal error: {type(err).__name__}: {err} (rerun with --debug)", err=True)
+            click.echo(f"bgrender: internal error: {type(err).__name__}: {escape(str(err))} (rerun with --debug)",
+                       err=True)
             ctx.exit(1)
 
 

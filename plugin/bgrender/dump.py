@@ -1,7 +1,17 @@
 """Manifests → text. Keys are sorted and nothing varies between runs, so the same input
-gives byte-identical output (Argo CD diffs and caches on it)."""
+gives byte-identical output (Argo CD diffs and caches on it).
+
+Every string must read back as that same string in every program that reads the stream:
+Argo CD and kubectl (Go, sigs.k8s.io/yaml over yaml.v2: YAML 1.1 rules), yaml.v3 and other
+YAML 1.2 readers (core schema), and PyYAML. PyYAML's dumper quotes only what its own YAML 1.1
+resolver would misread, so a short git SHA like `12345e6` went out plain and Go read the
+float 12345000000. `plain_is_string` is written from the resolvers' rules, as one superset:
+a string any of them could read as something else is quoted.
+"""
 
 from __future__ import annotations
+
+import re
 
 from .pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
@@ -15,40 +25,64 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from typing import Any
 
+# Whole plain scalars that are not strings, compared in lowercase (a superset of each list):
+# YAML 1.1 booleans y/yes/n/no/true/false/on/off (PyYAML leaves out y and n, Go's yaml.v2 does
+# not), nulls (the empty scalar too), Go's and YAML 1.2's infinities and NaN, the merge key
+# `<<`, and YAML 1.1's `=` (the "value" type; PyYAML resolves it).
+_KEYWORDS = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "", "~", "null",
+                       ".inf", "+.inf", "-.inf", ".nan", "<<", "="})
+_LONGEST_KEYWORD = max(map(len, _KEYWORDS))
+_NUMBER_START = frozenset("+-.0123456789")
+# Numbers, once "_" is removed (YAML 1.1 allows it between digits, and Go's yaml.v2 and v3
+# delete every "_" before they try a number).
+_NUMBER = re.compile(r"""[-+]?(
+    0[xX][0-9a-fA-F]+                   # hex: YAML 1.1 and 1.2, Go
+  | 0[oO][0-7]+                         # octal 0o17: YAML 1.2, Go (its ParseInt takes the prefix)
+  | 0[bB][01]+                          # binary: YAML 1.1, Go
+  | [0-9]+ (:[0-9]+)* (\.[0-9.]*)? ([eE][-+]?[0-9]+)?
+        # decimal and old-style octal (0777) ints; floats with or without a dot, exponent with or
+        # without a sign (Go: `12345e6`, `01234589`); YAML 1.1's base 60 (`1:00`, `1:30.5`);
+        # and YAML 1.1's spec float, whose fraction may hold more dots (`1.2.3`)
+  | \.[0-9.]* ([eE][-+]?[0-9]+)?        # `.5`, `.5e3`, and the spec's `.`
+)""", re.VERBOSE)
+# YAML 1.1 timestamps as PyYAML reads them (2024-01-02, ... 10:00:00Z) and as Go's yaml.v2
+# and v3 do (one-digit month and day too): a date, alone or followed by a time.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?", re.DOTALL)
+
+
+def plain_is_string(text: str) -> bool:
+    """Whether `text`, written as a plain (unquoted) scalar, reads back as the string `text`
+    under YAML 1.1 (PyYAML, Go's yaml.v2) and YAML 1.2 (core schema, Go's yaml.v3) alike.
+    Only the type is decided here; the emitter still quotes what YAML's syntax needs."""
+    if len(text) <= _LONGEST_KEYWORD and text.lower() in _KEYWORDS:
+        return False
+    if text[:1] not in _NUMBER_START:  # each reader decides "number or date" by the first character
+        return True
+    return not (_NUMBER.fullmatch(text.replace("_", "")) or _TIMESTAMP.fullmatch(text))
+
 
 class _Dumper(_SafeDumper):  # type: ignore[misc, valid-type]
     """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
-    never an anchor or alias, even where two objects share a value."""
+    never an anchor or alias, even where two objects share a value; strings another reader could
+    take for a number, boolean or null single-quoted."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style = "|" if "\n" in value else None if plain_is_string(value) else "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)
 
 
-# Numbers in the YAML 1.2 core schema that PyYAML (YAML 1.1) reads as strings, e.g. `1e3`.
-# Other tools (yq, Go's yaml.v3) would read them as numbers, and short git SHAs can look
-# like them (`4e12345`), so such values are quoted too.
-_YAML12_NUMBER = r"[-+]?([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?" \
-                 r"|\.(inf|Inf|INF)|\.(nan|NaN|NAN))"
-
-
 def plain_reads_back(value: str, *, flow: bool) -> bool:
-    """True when YAML reads `value`, written unquoted, back as the same string.
-
-    This rules out numbers, dates, booleans, nulls, indicators and ` #` comments alike.
-    """
-    import re
-
-    if not value or value != value.strip() or any(c in value for c in "\r\n\t"):
-        return False
-    if re.fullmatch(_YAML12_NUMBER, value):
+    """True when `value` may be written unquoted into a file people edit (bluegreen.yaml): every
+    reader takes it for this string (plain_is_string), and YAML's syntax reads it back whole (no
+    indicator, no ` #` comment, no surrounding space)."""
+    if not value or value != value.strip() or any(c in value for c in "\r\n\t") or not plain_is_string(value):
         return False
     sample = f"{{k: {value}}}" if flow else f"k: {value}\n"
     try:

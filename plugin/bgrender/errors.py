@@ -17,8 +17,12 @@ class Problem(Record):
     message: str
 
     def __str__(self) -> str:
-        parts = [f"{self.file}:{self.line}:{self.column}" if self.line else self.file, self.path]
-        return ": ".join([p for p in parts if p] + [self.message])
+        """One line of printable ASCII, whatever the file name, keys and values: the file and
+        field path come from input and are escaped here; the message quotes its values
+        (`quote`), and anything it still holds outside printable ASCII is escaped too."""
+        file = escape(self.file)
+        parts = [f"{file}:{self.line}:{self.column}" if self.line else file, escape(self.path)]
+        return ": ".join([p for p in parts if p] + [_printable(self.message)])
 
 
 def escape(text: str) -> str:
@@ -29,6 +33,13 @@ def escape(text: str) -> str:
     if text.isascii() and text.isprintable() and "\\" not in text:
         return text
     return "".join(c if " " <= c <= "~" and c != "\\" else _escaped(c) for c in text)
+
+
+def _printable(text: str) -> str:
+    """Like `escape`, but backslashes stay: for text whose values were already quoted."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if " " <= c <= "~" else _escaped(c) for c in text)
 
 
 def _escaped(char: str) -> str:

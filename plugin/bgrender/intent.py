@@ -44,6 +44,7 @@ class Intent(Record):
     version_label: str
     service_name: str
     port: int | None
+    target_port: int | str | None  # a containerPort of the app container, or its name
     provider: Literal["istio", "gateway-api", "service"]
     header: str
     hosts: tuple[str, ...]
@@ -102,6 +103,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         version_label=labels.get("version", default("labels", "version")),
         service_name=service_name,
         port=service.get("port"),
+        target_port=service.get("targetPort"),
         provider=provider,
         header=routing.get("header", default("routing", "header")),
         hosts=tuple(routing.get("hosts", [service_name] if provider == "istio" else [])),

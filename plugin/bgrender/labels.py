@@ -19,11 +19,27 @@ if TYPE_CHECKING:
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 HOOK = "argocd.argoproj.io/hook"
 HOOK_DELETE_POLICY = "argocd.argoproj.io/hook-delete-policy"
+HELM_HOOK = "helm.sh/hook"  # Argo CD treats a Helm hook as one of its own
+# Annotations a base may not carry: copied to both colors, they would take the colors out of
+# the order bgrender gives them (a hook is applied in its phase, outside the sync waves).
+ORDER_ANNOTATIONS = {
+    SYNC_WAVE: "bgrender sets the sync waves; remove this annotation",
+    HOOK: "would make each color a sync hook, applied outside the sync waves bgrender sets; remove this annotation",
+    HELM_HOOK: "Argo CD would make each color a sync hook, applied outside the sync waves bgrender sets; "
+               "remove this annotation",
+}
 # The full version on a color's pod template (the version label may be shortened).
 VERSION_ANNOTATION = "bgrender.io/version"
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
 APP_LABEL = "bgrender.io/app"
+# Kubernetes' limits: a label value, a DNS-1123 label (Service and Job names: the Job controller
+# puts the Job's name in a label of its pods), a DNS-1123 subdomain (other object names), and
+# the two parts of a label or annotation key ("prefix/name").
 MAX_LABEL_VALUE = 63
+MAX_DNS_LABEL = 63
+MAX_DNS_SUBDOMAIN = 253
+MAX_KEY_PREFIX, MAX_KEY_NAME = 253, 63
+_HASH_CHARS = 8
 
 
 def metadata(name: str, namespace: str | None, labels: dict[str, str], wave: int) -> dict[str, Any]:
@@ -54,3 +70,16 @@ def version_label_value(version: str) -> str:
     if version.startswith("sha256:"):
         return "sha256-" + version[len("sha256:"):][:12]
     return version[:MAX_LABEL_VALUE].strip("_.-")
+
+
+def bounded_name(stem: str, suffix: str, limit: int = MAX_DNS_LABEL) -> str:
+    """`stem + suffix` (a name bgrender makes, e.g. "<app>-smoke-test"), within `limit`
+    characters whatever the stem's length: a stem too long is cut and followed by a hash of
+    itself, so the name stays a valid DNS label, stable across renders and distinct per stem."""
+    if len(stem) + len(suffix) <= limit:
+        return stem + suffix
+    import hashlib  # only for names that need cutting
+
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:_HASH_CHARS]
+    cut = stem[: limit - len(suffix) - _HASH_CHARS - 1].rstrip("-.")
+    return f"{cut}-{digest}{suffix}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from . import spec
-from .base import Base, image_reference
+from .base import Base, image_reference, image_repository
 from .colors import COLORS, Color
 from .errors import InvalidInput, Problem, quote
 from .intent import Intent
@@ -140,9 +140,14 @@ def pin_color(intent: Intent, base: Base, namespace: str | None, color: Color,
     metadata["labels"] = template_labels(metadata["labels"], intent.color_label, color, intent.version_label, version)
     metadata["annotations"] = {**(metadata.get("annotations") or {}), VERSION_ANNOTATION: version}
     pod = template["spec"] = dict(template["spec"])
+    image = image_reference(intent.image, version)
     containers = pod["containers"] = list(pod["containers"])
-    containers[base.container_index] = {**containers[base.container_index],
-                                        "image": image_reference(intent.image, version)}
+    containers[base.container_index] = {**containers[base.container_index], "image": image}
+    if isinstance(pod.get("initContainers"), list):
+        # Init steps run from the app's own image (migrations, ...) belong to the same release.
+        pod["initContainers"] = [{**init, "image": image} if isinstance(init, dict) and
+                                 image_repository(init.get("image")) == intent.image else init
+                                 for init in pod["initContainers"]]
     return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template), []
 
 

@@ -5,7 +5,7 @@ environment. `resolve` settles every default; it is pure (no I/O), like the rend
 from __future__ import annotations
 
 from . import waves
-from .base import Base
+from .base import Base, target_port
 from .colors import COLORS, Color
 from .env import Options, unserved_problem
 from .errors import InvalidInput, Problem
@@ -40,7 +40,7 @@ class Plan(Record):
     routing_api: str  # the apiVersion of the provider's objects, e.g. "networking.istio.io/v1"
     app_labels: dict[str, str]  # the base selector: selects both colors
     port: int  # the Service port
-    target_port: int  # the container port behind it
+    target_port: int | str  # the container port behind it, or its name
     colors: dict[Color, ColorPlan]  # only the colors that have a version
     pins: Lock  # the entries the colors render from, and the production history
     locked: bool  # whether the entries come from bluegreen.lock.yaml (else from the base, now)
@@ -64,6 +64,10 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     if port is None:
         problems.append(intent_doc.problem(("spec",), "no port to route to: set spec.service.port (the app "
                                                       "container does not declare exactly one containerPort)"))
+    target, reason = target_port(base, intent.target_port, port)
+    if reason:
+        problems.append(intent_doc.problem(("spec", "service", "port" if intent.target_port is None else "targetPort"),
+                                           reason))
     replicas = _replicas(intent, intent_doc, base, problems)
     routing_api = _routing_api(intent, options, problems)
     shell_manifest = _without_template(base.manifest)
@@ -103,7 +107,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         routing_api=routing_api,
         app_labels=base.app_labels,
         port=port,
-        target_port=base.container_port or port,
+        target_port=target,
         colors=colors,
         pins=pins,
         locked=lock_file is not None,

@@ -7,7 +7,7 @@ release is an ordinary rolling update and never `spec.selector: field is immutab
 
 from __future__ import annotations
 
-from . import routing, waves
+from . import labels, routing, waves
 from .intent import SmokeTest
 from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, metadata
 from .plan import ColorPlan, Plan
@@ -70,7 +70,8 @@ exit 1
 
 def smoke_test_job(plan: Plan, test: SmokeTest) -> dict[str, Any]:
     intent = plan.intent
-    meta = metadata(f"{intent.name}-smoke-test", plan.namespace, {APP_LABEL: intent.name}, waves.SMOKE_TEST)
+    meta = metadata(labels.bounded_name(intent.name, "-smoke-test"), plan.namespace, {APP_LABEL: intent.name},
+                    waves.SMOKE_TEST)
     meta["annotations"].update({HOOK: "Sync", HOOK_DELETE_POLICY: "BeforeHookCreation"})
     env = {"URL": f"http://{intent.service_name}:{plan.port}{test.path}", "HEADER": intent.header,
            "COLOR": intent.active, "EXPECT_STATUS": str(test.expect_status),

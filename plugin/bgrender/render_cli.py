@@ -16,6 +16,7 @@ from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem, escape
 from .pipeline import find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
+from .render import render
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
@@ -28,8 +29,7 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     try:
         logs.set_level(log_level(env))
         objects = render_app(intent_file(path), env)
-        text = DUMPERS[output](objects)
-        _check_output_size(text)
+        text = _dumped(objects, output, intent_file(path))
     except BgRenderError as err:
         return report(err)
     try:
@@ -44,12 +44,14 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     return 0
 
 
-def _check_output_size(text: str) -> None:
+def _dumped(objects: list[dict], output: str, intent_path: str) -> str:
+    text = DUMPERS[output](objects)
     size = len(text.encode("utf-8"))
     if size > MAX_OUTPUT_BYTES:
-        raise InvalidInput([Problem("", 0, 0, "", f"the rendered manifests would be {size / 2**20:.1f} MiB, more "
-                                                  f"than the {MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value "
-                                                  "repeated through YAML aliases?")])
+        message = (f"the rendered manifests would be {size / 2**20:.1f} MiB, more than the "
+                   f"{MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value repeated through YAML aliases?")
+        raise InvalidInput([Problem(os.path.normpath(intent_path), 0, 0, "", message)])
+    return text
 
 
 UNRELEASED_NOTE = ("; the base holds changes no color runs yet (released by the next `bgrender release`, "
@@ -66,10 +68,15 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     valid = 0
     for intent_path in apps:
         try:
+            # The whole render, dumped in each format, so that validate refuses what render would.
             app = load_app(intent_path, env)
-            unreleased = unreleased_base_changes(app, plan_of(app))
+            plan = plan_of(app)
+            objects = render(plan)
+            for output in DUMPERS:
+                _dumped(objects, output, intent_path)
+            unreleased = unreleased_base_changes(app, plan)
         except InvalidInput as err:
-            fresh = [p.replace(file=escape(p.file)) for p in err.problems if p not in reported]
+            fresh = [p for p in err.problems if p not in reported]
             reported.update(err.problems)
             _write(fresh)
         else:
@@ -87,7 +94,7 @@ def _find_apps(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
         found, unsearched = find_apps(path)
         apps.update(dict.fromkeys(os.path.normpath(intent_path) for intent_path in found))
         problems += unsearched
-    return list(apps), [p.replace(file=escape(p.file)) for p in problems]
+    return list(apps), problems
 
 
 def _write(problems: list[Problem]) -> None:

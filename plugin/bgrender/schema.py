@@ -44,15 +44,16 @@ def _node(node: spec.Node) -> dict[str, Any]:
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """An optional key may be written with no value (`green:`), which means absent."""
-    schema["type"] = [schema["type"], "null"]
+    schema["type"] = [*schema["type"], "null"] if isinstance(schema["type"], list) else [schema["type"], "null"]
     if "enum" in schema:
         schema["enum"] = [*schema["enum"], None]
     return schema
 
 
 def _scalar(node: spec.Scalar) -> dict[str, Any]:
-    kind = {int: "integer", bool: "boolean"}.get(node.type, "string")
-    out: dict[str, Any] = {"type": kind, "description": node.description}
+    types = [{int: "integer", str: "string", bool: "boolean"}[t]
+             for t in (node.type if isinstance(node.type, tuple) else (node.type,))]
+    out: dict[str, Any] = {"type": types[0] if len(types) == 1 else types, "description": node.description}
     for key, value in [("enum", list(node.enum) or None), ("pattern", node.pattern), ("minimum", node.minimum),
                        ("maximum", node.maximum), ("maxLength", node.max_length), ("default", node.default)]:
         if value is not None:

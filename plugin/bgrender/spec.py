@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .errors import Problem, quote
+from .labels import MAX_DNS_LABEL
 from .record import Record
 from .yamldoc import Document, Path
 
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
 # Patterns are written in the subset that both Python's re and JSON Schema (ECMA-262) share.
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-LABEL_KEY = (r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-             r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+# An optional DNS subdomain prefix of at most 253 characters (the lookahead), "/", and a name
+# of at most 63.
+LABEL_KEY = (r"^(?![^/]{254})([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+             r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 DIGEST = r"sha256:[a-f0-9]{64}"
 VERSION = rf"^({IMAGE_TAG}|{DIGEST})$"
@@ -35,12 +38,16 @@ IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
 # RFC 7230 token characters, lowercase only: Istio matches header keys in lowercase.
 HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
 HTTP_PATH = r"^/[^\s]*$"
-NAME_FOR_COLOR = 57  # "<name>-green" must still be a 63-character DNS label
+# A named port (IANA service name): at most 15 lowercase letters, digits and "-", with a letter,
+# no "-" at either end or twice in a row.
+PORT_NAME = r"^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"
+NAME_FOR_COLOR = MAX_DNS_LABEL - len("-green")  # "<name>-green" must still be a DNS label
+INT32_MAX = 2**31 - 1  # Kubernetes' replica counts are int32
 PROVIDERS = ("istio", "gateway-api", "service")
 
 
 class Scalar(Record):
-    type: type
+    type: type | tuple[type, ...]  # (int, str): a number or a name, like Kubernetes' IntOrString
     description: str
     enum: tuple[Any, ...] = ()
     pattern: str | None = None
@@ -104,9 +111,10 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
         "template": Object("Inline PodTemplateSpec, instead of `deployment`."),
         "container": _dns_label("The container that runs `image` (default: the only one, or the one "
                                 "whose image repository equals `image`)."),
-        "replicas": Scalar(int, "Replicas of the active color (default: the base's, else 1).", minimum=0),
+        "replicas": Scalar(int, "Replicas of the active color (default: the base's, else 1).", minimum=0,
+                           maximum=INT32_MAX),
         "idleReplicas": Scalar(int, "Replicas of the idle color (default: replicas); 0 turns it off.",
-                               minimum=0),
+                               minimum=0, maximum=INT32_MAX),
         "labels": Mapping("Label keys bgrender adds.", {
             "color": Scalar(str, "Label key carrying the color (selectors, pods, subsets).",
                             pattern=LABEL_KEY, hint="must be a Kubernetes label key",
@@ -116,9 +124,16 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                               max_length=317, default="version"),
         }),
         "service": Mapping("The Service in front of both colors.", {
-            "name": _dns_label("Service name (default metadata.name)."),
+            "name": _dns_label("Service name (default metadata.name); each color has its own Service, "
+                               "<name>-<color>.", NAME_FOR_COLOR),
             "port": Scalar(int, "Service port (default: the container's only containerPort).",
                            minimum=1, maximum=65535),
+            "targetPort": Scalar((int, str), "Port of the app container behind the Service: a containerPort "
+                                             "or the name of one (default: the container's only port, "
+                                             "else spec.service.port).", minimum=1, maximum=65535,
+                                 pattern=PORT_NAME, max_length=15,
+                                 hint="must be a port number or a port name (at most 15 lowercase letters, "
+                                      'digits and "-", with a letter)'),
         }),
         "routing": Mapping("How production traffic and previews reach the colors (DESIGN §10).", {
             "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
@@ -207,6 +222,10 @@ def _unknown_key(key: str, node: Mapping) -> str:
 
 
 def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document) -> list[Problem]:
+    if node.type == (int, str):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return [doc.problem(path, f"must be an integer or a string, got {_kind(value)}")]
+        return _check_scalar(node.replace(type=type(value)), value, path, doc)  # type: ignore[attr-defined]
     if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
         return [doc.problem(path, f"must be an integer, got {_kind(value)}")]
     if node.type is bool and not isinstance(value, bool):
@@ -217,13 +236,13 @@ def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document) -> list[P
     if node.enum and value not in node.enum:
         choices = ", ".join(f'"{c}"' for c in node.enum)
         return [doc.problem(path, f"must be one of {choices}, got {quote(value)}")]
-    if node.max_length is not None and len(value) > node.max_length:
+    if isinstance(value, str) and node.max_length is not None and len(value) > node.max_length:
         return [doc.problem(path, f"must be at most {node.max_length} characters, got {len(value)}")]
-    if node.pattern and not matches(node.pattern, value):
+    if isinstance(value, str) and node.pattern and not matches(node.pattern, value):
         return [doc.problem(path, f"{node.hint}, got {quote(value)}")]
-    if node.minimum is not None and value < node.minimum:
+    if isinstance(value, int) and node.minimum is not None and value < node.minimum:
         return [doc.problem(path, f"must be at least {node.minimum}, got {value}")]
-    if node.maximum is not None and value > node.maximum:
+    if isinstance(value, int) and node.maximum is not None and value > node.maximum:
         return [doc.problem(path, f"must be at most {node.maximum}, got {value}")]
     return []
 

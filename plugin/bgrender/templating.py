@@ -15,9 +15,10 @@ which the sandbox alone cannot promise (`{{ "x" * 10**10 }}` is legal Jinja).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-from .errors import Problem
+from .errors import Problem, escape
 from .yamldoc import Path
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -31,6 +32,11 @@ _FORBIDDEN: tuple[Path, ...] = (("metadata", "name"), ("metadata", "namespace"),
 # A template is a short expression in a manifest value; the longest variable is an image
 # reference of ~400 characters, so output stays well under a megabyte per value.
 MAX_TEMPLATE_CHARS = 2048
+# Budgets for a whole base, aliases expanded: a real Deployment has a handful of templates.
+MAX_TEMPLATES = 1000
+MAX_DISTINCT_TEMPLATE_CHARS = 64 * 1024  # at most ~1 s of compiling
+# What the templates of one color may produce: the output limit, since more could never be printed.
+MAX_OUTPUT_CHARS = 4 * 1024 * 1024
 _ALLOWED_NODES = frozenset({
     "Template", "Output", "TemplateData", "Name", "Const", "Concat", "Getitem", "Slice",
     "Filter", "Test", "CondExpr", "If", "Compare", "Operand", "And", "Or", "Not",
@@ -64,17 +70,38 @@ def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = ()) ->
                 for p in paths if (at + p)[:2] in _FORBIDDEN or (at + p)[:3] in _FORBIDDEN]
     if problems:
         return data, problems
-    env = _environment()
+    if budget := _budget_problem(data, paths, locate):
+        return data, [budget]
     out = copy_data(data)
+    produced = 0
     for path in paths:
-        value, problem = _render_one(env, _get(data, path), context, path, locate)
+        value, problem = _render_one(_get(data, path), context, path, locate)
         if problem:
             problems.append(problem)
-        else:
-            _set(out, path, value)
+            continue
+        produced += len(value)
+        if produced > MAX_OUTPUT_CHARS:
+            return data, [locate(path, f"templates expand to more than {MAX_OUTPUT_CHARS // 2**20} MiB for one "
+                                           "color, more than a render may print; is a template repeated through "
+                                           "YAML aliases?")]
+        _set(out, path, value)
     return out, problems
 
 
+def _budget_problem(manifest: Any, paths: list[Path], locate: Locate) -> Problem | None:
+    """Refuses, before any template is compiled, more template work than a real manifest needs:
+    aliases repeat one value for free, and compiling a template costs ~10 us per character."""
+    if len(paths) > MAX_TEMPLATES:
+        return locate(paths[MAX_TEMPLATES], f"more than {MAX_TEMPLATES} values hold a template once aliases "
+                                            "are expanded; refusing to render them")
+    distinct = {_get(manifest, path) for path in paths}
+    if sum(map(len, distinct)) > MAX_DISTINCT_TEMPLATE_CHARS:
+        return locate(paths[0], f"the templates hold more than {MAX_DISTINCT_TEMPLATE_CHARS // 1024} KiB of "
+                                "distinct text; refusing to compile them")
+    return None
+
+
+@functools.cache
 def _environment() -> Any:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -84,33 +111,57 @@ def _environment() -> Any:
     return env
 
 
-def _render_one(env: Any, source: str, context: dict[str, str], path: Path,
-                locate: Locate) -> tuple[str, Problem | None]:
+@functools.lru_cache(maxsize=MAX_TEMPLATES)
+def _compiled(source: str) -> tuple[Any, str | None]:
+    """The template for `source`, or why it is refused. Cached, refusals too: aliases and the
+    two colors render one source many times, and only its variables differ."""
     import jinja2
 
+    env = _environment()
+    if len(source) > MAX_TEMPLATE_CHARS:
+        return None, f"template is longer than {MAX_TEMPLATE_CHARS} characters"
     try:
-        if len(source) > MAX_TEMPLATE_CHARS:
-            return "", locate(path, f"template is longer than {MAX_TEMPLATE_CHARS} characters")
-        if refusal := _refusal(env.parse(source)):
-            return "", locate(path, f"template error: {refusal}")
-        value = env.from_string(source).render(context)
-    except jinja2.UndefinedError as err:  # only "namespace", when the app has none
-        return "", locate(path, f"template error: {err.message}: set metadata.namespace or $ARGOCD_APP_NAMESPACE")
+        tree = env.parse(source)
+        if refusal := _refusal(tree):
+            return None, f"template error: {refusal}"
+        return env.from_string(tree), None
     except jinja2.TemplateSyntaxError as err:
-        return "", locate(path, f"template syntax error: {err.message}")
+        return None, f"template syntax error: {escape(err.message or '')}"
+    except Exception as err:  # the parser's own limits (RecursionError on deep nesting), or a bug
+        return None, f"template error: {type(err).__name__}: {escape(str(err))}"
+
+
+def _render_one(source: str, context: dict[str, str], path: Path, locate: Locate) -> tuple[str, Problem | None]:
+    import jinja2
+
+    template, refusal = _compiled(source)
+    if refusal:
+        return "", locate(path, refusal)
+    try:
+        return template.render(context), None
+    except jinja2.UndefinedError as err:  # "namespace" when the app has none, or an index past the end
+        message = err.message or ""
+        advice = ": set metadata.namespace or $ARGOCD_APP_NAMESPACE" if message == "'namespace' is undefined" else ""
+        return "", locate(path, f"template error: {escape(message)}{advice}")
     except jinja2.TemplateError as err:  # includes SecurityError from the sandbox
-        return "", locate(path, f"template error: {err}")
-    except (ArithmeticError, LookupError, ValueError, TypeError, RecursionError) as err:
-        return "", locate(path, f"template error: {type(err).__name__}: {err}")
-    return value, None
+        return "", locate(path, f"template error: {escape(str(err))}")
+    except Exception as err:  # whatever a user's template raises (a filter's assert too) is theirs to fix
+        return "", locate(path, f"template error: {type(err).__name__}: {escape(str(err))}")
 
 
 def _refusal(tree: Any) -> str | None:
     """Why a parsed template uses more than the allowed expressions, or None."""
     from jinja2 import nodes
 
+    indexes = [node.arg for node in tree.find_all(nodes.Getitem)]
+    if not all(_literal_index(index) for index in indexes):
+        # `name['upper']` would read a str method: subscripts reach no more than attributes do.
+        return "subscripts may only be integers or slices of integers, e.g. version[0] or version[:7]"
+    negated_indexes = {id(n) for index in indexes for n in [index, *index.find_all(nodes.Neg)]}  # version[-7:]
     for node in tree.find_all(nodes.Node):
         kind = type(node).__name__
+        if kind == "Neg" and id(node) in negated_indexes:
+            continue
         if kind not in _ALLOWED_NODES:
             return f"{kind.lower()} expressions are not allowed; templates may only use variables, " \
                    f"slices, comparisons, ~ and the filters {', '.join(sorted(_ALLOWED_FILTERS))}"
@@ -121,6 +172,22 @@ def _refusal(tree: Any) -> str | None:
         if isinstance(node, nodes.Test) and node.name not in _ALLOWED_TESTS:
             return f'test "{node.name}" is not allowed (allowed: {", ".join(sorted(_ALLOWED_TESTS))})'
     return None
+
+
+def _literal_index(node: Any) -> bool:
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Slice):
+        return all(part is None or _literal_integer(part) for part in (node.start, node.stop, node.step))
+    return _literal_integer(node)
+
+
+def _literal_integer(node: Any) -> bool:
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Neg):
+        node = node.node
+    return isinstance(node, nodes.Const) and type(node.value) is int
 
 
 def copy_data(data: Any) -> Any:

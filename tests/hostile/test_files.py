@@ -8,6 +8,8 @@ import stat
 
 import pytest
 
+from bgrender.files import unsafe_path_reason
+
 from .conftest import assert_refused, render
 
 
@@ -87,5 +89,26 @@ def test_bom_and_crlf_are_accepted(app):
     for name in ("bluegreen.yaml", "deployment.yaml"):
         text = (app / name).read_text()
         (app / name).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    result = render(app)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("/etc/passwd", "not absolute"), ("../x.yaml", '".."'), ("a/../../x.yaml", '".."'), ("", "empty"),
+    ("a\x00b", "NUL"),
+    # Linux reads these as ordinary relative names; read_app_file still confines what they resolve to.
+    ("a:deployment.yaml", None), ("C:deployment.yaml", None), ("C:\\deployment.yaml", None), ("\\x.yaml", None),
+    ("..\\x.yaml", None), ("a..b.yaml", None), ("./deployment.yaml", None),
+])
+def test_unsafe_path_reason_follows_posix(path, reason):
+    found = unsafe_path_reason(path)
+    assert found is None if reason is None else reason in found
+
+
+@pytest.mark.parametrize("name", ["C:deployment.yaml", "..\\x.yaml", "a\\b.yaml"])
+def test_names_with_colons_and_backslashes_are_read(app, name):
+    (app / "deployment.yaml").rename(app / name)
+    intent = (app / "bluegreen.yaml").read_text().replace("deployment: deployment.yaml", f"deployment: '{name}'")
+    (app / "bluegreen.yaml").write_text(intent)
     result = render(app)
     assert result.returncode == 0, result.stderr

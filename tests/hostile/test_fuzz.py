@@ -27,10 +27,32 @@ FUZZ = settings(derandomize=True, deadline=None, max_examples=int(os.environ.get
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 SPECIAL_SCALARS = ["~", "null", "yes", "off", "0x1F", "0o17", ".inf", "-.nan", "1e3", "2024-11-27", "!!binary aGk=",
-                   "*undefined", "&anchor x", "'", '"', "{", "[", "- x", "? x", ": x", "%YAML 1.1", "\t", "@", "`"]
+                   "*undefined", "&anchor x", "'", '"', "{", "[", "- x", "? x", ": x", "%YAML 1.1", "\t", "@", "`",
+                   "=", "<<", "1:00", "-1:30.5", "12345e6", "01234589", "0b101", "1_000", "y", "n"]
+# Explicit tags, on text they may or may not hold.
+tags = st.builds("!!{} {}".format,
+                 st.sampled_from(["int", "float", "bool", "null", "str", "timestamp", "binary", "value", "merge", "set",
+                                  "omap", "seq", "map", "python/name:os.system", "python/object/apply:os.system"]),
+                 st.text(alphabet="0123456789abcxeyn.:_-+ ~", max_size=8))
+# Integers past 64 bits, and past the 4,300 digits Python converts.
+long_integers = st.builds(lambda digits, n, sign: sign + digits * n, st.sampled_from(["9", "1_", "0"]),
+                          st.sampled_from([20, 4299, 4301, 6000]), st.sampled_from(["", "-", "+"]))
+# Keys that would forge a line or reach a terminal if printed raw.
+control_keys = st.one_of(st.sampled_from(["a\nb", "\x1b[31mred", "\u202eevil", "x\r", "\x85", "\u2028", "blu\u0435",
+                                          "\x00", "\\n"]),
+                         st.text(alphabet=st.characters(max_codepoint=0x3000), min_size=1, max_size=12))
+# Templates built from what Jinja and the sandbox look at: names, subscripts, filters, calls, attributes.
+_TEMPLATE_PIECES = ["version", "name", "image", "color", "namespace", "[", "]", "'upper'", "'__class__'", "0", "-1",
+                    ":", "::-1", "|", "truncate(1)", "truncate(3, True, '...')", "default('x')", "first", "length",
+                    "upper", "~", " if ", " else ", "(", ")", ".", "__class__", "'x'", " * ", "10**9", " is ",
+                    "defined", " == ", "range(9)", "lipsum", ",", "format('%s')", "\n", "\x1b"]
+templates = st.builds(lambda opener, body, closer: opener + "".join(body) + closer,
+                      st.sampled_from(["{{ ", "{% if ", "{{", "{# "]),
+                      st.lists(st.sampled_from(_TEMPLATE_PIECES), max_size=8),
+                      st.sampled_from([" }}", " %}x{% endif %}", "}}", " #}", ""]))
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True),
-    st.text(max_size=20), st.sampled_from(SPECIAL_SCALARS), st.text(min_size=200, max_size=300),
+    st.text(max_size=20), st.sampled_from(SPECIAL_SCALARS), st.text(min_size=200, max_size=300), templates,
     st.sampled_from(["blue", "green", "auto", "manual", "v1.0.0", "sha256:" + "a" * 64, "deployment.yaml",
                      "/etc/passwd", "../x.yaml", "{{ version }}", "{{ 7 * 7 }}", "{{ name.__class__ }}", "0"]),
 )
@@ -63,7 +85,7 @@ def mutated(draw: st.DrawFn, data: Any) -> Any:
         elif op == "retype":
             parent[key] = draw(scalars)
         elif op == "rename" and isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=12))] = parent.pop(key)
+            parent[draw(control_keys)] = parent.pop(key)
         elif op == "wrap":
             wrapped = {key: value} if isinstance(key, str) else [value]
             parent[key] = draw(st.sampled_from([[value], {"x": value}, wrapped]))
@@ -84,6 +106,7 @@ def _render_property(files: dict[str, str]) -> None:
         except InvalidInput as err:
             lines = err.lines()
             assert lines and all(0 < len(line) < 1000 for line in lines), lines
+            assert all(line.isascii() and line.isprintable() for line in lines), lines  # one line each, escaped
             return
         intent = load_intent(intent_path)
     docs = list(yaml.safe_load_all(dump_yaml(objects)))
@@ -120,7 +143,8 @@ def test_text_mutations(seed, data):
         cut = data.draw(st.integers(0, 8))
         insert = data.draw(st.one_of(st.sampled_from(SPECIAL_SCALARS + ["\n", "  ", "\x00", "\ufeff", "\u2028",
                                                                          "\ud800", "!!python/name:os.system "]),
-                                     st.text(max_size=6)))
+                                     st.text(max_size=6), tags, long_integers, templates,
+                                     control_keys.map(lambda k: f'"{k}": ')))
         text = text[:at] + insert + text[at + cut:]
     files[target] = text
     _render_property(files)

@@ -8,7 +8,7 @@ import pytest
 from bgrender.errors import Problem
 from bgrender.templating import MAX_TEMPLATE_CHARS, expand
 
-from .conftest import assert_refused, render
+from .conftest import add_to_app_container, assert_refused, render
 
 CONTEXT = {"name": "web", "color": "blue", "version": "v1.2.3", "image": "r.example.com/web:v1.2.3"}
 
@@ -20,7 +20,16 @@ def _expand(source: str) -> tuple[str, list[str]]:
 
 @pytest.mark.parametrize(("source", "refusal"), [
     ("{{ name.__class__.__mro__ }}", "getattr expressions are not allowed"),
-    ("{{ name['__class__'] }}", "template error"),
+    ("{{ name['__class__'] }}", "subscripts may only be integers or slices of integers"),
+    ("{{ name['upper'] }}", "subscripts may only be integers or slices of integers"),
+    ("{{ version[name] }}", "subscripts may only be integers or slices of integers"),
+    ("{{ version[:name] }}", "subscripts may only be integers or slices of integers"),
+    ("{{ version[1.5] }}", "subscripts may only be integers or slices of integers"),
+    ("{{ version[-name] }}", "subscripts may only be integers or slices of integers"),
+    ("{{ -version }}", "neg expressions are not allowed"),
+    ("{{ version|truncate(1) }}", "template error: AssertionError"),
+    ("{{ version[99] }}", "template error: str object has no element 99"),
+    ("{{ " + "(" * 1000 + "version" + ")" * 1000 + " }}", "template error"),
     ("{{ cycler.__init__.__globals__.os.environ }}", "not allowed"),
     ("{{ lipsum.__globals__ }}", "not allowed"),
     ("{{ self._TemplateReference__context }}", "not allowed"),
@@ -51,6 +60,8 @@ def test_refused_templates(source, refusal):
     ("{{ namespace | default('none') }}", "none"),
     ("{% raw %}{{ literal }}{% endraw %}", "{{ literal }}"),
     ("{{ image }}", "r.example.com/web:v1.2.3"),
+    ("{{ version[0] }}{{ version[-1] }}{{ version[-3:] }}{{ version[::-1] }}", "v32.33.2.1v"),
+    ("{{ version.1 }}", "1"),
 ])
 def test_allowed_templates(source, value):
     assert _expand(source) == (value, [])
@@ -64,9 +75,12 @@ def test_output_is_bounded_by_the_template_length():
 
 
 def test_refused_template_through_the_cli_names_the_field(app):
-    text = (app / "deployment.yaml").read_text().replace(
-        "          image: registry.example.com/team/web:dev\n",
-        "          image: registry.example.com/team/web:dev\n"
-        "          env:\n            - name: LEAK\n              value: \"{{ cycler.__init__.__globals__ }}\"\n", 1)
-    (app / "deployment.yaml").write_text(text)
+    add_to_app_container(app, '          env:\n            - name: LEAK\n'
+                              '              value: "{{ cycler.__init__.__globals__ }}"\n')
     assert_refused(render(app), "deployment.yaml:22:22: spec.template.spec.containers[0].env[0].value: template error")
+
+
+def test_a_subscript_cannot_reach_a_method_and_make_output_vary(app):
+    """`name['upper']` printed a bound method's repr, with a memory address: every render differed."""
+    add_to_app_container(app, "          env:\n            - name: M\n              value: \"{{ name['upper'] }}\"\n")
+    assert_refused(render(app), "spec.template.spec.containers[0].env[0].value: template error: subscripts")
