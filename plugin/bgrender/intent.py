@@ -11,6 +11,7 @@ import re
 
 from . import spec
 from .colors import COLORS, Color, other
+from .companions import Autoscaling, ConfigMapSpec, autoscaling_of, config_map_specs, relation_problems
 from .errors import InvalidInput, Problem
 from .files import unsafe_path_reason
 from .record import Record
@@ -53,6 +54,10 @@ class Intent(Record):
     destination_rule: str
     mode: Literal["manual", "auto"]
     smoke_test: SmokeTest | None
+    resources: tuple[str, ...] = ()  # more manifests, relative to the intent's directory
+    config_maps: tuple[ConfigMapSpec, ...] = ()
+    autoscaling: Autoscaling | None = None
+    disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
 
     @property
     def idle(self) -> Color:
@@ -87,7 +92,7 @@ def _relation_problems(doc: Document, f: _Fields) -> list[Problem]:
     if f.get("spec") is None:
         return []
     return (_base_problems(doc, f) + _active_version_problems(doc, f) + _promotion_problems(doc, f)
-            + _label_key_problems(doc, f))
+            + _label_key_problems(doc, f) + relation_problems(doc, f.get))
 
 
 def _base_problems(doc: Document, f: _Fields) -> list[Problem]:
@@ -195,6 +200,10 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         destination_rule=routing.get("destinationRule", name),
         mode=promotion.get("mode", _default("promotion", "mode")),
         smoke_test=_smoke_test(promotion.get("smokeTest")),
+        resources=tuple(s.get("resources", ())),
+        config_maps=config_map_specs(s.get("configMaps", [])),
+        autoscaling=autoscaling_of(s.get("autoscaling")),
+        disruption_budget=s.get("podDisruptionBudget"),
     )
 
 

@@ -17,6 +17,7 @@ from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem, escape
 from .pipeline import find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
+from .render import render
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
@@ -54,7 +55,7 @@ def _check_output_size(text: str) -> None:
                                                   "repeated through YAML aliases?")])
 
 
-UNRELEASED_NOTE = ("; the base holds changes no color runs yet (released by the next `bgrender release`, "
+UNRELEASED_NOTE = ("; the base or its config holds changes no color runs yet (released by the next `bgrender release`, "
                    "to production only by promotion)")
 
 
@@ -69,7 +70,9 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     for intent_path in apps:
         try:
             app = load_app(intent_path, env)
-            unreleased = unreleased_base_changes(app, plan_of(app))
+            plan = plan_of(app)
+            render(plan)  # an object of spec.resources colliding with one bgrender generates shows only here
+            unreleased = unreleased_base_changes(app, plan)
         except InvalidInput as err:
             fresh = [p.replace(file=escape(p.file)) for p in err.problems if p not in reported]
             reported.update(err.problems)
