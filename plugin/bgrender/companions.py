@@ -18,7 +18,7 @@ from . import waves
 from .configmaps import MAX_DATA_BYTES, ConfigMap, data_bytes, hashed_name
 from .errors import InvalidInput, Problem, quote
 from .files import read_app_file, unsafe_path_reason
-from .labels import SYNC_WAVE, selector_labels
+from .labels import SYNC_OPTIONS, SYNC_WAVE, selector_labels
 from .record import Record
 from .resources import Resource, check_documents, emitted
 from .spec import CONFIG_KEY, METRIC_TYPES, matches
@@ -263,8 +263,16 @@ def config_map_objects(plan: Plan) -> list[dict[str, Any]]:
     """Each ConfigMap some deployed color's entry pins, once per hashed name, before any pod
     mounts it. Immutable: its name changes with its content, so its content never changes."""
     pinned = {name: data for cp in plan.colors.values() for name, data in cp.entry.config_maps.items()}
-    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata(plan, name, waves.SHARED, plan.app_labels),
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": _config_map_metadata(plan, name),
              "immutable": True, "data": dict(data)} for name, data in sorted(pinned.items())]
+
+
+def _config_map_metadata(plan: Plan, name: str) -> dict[str, Any]:
+    meta = _metadata(plan, name, waves.SHARED, plan.app_labels)
+    # Once no color pins it, the sync that replaces its pods prunes it: last, after every wave is
+    # healthy, so a pod of the old release that restarts its container meanwhile still finds it.
+    meta["annotations"][SYNC_OPTIONS] = "PruneLast=true"
+    return meta
 
 
 def autoscaler(plan: Plan, cp: ColorPlan) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 HOOK = "argocd.argoproj.io/hook"
 HOOK_DELETE_POLICY = "argocd.argoproj.io/hook-delete-policy"
+SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 # The full version on a color's pod template (the version label may be shortened).
 VERSION_ANNOTATION = "bgrender.io/version"
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
