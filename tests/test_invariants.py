@@ -7,17 +7,21 @@ so an expected file updated by mistake still cannot break a principle unnoticed.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bgrender.colors import other
-from bgrender.pipeline import find_intent, load_intent, read_texts, render_app
+from bgrender.configmaps import name_matches_data
+from bgrender.pipeline import find_intent, load_intent, plan_app, read_texts, render_app
+from bgrender.resources import CLUSTER_SCOPED
 
 from .conftest import EXAMPLES, case_env, cases, clean_env
 
 APPS = cases("render") + EXAMPLES
+FOLLOW_THEIR_DEPLOYMENT = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
 ids = [p.name for p in APPS]
 
 
@@ -33,6 +37,24 @@ def _by_kind(objects: list[dict], kind: str) -> list[dict]:
 
 def _wave(obj: dict) -> int:
     return int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+
+
+def _identity(obj: dict) -> tuple[str, str, str]:
+    return obj["apiVersion"].rpartition("/")[0], obj["kind"], obj["metadata"]["name"]
+
+
+def _split(app: Path, objects: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The objects bgrender generates, and those of spec.resources, emitted as written."""
+    ours = {r.identity for r in plan_app(find_intent(app), clean_env(case_env(app))).resources}
+    return [o for o in objects if _identity(o) not in ours], [o for o in objects if _identity(o) in ours]
+
+
+def _running(objects: list[dict]) -> set[str]:
+    """The colors with pods: a Deployment with replicas, or one its HPA holds at one or more."""
+    hpa_min = {h["spec"]["scaleTargetRef"]["name"]: h["spec"]["minReplicas"]
+               for h in _by_kind(objects, "HorizontalPodAutoscaler")}
+    return {d["metadata"]["name"].rsplit("-", 1)[1] for d in _by_kind(objects, "Deployment")
+            if d["spec"].get("replicas", hpa_min.get(d["metadata"]["name"], 0)) > 0}
 
 
 @pytest.fixture(params=APPS, ids=ids)
@@ -60,11 +82,6 @@ def _app_labels(intent, objects: list[dict]) -> dict[str, str]:
 def _service(intent, objects: list[dict]) -> dict:
     (found,) = [s for s in _by_kind(objects, "Service") if s["metadata"]["name"] == intent.service_name]
     return found
-
-
-def _colors_running(objects: list[dict]) -> list[str]:
-    return sorted(d["metadata"]["name"].rsplit("-", 1)[1] for d in _by_kind(objects, "Deployment")
-                  if d["spec"]["replicas"] > 0)
 
 
 def test_deployment_selector_is_app_labels_plus_its_color(app):
@@ -112,9 +129,9 @@ def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(
         *header_routes, production = vs["spec"]["http"]
         assert "match" not in production
         assert [r["destination"]["subset"] for r in production["route"]] == [intent.active]
-        assert intent.active in _colors_running(objects)
+        assert intent.active in sorted(_running(objects))
         assert [r["match"][0]["headers"][intent.header]["exact"] for r in header_routes] == (
-            _colors_running(objects) if intent.preview_gateways else [])
+            sorted(_running(objects)) if intent.preview_gateways else [])
         for route in header_routes:
             color = route["match"][0]["headers"][intent.header]["exact"]
             assert [r["destination"]["subset"] for r in route["route"]] == [color]
@@ -137,7 +154,7 @@ def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_o
     for preview in routes.values():
         assert preview["metadata"]["name"] == f"{intent.http_route}-preview"
         colors = [r["matches"][0]["headers"][0]["value"] for r in preview["spec"]["rules"]]
-        assert colors == _colors_running(objects)
+        assert colors == sorted(_running(objects))
         gateways = [p for p in preview["spec"]["parentRefs"] if p["kind"] == "Gateway"]
         named = {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in gateways}
         assert named <= set(intent.preview_gateways)
@@ -161,18 +178,127 @@ def _moves_production(intent, obj: dict) -> bool:
 
 
 def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
-    _, intent, objects = app
-    for obj in objects:
+    path, intent, objects = app
+    generated, _ = _split(path, objects)
+    deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
+    for obj in generated:
         name = obj["metadata"]["name"]
         if obj["kind"] == "Deployment":
             assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 3), name
+        elif obj["kind"] in FOLLOW_THEIR_DEPLOYMENT:  # scaled and protected with the color they belong to
+            assert _wave(obj) == _wave(deployments[name]), name
         elif obj["kind"] == "Job":
             assert _wave(obj) == 1
         elif _moves_production(intent, obj):
             assert _wave(obj) == 2, name
+        else:  # Services, subsets and ConfigMaps exist before anything routes to or mounts them
+            assert _wave(obj) == -1, name
+    assert [_wave(o) for o in objects] == sorted(_wave(o) for o in objects)  # resources: see the next test
+
+
+def test_resources_are_emitted_as_written_but_for_namespace_and_wave(app):
+    """spec.resources come out as written, except: wave -1 unless they set one, and the app's
+    namespace on namespaced kinds (none on cluster-scoped ones)."""
+    path, intent, objects = app
+    _, resources = _split(path, objects)
+    written = {_identity(d): d for rel in intent.resources
+               for d in yaml.safe_load_all((path / rel).read_text(encoding="utf-8-sig")) if d}
+    assert {_identity(o) for o in resources} == written.keys()
+    namespace = intent.namespace or case_env(path).get("ARGOCD_APP_NAMESPACE")
+    cluster_scoped = CLUSTER_SCOPED | {(d["spec"]["group"], d["spec"]["names"]["kind"]) for d in written.values()
+                                       if d["kind"] == "CustomResourceDefinition" and d["spec"]["scope"] == "Cluster"}
+    for obj in resources:
+        original = written[_identity(obj)]
+        wave = (original["metadata"].get("annotations") or {}).get("argocd.argoproj.io/sync-wave", "-1")
+        assert obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == wave
+        scoped = _identity(obj)[:2] in cluster_scoped
+        assert obj["metadata"].get("namespace") == (None if scoped else namespace), _identity(obj)
+        assert _without_placement(obj) == _without_placement(original)
+
+
+def _without_placement(obj: dict) -> dict:
+    meta = {k: v for k, v in obj["metadata"].items() if k != "namespace"}
+    annotations = {k: v for k, v in (meta.pop("annotations", None) or {}).items()
+                   if k != "argocd.argoproj.io/sync-wave"}
+    return {**obj, "metadata": {**meta, **({"annotations": annotations} if annotations else {})}}
+
+
+def test_hpa_governed_deployment_never_carries_replicas(app):
+    """DESIGN §11: Argo CD must not fight the HPA, so a Deployment it governs has no
+    spec.replicas, and every other Deployment states its replicas."""
+    _, intent, objects = app
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in _by_kind(objects, "HorizontalPodAutoscaler")}
+    deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
+    assert hpas.keys() <= deployments.keys()
+    for name, d in deployments.items():
+        assert ("replicas" in d["spec"]) == (name not in hpas), name
+    assert bool(hpas) <= (intent.autoscaling is not None)
+    for name, hpa in hpas.items():
+        assert hpa["metadata"]["name"] == name and hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        active = name.endswith(f"-{intent.active}")
+        bounds = (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"])
+        if active:
+            assert bounds == (intent.autoscaling.min_replicas, intent.autoscaling.max_replicas)
         else:
-            assert _wave(obj) == -1, name  # Services and subsets exist before anything routes to them
-    assert [_wave(o) for o in objects] == sorted(_wave(o) for o in objects)
+            assert bounds[0] == bounds[1] >= 1  # the idle color is held where idleReplicas says
+    if intent.autoscaling is not None:
+        assert all(name in hpas or d["spec"]["replicas"] == 0 for name, d in deployments.items())
+
+
+def test_disruption_budget_selects_exactly_its_color(app):
+    _, intent, objects = app
+    deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
+    budgets = _by_kind(objects, "PodDisruptionBudget")
+    assert len(budgets) == (len(deployments) if intent.disruption_budget else 0)
+    for pdb in budgets:
+        assert pdb["spec"]["selector"] == deployments[pdb["metadata"]["name"]]["spec"]["selector"]
+
+
+def test_config_maps_are_exactly_those_the_pods_mount(app):
+    """Each ConfigMap bgrender emits is named after its content, immutable, and mounted by a
+    color; each declared ConfigMap a pod refers to is emitted."""
+    path, intent, objects = app
+    generated, _ = _split(path, objects)
+    emitted = {c["metadata"]["name"]: c for c in _by_kind(generated, "ConfigMap")}
+    declared = {c.name for c in intent.config_maps}
+    mounted = {name for d in _by_kind(objects, "Deployment") for name in _config_map_names(d["spec"]["template"])
+               if name.rpartition("-")[0] in declared}
+    assert mounted == emitted.keys()
+    for name, config_map in emitted.items():
+        assert config_map["immutable"] is True and name_matches_data(name, config_map["data"])
+    assert not declared & {n for d in _by_kind(objects, "Deployment") for n in _config_map_names(d["spec"]["template"])}
+
+
+def _config_map_names(data) -> set[str]:
+    """Every ConfigMap a pod template names (volumes, projected sources, envFrom, env)."""
+    if isinstance(data, list):
+        return {n for item in data for n in _config_map_names(item)}
+    if not isinstance(data, dict):
+        return set()
+    own = {data[k]["name"] for k in ("configMap", "configMapRef", "configMapKeyRef") if isinstance(data.get(k), dict)}
+    return own | {n for v in data.values() for n in _config_map_names(v)}
+
+
+LOCKED_CONFIG = [p for p in APPS if (p / "bluegreen.lock.yaml").exists() and load_intent(find_intent(p)).config_maps]
+
+
+@pytest.mark.parametrize("path", LOCKED_CONFIG, ids=[p.name for p in LOCKED_CONFIG])
+def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
+    """Principle 7: with a lock, an edit of every config file and every data value of
+    spec.configMaps changes no pod template, selector or emitted ConfigMap."""
+    app = Path(shutil.copytree(path, tmp_path / path.name, symlinks=True))
+    intent = load_intent(find_intent(app))
+    before = _render(app)
+    for config_map in intent.config_maps:
+        for rel in config_map.files:
+            (app / rel).write_text((app / rel).read_text() + "edited: true\n")
+    data = yaml.safe_load(find_intent(app).read_text(encoding="utf-8-sig"))
+    for entry in data["spec"]["configMaps"]:
+        entry["data"] = {k: v + "-edited" for k, v in (entry.get("data") or {}).items()}
+    after = _render(app, yaml.safe_dump(data))
+    assert [o for o in after if o["kind"] in ("Deployment", "ConfigMap")] == \
+        [o for o in before if o["kind"] in ("Deployment", "ConfigMap")]
+    assert after == before
 
 
 def test_smoke_test_job_only_when_configured_and_never_selected_by_the_service(app):
@@ -208,9 +334,25 @@ def test_promotion_changes_only_the_routing_objects(path):
     for name in before:
         assert after[name]["spec"]["template"] == before[name]["spec"]["template"], name
         assert after[name]["spec"]["selector"] == before[name]["spec"]["selector"], name
-    changed = {(o["kind"], o["metadata"]["name"]) for o in objects if o not in flipped and o["kind"] != "Deployment"}
-    assert changed and all(_moves_production(intent, {"kind": k, "metadata": {"name": n}}) or k == "Job"
-                           for k, n in changed)
+    changed = [o for o in objects if o not in flipped and o["kind"] != "Deployment"]
+    assert changed
+    for obj in changed:
+        if _moves_production(intent, obj) or obj["kind"] == "Job":
+            continue
+        # An HPA and a PDB follow their Deployment's wave; an HPA also its replica bounds.
+        assert obj["kind"] in FOLLOW_THEIR_DEPLOYMENT, obj["metadata"]["name"]
+        after = [o for o in flipped if (o["kind"], o["metadata"]["name"]) == (obj["kind"], obj["metadata"]["name"])]
+        if not after:  # the HPA of a color that goes idle at 0 replicas (an HPA cannot hold it at 0)
+            assert obj["kind"] == "HorizontalPodAutoscaler" and intent.idle_replicas == 0
+            continue
+        assert _without_scale(after[0]) == _without_scale(obj)
+
+
+def _without_scale(obj: dict) -> dict:
+    """`obj` without its sync wave and, for an HPA, its replica bounds."""
+    annotations = {k: v for k, v in obj["metadata"]["annotations"].items() if k != "argocd.argoproj.io/sync-wave"}
+    spec = {k: v for k, v in obj["spec"].items() if k not in ("minReplicas", "maxReplicas")}
+    return {**obj, "metadata": {**obj["metadata"], "annotations": annotations}, "spec": spec}
 
 
 def test_render_is_byte_identical_across_runs(app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import spec
 from .colors import COLORS, Color, other
+from .companions import Autoscaling, ConfigMapSpec, autoscaling_of, config_map_specs
 from .errors import InvalidInput
 from .record import Record
 from .rules import relation_problems
@@ -56,6 +57,10 @@ class Intent(Record):
     http_route: str
     mode: Literal["manual", "auto"]
     smoke_test: SmokeTest | None
+    resources: tuple[str, ...] = ()  # more manifests, relative to the intent's directory
+    config_maps: tuple[ConfigMapSpec, ...] = ()
+    autoscaling: Autoscaling | None = None
+    disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
 
     @property
     def idle(self) -> Color:
@@ -115,6 +120,10 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         http_route=routing.get("httpRoute", name),
         mode=promotion.get("mode", default("promotion", "mode")),
         smoke_test=_smoke_test(promotion.get("smokeTest")),
+        resources=tuple(s.get("resources", ())),
+        config_maps=config_map_specs(s.get("configMaps", [])),
+        autoscaling=autoscaling_of(s.get("autoscaling")),
+        disruption_budget=s.get("podDisruptionBudget"),
     )
 
 

@@ -28,6 +28,7 @@ ORDER_ANNOTATIONS = {
     HELM_HOOK: "Argo CD would make each color a sync hook, applied outside the sync waves bgrender sets; "
                "remove this annotation",
 }
+SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 # The full version on a color's pod template (the version label may be shortened).
 VERSION_ANNOTATION = "bgrender.io/version"
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).

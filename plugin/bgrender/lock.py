@@ -1,9 +1,10 @@
 """bluegreen.lock.yaml: what each color runs, pinned when it is released (DESIGN §9).
 
 A color is an immutable release. `pin_color` builds a color's pod template from the current
-base (Jinja applied, labels, image set) when bgrender releases it; the render afterwards
-takes the template from the lock, so an edit of the base reaches a color only through the
-next release and production only through promotion. The lock also keeps the production
+base (Jinja applied, labels, image set, spec.configMaps renamed to their hashed names) when
+bgrender releases it, and pins the ConfigMaps it refers to with it; the render afterwards
+takes both from the lock, so an edit of the base or of the config reaches a color only
+through the next release and production only through promotion. The lock also keeps the production
 history that rollback needs: the release serving now and the one before it.
 
 Both directions live here: building an entry (release, lock) and reading one back (render),
@@ -18,6 +19,7 @@ import re
 from . import spec
 from .base import Base, image_reference, image_repository
 from .colors import COLORS, Color
+from .configmaps import ConfigMap, mount, name_matches_data
 from .errors import InvalidInput, Problem, quote
 from .intent import Intent
 from .labels import VERSION_ANNOTATION, selector_labels, template_labels
@@ -42,15 +44,17 @@ _TEMPLATE: Path = ("spec", "template")
 
 
 class Entry(Record):
-    """What one color runs: its version, its Deployment selector and its whole pod template."""
+    """What one color runs: its version, its Deployment selector, its whole pod template and
+    the ConfigMaps that template refers to."""
 
     version: str
     selector: dict[str, str]  # spec.selector.matchLabels
     template: dict[str, Any]  # spec.template, as rendered at release
-    digest: str  # of the three above, as written in the lock
+    digest: str  # of the fields above and below, as written in the lock
+    config_maps: dict[str, dict[str, str]] = {}  # hashed name -> data: spec.configMaps the template refers to
 
     def content_digest(self) -> str:
-        return digest_of({"version": self.version, "selector": self.selector, "template": self.template})
+        return digest_of(_content(self.version, self.selector, self.template, self.config_maps))
 
 
 class Release(Record):
@@ -120,17 +124,28 @@ def _json_string(text: str) -> str:
     return '"' + _JSON_ESCAPE.sub(lambda m: _JSON_ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text) + '"'
 
 
-def new_entry(version: str, selector: dict[str, str], template: dict[str, Any]) -> Entry:
+def new_entry(version: str, selector: dict[str, str], template: dict[str, Any],
+              config_maps: dict[str, dict[str, str]] | None = None) -> Entry:
+    config_maps = config_maps or {}
+    return Entry(version, selector, template, digest_of(_content(version, selector, template, config_maps)),
+                 config_maps=config_maps)
+
+
+def _content(version: str, selector: dict[str, str], template: dict[str, Any],
+             config_maps: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """What an entry's digest covers. ConfigMaps count only when there are some, so the digest of
+    an entry without them is what it was before spec.configMaps existed."""
     content = {"version": version, "selector": selector, "template": template}
-    return Entry(version, selector, template, digest_of(content))
+    return {**content, "configMaps": config_maps} if config_maps else content
 
 
 # --- building an entry from the base ------------------------------------------------------
 
 
-def pin_color(intent: Intent, base: Base, namespace: str | None, color: Color,
+def pin_color(intent: Intent, base: Base, config: dict[str, ConfigMap], namespace: str | None, color: Color,
               version: str) -> tuple[Entry | None, list[Problem]]:
-    """The entry `color` gets when `version` is released to it from the current base."""
+    """The entry `color` gets when `version` is released to it from the current base and
+    config (spec.configMaps, read: `config` is keyed by the name the pod template uses)."""
     template, problems = expand(base.manifest["spec"]["template"], template_context(intent, namespace, color, version),
                                 lambda path, message: base.doc.problem(_TEMPLATE + path, message), at=_TEMPLATE)
     if problems:
@@ -148,7 +163,11 @@ def pin_color(intent: Intent, base: Base, namespace: str | None, color: Color,
         pod["initContainers"] = [{**init, "image": image} if isinstance(init, dict) and
                                  image_repository(init.get("image")) == intent.image else init
                                  for init in pod["initContainers"]]
-    return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template), []
+    template, pinned, problems = mount(template, config, lambda path, message: base.doc.problem(_TEMPLATE + path,
+                                                                                                 message))
+    if problems:
+        return None, problems
+    return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template, pinned), []
 
 
 def template_context(intent: Intent, namespace: str | None, color: Color, version: str) -> dict[str, str]:
@@ -177,6 +196,12 @@ _ENTRY = spec.Mapping("What a color runs.", {
     "selector": spec.Mapping("The Deployment's selector.", {"matchLabels": spec.Object("Selector labels.")},
                              required=("matchLabels",)),
     "template": spec.Object("The pod template."),
+    "configMaps": spec.Map("The ConfigMaps the template refers to, by hashed name.",
+                           spec.Scalar(str, "A hashed name.", pattern=spec.DNS_SUBDOMAIN, max_length=253,
+                                       hint="must be a DNS-1123 subdomain"),
+                           spec.Map("Its data.", spec.Scalar(str, "A key.", pattern=spec.CONFIG_KEY, max_length=253,
+                                                             hint="must be a ConfigMap key"),
+                                    spec.Scalar(str, "A value."))),
 }, required=("version", "digest", "selector", "template"))
 
 LOCK = spec.Mapping("bluegreen.lock.yaml.", {
@@ -201,7 +226,8 @@ def read_lock(doc: Document) -> LockFile:
 
 
 def _entry(raw: dict[str, Any]) -> Entry:
-    return Entry(raw["version"], raw["selector"]["matchLabels"], raw["template"], raw["digest"])
+    return Entry(raw["version"], raw["selector"]["matchLabels"], raw["template"], raw["digest"],
+                 config_maps=raw.get("configMaps") or {})
 
 
 def _release(raw: dict[str, Any] | None) -> Release | None:
@@ -227,6 +253,11 @@ def pinned_entry(lock_file: LockFile, intent: Intent, intent_doc: Document, colo
         return None, [doc.problem(where + ("digest",), f"does not match the {color} entry's content: the lock was "
                                   f"edited by hand; restore it from Git, or run `bgrender lock` to pin {color} "
                                   "again from the current base")]
+    renamed = next((n for n, data in sorted(entry.config_maps.items()) if not name_matches_data(n, data)), None)
+    if renamed is not None:
+        return None, [doc.problem(where + ("configMaps", renamed), "the name's hash does not match the data: the lock "
+                                  "was edited by hand; restore it from Git, or run `bgrender lock` to pin "
+                                  f"{color} again from the current base", key=True)]
     if entry.selector != selector:
         return None, [doc.problem(where + ("selector",), f"the pinned selector {_labels(entry.selector)} differs "
                                   f"from the one bluegreen.yaml and the base now give, {_labels(selector)}; a "
@@ -262,15 +293,22 @@ def dump_lock(lock: Lock) -> str:
     """The lock's text: deterministic, the production history first, then each color's entry
     with the pinned objects' keys sorted, in block style, so that its diff in a pull request
     shows line by line what a color will run."""
-    from .dump import dump_document, sorted_keys
+    from .dump import dump_document
 
     data: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
     history = {k: v for k, v in (("current", lock.current), ("previous", lock.previous)) if v}
     if history:
         data["production"] = {k: {"color": r.color, "version": r.version, "digest": r.digest}
                               for k, r in history.items()}
-    data["colors"] = {color: {"version": e.version, "digest": e.digest,
-                              "selector": {"matchLabels": sorted_keys(e.selector)},
-                              "template": sorted_keys(e.template)}
-                      for color, e in sorted(lock.colors.items())}
+    data["colors"] = {color: _dumped_entry(e) for color, e in sorted(lock.colors.items())}
     return HEADER + dump_document(data)
+
+
+def _dumped_entry(entry: Entry) -> dict[str, Any]:
+    from .dump import sorted_keys
+
+    out = {"version": entry.version, "digest": entry.digest, "selector": {"matchLabels": sorted_keys(entry.selector)},
+           "template": sorted_keys(entry.template)}
+    if entry.config_maps:
+        out["configMaps"] = sorted_keys(entry.config_maps)
+    return out

@@ -11,11 +11,12 @@ import os
 from collections.abc import Mapping
 
 from .base import Base, load_base
+from .companions import Companions, load_companions
 from .env import Options, options_from_env
 from .errors import InvalidInput, Problem
-from .files import decode_text, read_app_bytes
+from .files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from .intent import Intent, parse_intent
-from .lock import LOCK_FILE, LockFile, pin_color, read_lock
+from .lock import LOCK_FILE, Entry, LockFile, pin_color, read_lock
 from .plan import Plan, resolve
 from .record import Record
 from .render import render
@@ -25,6 +26,8 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
+
+    from .colors import Color
 
     PathLike = str | os.PathLike[str]
 
@@ -46,6 +49,11 @@ class App(Record):
     base: Base
     lock: LockFile | None
     options: Options
+    companions: Companions  # spec.configMaps and spec.resources, read
+
+    def pin(self, namespace: str | None, color: Color, version: str) -> tuple[Entry | None, list[Problem]]:
+        """The entry `color` would get if `version` were released to it from the current files."""
+        return pin_color(self.intent, self.base, self.companions.config_maps, namespace, color, version)
 
 
 def intent_file(path: PathLike) -> str:
@@ -123,13 +131,27 @@ def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | No
     if env_error:
         raise env_error
     assert options is not None
-    base = load_base(intent, intent_doc, os.path.dirname(intent_path) or ".")
-    lock = None if texts.lock is None else read_lock(load_document(texts.lock, _shown(lock_file(intent_path))))
-    return App(intent, intent_doc, base, lock, options)
+    app_dir = os.path.dirname(intent_path) or "."
+    base = load_base(intent, intent_doc, app_dir)
+    companions = load_companions(intent, intent_doc, base, app_dir)
+    lock = None if texts.lock is None else read_lock(_lock_document(texts.lock, _shown(lock_file(intent_path))))
+    return App(intent, intent_doc, base, lock, options, companions)
+
+
+def _lock_document(text: str, shown: str) -> Document:
+    """The lock, held to the size limit of a file read from disk also when an edit command hands
+    its new text in: a lock that could not be read back must not be written (ConfigMaps pinned
+    for two colors can make it large)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput([Problem(shown, 0, 0, "", f"would be {size // 1024} KiB, larger than the "
+                                    f"{MAX_FILE_BYTES // 1024} KiB bgrender reads; keep large data out of "
+                                    "spec.configMaps (the lock pins each color's config)")])
+    return load_document(text, shown)
 
 
 def plan_of(app: App) -> Plan:
-    return resolve(app.intent, app.intent_doc, app.base, app.options, app.lock)
+    return resolve(app.intent, app.intent_doc, app.base, app.options, app.lock, app.companions)
 
 
 def plan_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> Plan:
@@ -146,7 +168,7 @@ def unreleased_base_changes(app: App, plan: Plan) -> bool:
     if not plan.locked or not plan.colors:
         return False
     for color, color_plan in plan.colors.items():
-        fresh, _ = pin_color(app.intent, app.base, plan.namespace, color, color_plan.version)
+        fresh, _ = app.pin(plan.namespace, color, color_plan.version)
         if fresh is not None and fresh.digest == color_plan.entry.digest:
             return False
     return True

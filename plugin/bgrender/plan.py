@@ -7,12 +7,14 @@ from __future__ import annotations
 from . import waves
 from .base import Base, target_port
 from .colors import COLORS, Color
+from .companions import NONE, Companions
 from .env import Options, unserved_problem
 from .errors import InvalidInput, Problem
 from .intent import Intent
 from .labels import selector_labels
 from .lock import Entry, Lock, LockFile, pin_color, pinned_entry, recorded, template_context
 from .record import Record
+from .resources import Resource
 from .templating import expand
 from .yamldoc import Document
 
@@ -25,7 +27,8 @@ class ColorPlan(Record):
     color: Color
     deployment_name: str
     version: str
-    replicas: int
+    replicas: int  # what the color runs; with an HPA, the fewest it runs (minReplicas, or idleReplicas)
+    bounds: tuple[int, int] | None  # the HPA's minReplicas and maxReplicas; None: no HPA, spec.replicas is set
     wave: int
     shell: dict[str, Any]  # the base Deployment without its pod template, this color's templates expanded
     entry: Entry  # what the color runs: its selector and pod template (from the lock, or pinned now)
@@ -42,6 +45,7 @@ class Plan(Record):
     port: int  # the Service port
     target_port: int | str  # the container port behind it, or its name
     colors: dict[Color, ColorPlan]  # only the colors that have a version
+    resources: tuple[Resource, ...]  # spec.resources, checked, as written
     pins: Lock  # the entries the colors render from, and the production history
     locked: bool  # whether the entries come from bluegreen.lock.yaml (else from the base, now)
 
@@ -54,10 +58,11 @@ class Plan(Record):
 
 
 def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
-            lock_file: LockFile | None = None) -> Plan:
-    """The Plan. With a lock each color takes its pod template from its entry, so an edit of
-    the base reaches no color; without one (an app not yet released with bgrender) each color
-    is pinned from the base now, as its first release will pin it."""
+            lock_file: LockFile | None = None, companions: Companions = NONE) -> Plan:
+    """The Plan. With a lock each color takes its pod template and config from its entry, so an
+    edit of the base or the config reaches no color; without one (an app not yet released with
+    bgrender) each color is pinned from the base and config now, as its first release will pin
+    it."""
     problems: list[Problem] = []
     namespace = intent.namespace or options.namespace
     port = intent.port or base.container_port
@@ -79,7 +84,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         context = template_context(intent, namespace, color, version)
         shell, shell_problems = expand(shell_manifest, context, base.doc.problem)
         if lock_file is None:
-            entry, entry_problems = pin_color(intent, base, namespace, color, version)
+            entry, entry_problems = pin_color(intent, base, companions.config_maps, namespace, color, version)
         else:
             selector = selector_labels(base.app_labels, intent.color_label, color)
             entry, entry_problems = pinned_entry(lock_file, intent, intent_doc, color, selector)
@@ -87,11 +92,13 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         if entry is None:
             continue
         active = color == intent.active
+        count = replicas if active else _idle_replicas(intent, replicas)
         colors[color] = ColorPlan(
             color=color,
             deployment_name=f"{base.name}-{color}",
             version=version,
-            replicas=replicas if active else _idle_replicas(intent, replicas),
+            replicas=count,
+            bounds=_bounds(intent, active, count),
             wave=waves.ACTIVE if active else waves.IDLE,
             shell=shell,
             entry=entry,
@@ -109,6 +116,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         port=port,
         target_port=target,
         colors=colors,
+        resources=companions.resources,
         pins=pins,
         locked=lock_file is not None,
     )
@@ -130,8 +138,10 @@ def _without_template(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[Problem]) -> int:
-    """Replicas of the active color: spec.replicas, else the base's (null counts as absent),
-    else 1; never 0, since the active color serves production."""
+    """Replicas of the active color: spec.autoscaling.minReplicas, else spec.replicas, else the
+    base's (null counts as absent), else 1; never 0, since the active color serves production."""
+    if intent.autoscaling is not None:
+        return intent.autoscaling.min_replicas
     if intent.replicas is not None:
         replicas, doc = intent.replicas, intent_doc
     else:
@@ -145,3 +155,14 @@ def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[P
 
 def _idle_replicas(intent: Intent, replicas: int) -> int:
     return replicas if intent.idle_replicas is None else intent.idle_replicas
+
+
+def _bounds(intent: Intent, active: bool, replicas: int) -> tuple[int, int] | None:
+    """The HPA's bounds: spec.autoscaling's for the active color; for the idle color, held at its
+    count, so that its Deployment never carries spec.replicas either and a promotion changes
+    only the HPA (a Deployment that drops spec.replicas would fall back to 1 replica). An idle
+    color at 0 replicas has no HPA (an HPA cannot go below 1): its Deployment says 0."""
+    scaling = intent.autoscaling
+    if scaling is None or replicas == 0:
+        return None
+    return (scaling.min_replicas, scaling.max_replicas) if active else (replicas, replicas)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from .colors import COLORS, Color, other
 from .errors import InvalidInput, Problem, RefusedEdit
-from .lock import LOCK_FILE, Entry, Lock, dump_lock, pin_color, promoted, recorded
+from .lock import LOCK_FILE, Entry, Lock, dump_lock, promoted, recorded
 from .pipeline import App, AppTexts, plan_of
 from .plan import Plan
 from .record import Record
@@ -249,7 +249,7 @@ def lock(source: Source) -> Outcome:
 
 
 def _pin(app: App, plan: Plan, color: Color, version: str) -> Entry:
-    entry, problems = pin_color(app.intent, app.base, plan.namespace, color, version)
+    entry, problems = app.pin(plan.namespace, color, version)
     if problems:
         raise InvalidInput(problems)
     assert entry is not None

@@ -8,6 +8,7 @@ release is an ordinary rolling update and never `spec.selector: field is immutab
 from __future__ import annotations
 
 from . import labels, routing, waves
+from .companions import companion_objects
 from .intent import SmokeTest
 from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, SYNC_WAVE, metadata
 from .plan import ColorPlan, Plan
@@ -26,6 +27,7 @@ def render(plan: Plan) -> list[dict[str, Any]]:
     objects += [deployment(plan, cp) for cp in plan.colors.values()]
     if plan.intent.smoke_test is not None:
         objects.append(smoke_test_job(plan, plan.intent.smoke_test))
+    objects += companion_objects(plan, objects)
     return sorted(objects, key=_apply_order)
 
 
@@ -45,6 +47,8 @@ def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
     meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
     d["spec"] = {**d["spec"], "replicas": cp.replicas, "selector": {"matchLabels": dict(cp.entry.selector)},
                  "template": cp.entry.template}
+    if cp.bounds is not None:  # its HPA sets the replicas; Argo CD must not set them back
+        del d["spec"]["replicas"]
     return d
 
 

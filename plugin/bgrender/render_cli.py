@@ -54,7 +54,7 @@ def _dumped(objects: list[dict], output: str, intent_path: str) -> str:
     return text
 
 
-UNRELEASED_NOTE = ("; the base holds changes no color runs yet (released by the next `bgrender release`, "
+UNRELEASED_NOTE = ("; the base or its config holds changes no color runs yet (released by the next `bgrender release`, "
                    "to production only by promotion)")
 
 
@@ -71,6 +71,7 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
             # The whole render, dumped in each format, so that validate refuses what render would.
             app = load_app(intent_path, env)
             plan = plan_of(app)
+            # An object of spec.resources colliding with one bgrender generates shows only here.
             objects = render(plan)
             for output in DUMPERS:
                 _dumped(objects, output, intent_path)

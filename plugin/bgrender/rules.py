@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from . import spec
+from . import companions, spec
 from .colors import COLORS
 from .errors import Problem, quote
 from .files import unsafe_path_reason
@@ -18,7 +18,7 @@ from .yamldoc import Document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 MESH = "mesh"
@@ -203,7 +203,30 @@ def previews_stay_inside(doc: Document, f: Fields) -> Iterator[Problem]:
                               f"{quote(gateway)} is not where the routes apply ({where})")
 
 
-RULES: tuple[Callable[[Document, Fields], Iterator[Problem]], ...] = (
+# --- companion objects (DESIGN §11): the rules live beside the objects, in companions.py --------
+
+
+def resource_paths_are_safe(doc: Document, f: Fields) -> list[Problem]:
+    """FAIL: resources: [../shared/sa.yaml]"""
+    return companions.path_problems(doc, f.get("spec", "resources"))
+
+
+def config_maps_are_well_formed(doc: Document, f: Fields) -> list[Problem]:
+    """Each ConfigMap once, with files or data, each file name a key used once."""
+    return companions.config_map_problems(doc, f.get("spec", "configMaps"))
+
+
+def autoscaling_bounds_the_replicas(doc: Document, f: Fields) -> list[Problem]:
+    """FAIL: {replicas: 3, autoscaling: {minReplicas: 2, maxReplicas: 1}}"""
+    return companions.autoscaling_problems(doc, f.get)
+
+
+def one_disruption_budget_field(doc: Document, f: Fields) -> list[Problem]:
+    """FAIL: podDisruptionBudget: {minAvailable: 1, maxUnavailable: 1}"""
+    return companions.budget_problems(doc, f.get("spec", "podDisruptionBudget"))
+
+
+RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     one_base,
     active_has_a_version,
     label_keys_differ,
@@ -213,4 +236,8 @@ RULES: tuple[Callable[[Document, Fields], Iterator[Problem]], ...] = (
     mesh_callers_are_routed,
     gateway_api_parents,
     previews_stay_inside,
+    resource_paths_are_safe,
+    config_maps_are_well_formed,
+    autoscaling_bounds_the_replicas,
+    one_disruption_budget_field,
 )

@@ -23,7 +23,22 @@ def json_schema() -> dict[str, Any]:
                                                       "required": ["mode"]}},
                          "required": ["promotion"]}
     spec_schema["then"] = {"properties": {"promotion": {"required": ["smokeTest"]}}}
+    _companion_relations(spec_schema["properties"])
     return schema
+
+
+def _companion_relations(properties: dict[str, Any]) -> None:
+    """A ConfigMap has files, data or both; a PodDisruptionBudget sets exactly one bound; a
+    metric holds the field its type names."""
+    config_map = properties["configMaps"]["items"]
+    config_map["anyOf"] = [{"required": ["files"]}, {"required": ["data"]}]
+    pdb = properties["podDisruptionBudget"]
+    # Only when it is a mapping: null means absent, and `required` would let null pass both branches.
+    pdb["if"] = {"type": "object"}
+    pdb["then"] = {"oneOf": [{"required": ["minAvailable"]}, {"required": ["maxUnavailable"]}]}
+    metric = properties["autoscaling"]["properties"]["metrics"]["items"]
+    metric["allOf"] = [{"if": {"properties": {"type": {"const": kind}}}, "then": {"required": [field]}}
+                       for kind, field in spec.METRIC_TYPES.items()]
 
 
 def _node(node: spec.Node) -> dict[str, Any]:
@@ -37,8 +52,18 @@ def _node(node: spec.Node) -> dict[str, Any]:
     if isinstance(node, spec.Object):
         return {"type": "object", "description": node.description}
     if isinstance(node, spec.Sequence):
-        return {"type": "array", "description": node.description, "items": _node(node.item),
-                "minItems": node.min_items}
+        out = {"type": "array", "description": node.description, "items": _node(node.item),
+               "minItems": node.min_items}
+        if node.max_items is not None:
+            out["maxItems"] = node.max_items
+        return out
+    if isinstance(node, spec.Map):
+        return {"type": "object", "description": node.description, "propertyNames": _scalar(node.key),
+                "additionalProperties": _node(node.value)}
+    if isinstance(node, spec.IntOrString):
+        # Each keyword applies to its own type only: minimum to the integer, pattern to the string.
+        return {"type": ["integer", "string"], "description": node.description, "minimum": node.minimum,
+                "pattern": node.pattern, "maxLength": 64}
     return _scalar(node)
 
 

@@ -66,8 +66,27 @@ class Mapping(Record):
 
 class Sequence(Record):
     description: str
-    item: Scalar
+    item: Node
     min_items: int = 0
+    max_items: int | None = None
+
+
+class Map(Record):
+    """A mapping whose keys are names the user chooses (a ConfigMap's keys), each checked like
+    `key`, and whose values are checked like `value`."""
+
+    description: str
+    key: Scalar
+    value: Node
+
+
+class IntOrString(Record):
+    """A count or a string such as "50%" or "500m", as Kubernetes' IntOrString and Quantity."""
+
+    description: str
+    pattern: str
+    hint: str
+    minimum: int = 0
 
 
 class Object(Record):
@@ -77,7 +96,7 @@ class Object(Record):
 
 
 if TYPE_CHECKING:
-    Node = Union[Scalar, Mapping, Sequence, Object]
+    Node = Union[Scalar, Mapping, Sequence, Map, IntOrString, Object]
 
 
 def _dns_label(description: str, max_length: int = 63) -> Scalar:
@@ -91,6 +110,113 @@ def _color(name: str) -> Mapping:
                                "absent means the color is not deployed.",
                           pattern=VERSION, hint='must be an image tag or a "sha256:<64 hex>" digest'),
     })
+
+
+# --- companion objects (DESIGN §11) ----------------------------------------------------------
+
+# A Kubernetes quantity ("500m", "1Gi", "2.5"), as the API's own schema writes it.
+QUANTITY = (r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]"
+            r"|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$")
+CONFIG_KEY = r"^[-._a-zA-Z0-9]+$"  # a ConfigMap key
+CONFIG_MAP_NAME_LENGTH = 242  # "<name>-<10 hex>" must still be a 253-character DNS subdomain
+MAX_COMPANION_FILES = 100  # per list: far beyond a real app, and a bound on what one render opens
+
+
+def _path(description: str) -> Scalar:
+    return Scalar(str, description, max_length=1024)
+
+
+def _quantity(description: str) -> IntOrString:
+    return IntOrString(description, QUANTITY, 'must be a quantity such as 500m, 2 or "1Gi"')
+
+
+def _metric_target() -> Mapping:
+    return Mapping("The value the metric is held at.", {
+        "type": Scalar(str, "Utilization, Value or AverageValue.", enum=("Utilization", "Value", "AverageValue")),
+        "averageUtilization": Scalar(int, "Percent of the pods' requests (type Utilization).", minimum=1),
+        "averageValue": _quantity("Per-pod value (type AverageValue)."),
+        "value": _quantity("Value (type Value)."),
+    }, required=("type",))
+
+
+def _metric_identifier() -> Mapping:
+    return Mapping("The metric's name and selector.", {
+        "name": Scalar(str, "Metric name.", max_length=253),
+        "selector": Object("A label selector narrowing the metric."),
+    }, required=("name",))
+
+
+def _scaling_rules(direction: str) -> Mapping:
+    return Mapping(f"How fast to scale {direction}.", {
+        "stabilizationWindowSeconds": Scalar(int, "Past recommendations considered.", minimum=0, maximum=3600),
+        "selectPolicy": Scalar(str, "Which policy wins.", enum=("Max", "Min", "Disabled")),
+        "policies": Sequence("Scaling policies.", Mapping("A scaling policy.", {
+            "type": Scalar(str, "Pods or Percent.", enum=("Pods", "Percent")),
+            "value": Scalar(int, "How many pods, or percent of them.", minimum=1),
+            "periodSeconds": Scalar(int, "Over how long.", minimum=1, maximum=1800),
+        }, required=("type", "value", "periodSeconds")), min_items=1),
+    })
+
+
+METRIC_TYPES = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+                "Object": "object", "External": "external"}
+METRIC = Mapping("A metric the HPA scales on (autoscaling/v2 MetricSpec).", {
+    "type": Scalar(str, "Which of the fields below holds the metric.", enum=tuple(METRIC_TYPES)),
+    "resource": Mapping("CPU or memory of the pods.", {
+        "name": Scalar(str, "cpu or memory.", max_length=253), "target": _metric_target(),
+    }, required=("name", "target")),
+    "containerResource": Mapping("CPU or memory of one container of the pods.", {
+        "name": Scalar(str, "cpu or memory.", max_length=253),
+        "container": Scalar(str, "The container.", max_length=253), "target": _metric_target(),
+    }, required=("name", "container", "target")),
+    "pods": Mapping("A metric of each pod.", {"metric": _metric_identifier(), "target": _metric_target()},
+                    required=("metric", "target")),
+    "object": Mapping("A metric of another object.", {
+        "describedObject": Mapping("The object.", {
+            "apiVersion": Scalar(str, "Its apiVersion.", max_length=253),
+            "kind": Scalar(str, "Its kind.", max_length=253),
+            "name": Scalar(str, "Its name.", max_length=253),
+        }, required=("kind", "name")),
+        "metric": _metric_identifier(), "target": _metric_target(),
+    }, required=("describedObject", "metric", "target")),
+    "external": Mapping("A metric from outside the cluster.", {"metric": _metric_identifier(),
+                                                                "target": _metric_target()},
+                        required=("metric", "target")),
+}, required=("type",))
+
+COMPANIONS: dict[str, Node] = {
+    "resources": Sequence("More manifests of the app (relative paths), emitted as they are in wave -1 unless "
+                          "they set a wave.", _path("A manifest file: one or more YAML documents."),
+                          min_items=1, max_items=MAX_COMPANION_FILES),
+    "configMaps": Sequence("ConfigMaps named <name>-<hash of the content>, pinned with each color's release.",
+                           Mapping("A ConfigMap; the pod template refers to it by `name`.", {
+                               "name": Scalar(str, "The name the pod template uses.", pattern=DNS_SUBDOMAIN,
+                                              max_length=CONFIG_MAP_NAME_LENGTH,
+                                              hint="must be a DNS-1123 subdomain"),
+                               "files": Sequence("Text files (relative paths); each file's name is its key.",
+                                                 _path("A file."), min_items=1, max_items=MAX_COMPANION_FILES),
+                               "data": Map("Keys and their string values.",
+                                           Scalar(str, "A key.", pattern=CONFIG_KEY, max_length=253,
+                                                  hint='must be a ConfigMap key (letters, digits, "-", "_", ".")'),
+                                           Scalar(str, "A value.")),
+                           }, required=("name",)), min_items=1, max_items=MAX_COMPANION_FILES),
+    "autoscaling": Mapping("A HorizontalPodAutoscaler per color: the active color's scales between these bounds, "
+                           "the idle color's is held at idleReplicas.", {
+        "minReplicas": Scalar(int, "Fewest replicas of the active color; a promoted color starts here.", minimum=1),
+        "maxReplicas": Scalar(int, "Most replicas of the active color.", minimum=1),
+        "metrics": Sequence("What to scale on (default: 80% average CPU utilization).", METRIC, min_items=1),
+        "behavior": Mapping("Scaling speed.", {"scaleUp": _scaling_rules("up"),
+                                               "scaleDown": _scaling_rules("down")}),
+    }, required=("minReplicas", "maxReplicas")),
+    "podDisruptionBudget": Mapping("A PodDisruptionBudget per color; set minAvailable or maxUnavailable.", {
+        "minAvailable": IntOrString("Pods of a color that must stay up (a count or a percent).",
+                                    r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "maxUnavailable": IntOrString("Pods of a color that may be down (a count or a percent).",
+                                      r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "unhealthyPodEvictionPolicy": Scalar(str, "IfHealthyBudget (Kubernetes' default) or AlwaysAllow.",
+                                             enum=("IfHealthyBudget", "AlwaysAllow")),
+    }),
+}
 
 
 INTENT = Mapping("A blue/green app rendered by bgrender.", {
@@ -180,6 +306,7 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                          minimum=1, maximum=3600, default=60),
             }, required=("path",)),
         }),
+        **COMPANIONS,
     }, required=("image", "active")),
 }, required=("apiVersion", "kind", "metadata", "spec"))
 
@@ -195,7 +322,16 @@ def check(node: Node, value: Any, path: Path, doc: Document) -> list[Problem]:
             return [doc.problem(path, f"must be a list, got {_kind(value)}")]
         if len(value) < node.min_items:
             return [doc.problem(path, f"must hold at least {node.min_items} item(s)")]
+        if node.max_items is not None and len(value) > node.max_items:
+            return [doc.problem(path, f"must hold at most {node.max_items} items, got {len(value)}")]
         return [p for i, item in enumerate(value) for p in check(node.item, item, path + (i,), doc)]
+    if isinstance(node, Map):
+        if not isinstance(value, dict):
+            return [doc.problem(path, f"must be a mapping, got {_kind(value)}")]
+        return [p for key, item in value.items() for p in _check_scalar(node.key, key, path + (key,), doc, key=True)
+                + check(node.value, item, path + (key,), doc)]
+    if isinstance(node, IntOrString):
+        return _check_int_or_string(node, value, path, doc)
     return _check_scalar(node, value, path, doc)
 
 
@@ -221,30 +357,41 @@ def _unknown_key(key: str, node: Mapping) -> str:
     return f"unknown key {quote(key)}" + (f' (did you mean "{close[0]}"?)' if close else "")
 
 
-def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document) -> list[Problem]:
+def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document, key: bool = False) -> list[Problem]:
+    def problem(message: str) -> list[Problem]:
+        return [doc.problem(path, message, key=key)]
+
     if node.type == (int, str):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            return [doc.problem(path, f"must be an integer or a string, got {_kind(value)}")]
-        return _check_scalar(node.replace(type=type(value)), value, path, doc)  # type: ignore[attr-defined]
+            return problem(f"must be an integer or a string, got {_kind(value)}")
+        return _check_scalar(node.replace(type=type(value)), value, path, doc, key)  # type: ignore[attr-defined]
     if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
-        return [doc.problem(path, f"must be an integer, got {_kind(value)}")]
+        return problem(f"must be an integer, got {_kind(value)}")
     if node.type is bool and not isinstance(value, bool):
-        return [doc.problem(path, f"must be true or false, got {_kind(value)}")]
+        return problem(f"must be true or false, got {_kind(value)}")
     if node.type is str and not isinstance(value, str):
         advice = " (quote it)" if isinstance(value, (int, float, bool)) else ""
-        return [doc.problem(path, f"must be a string, got {_kind(value)}{advice}")]
+        return problem(f"must be a string, got {_kind(value)}{advice}")
     if node.enum and value not in node.enum:
         choices = ", ".join(f'"{c}"' for c in node.enum)
-        return [doc.problem(path, f"must be one of {choices}, got {quote(value)}")]
+        return problem(f"must be one of {choices}, got {quote(value)}")
     if isinstance(value, str) and node.max_length is not None and len(value) > node.max_length:
-        return [doc.problem(path, f"must be at most {node.max_length} characters, got {len(value)}")]
+        return problem(f"must be at most {node.max_length} characters, got {len(value)}")
     if isinstance(value, str) and node.pattern and not matches(node.pattern, value):
-        return [doc.problem(path, f"{node.hint}, got {quote(value)}")]
+        return problem(f"{node.hint}, got {quote(value)}")
     if isinstance(value, int) and node.minimum is not None and value < node.minimum:
-        return [doc.problem(path, f"must be at least {node.minimum}, got {value}")]
+        return problem(f"must be at least {node.minimum}, got {value}")
     if isinstance(value, int) and node.maximum is not None and value > node.maximum:
-        return [doc.problem(path, f"must be at most {node.maximum}, got {value}")]
+        return problem(f"must be at most {node.maximum}, got {value}")
     return []
+
+
+def _check_int_or_string(node: IntOrString, value: Any, path: Path, doc: Document) -> list[Problem]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [] if value >= node.minimum else [doc.problem(path, f"must be at least {node.minimum}, got {value}")]
+    if isinstance(value, str) and len(value) <= 64 and matches(node.pattern, value):
+        return []
+    return [doc.problem(path, f"{node.hint}, got {quote(value) if isinstance(value, str) else _kind(value)}")]
 
 
 def matches(pattern: str, value: str) -> bool:

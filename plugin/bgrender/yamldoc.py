@@ -142,6 +142,35 @@ def load_document(text: str, file: str) -> Document:
     return builder.doc
 
 
+def load_streams(sources: list[tuple[str, str]]) -> list[list[Document]]:
+    """The documents of each (text, file) in `sources`, a file being a stream of documents with
+    `---` between them; empty and null documents are left out. One node and text budget counts
+    all the files together, so a hundred files of aliases cost no more than one. Raise
+    InvalidInput with every file's problems."""
+    builder = _Builder(Document("", "", yaml.ScalarNode(f"{_TAG}null", "")))
+    problems: list[Problem] = []
+    streams: list[list[Document]] = []
+    for text, file in sources:
+        try:
+            roots = list(yaml.compose_all(text, Loader=_Loader))
+        except yaml.YAMLError as err:
+            roots = []
+            problems.append(_syntax_problem(err, text, file))
+        except RecursionError:
+            roots = []
+            problems.append(Problem(file, 1, 1, "", f"nesting is deeper than {MAX_DEPTH} levels"))
+        streams.append([])
+        for root in roots:
+            if isinstance(root, yaml.ScalarNode) and root.tag == f"{_TAG}null":
+                continue
+            builder.doc = Document(file, text, root)
+            builder.doc.data = builder.build(root, ())
+            streams[-1].append(builder.doc)
+    if problems or builder.problems:
+        raise InvalidInput(problems + builder.problems)
+    return streams
+
+
 def _syntax_problem(err: yaml.YAMLError, text: str, file: str) -> Problem:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     if mark is not None:

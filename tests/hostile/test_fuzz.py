@@ -22,7 +22,7 @@ from bgrender.pipeline import find_intent, load_intent, render_app
 
 from ..conftest import GOLDEN
 
-SEEDS = [GOLDEN / "render" / name for name in ("auto-mode-green-active", "jinja-values", "minimal")]
+SEEDS = [GOLDEN / "render" / name for name in ("auto-mode-green-active", "jinja-values", "minimal", "companions-flat")]
 FUZZ = settings(derandomize=True, deadline=None, max_examples=int(os.environ.get("BGRENDER_FUZZ_EXAMPLES", "1500")),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -118,17 +118,29 @@ def _render_property(files: dict[str, str]) -> None:
 
 
 def _seed_files(seed: Path) -> dict[str, Any]:
-    return {p.name: yaml.safe_load(p.read_text()) for p in seed.glob("*.yaml") if p.name != "expected.yaml"}
+    """Each file's document, or the list of its documents when it holds several (spec.resources)."""
+    files = {}
+    for path in seed.glob("*.yaml"):
+        if path.name != "expected.yaml":
+            docs = list(yaml.safe_load_all(path.read_text()))
+            files[path.name] = docs if len(docs) > 1 else docs[0]
+    return files
+
+
+def _dumped(value: Any, several: bool) -> str:
+    if several and isinstance(value, list):
+        return yaml.dump_all(value, Dumper=yaml.CSafeDumper, allow_unicode=True)
+    return yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True)
 
 
 @FUZZ
 @given(seed=st.sampled_from(SEEDS), data=st.data())
 def test_structural_mutations(seed, data):
     files = _seed_files(seed)
+    several = {name for name, value in files.items() if isinstance(value, list)}
     target = data.draw(st.sampled_from(sorted(files)))
     files[target] = data.draw(mutated(files[target]))
-    dump = {name: yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True) for name, value in files.items()}
-    _render_property(dump)
+    _render_property({name: _dumped(value, name in several) for name, value in files.items()})
 
 
 @FUZZ

@@ -36,10 +36,11 @@ def steps() -> list[tuple[list[str], str]]:
 
 
 def test_the_cycle_on_the_page_is_what_the_commands_print(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    for example in ("gorilla-sfx-demo", "checkout-auto"):
+    for example in ("gorilla-sfx-demo", "checkout-auto", "orders"):
         shutil.copytree(REPO / "examples" / example, tmp_path / "examples" / example)
     page = steps()
     assert [" ".join(args[:2]) for args, _ in page] == [
+        "sed -i", "bgrender validate", "bgrender release",
         "bgrender release", "bgrender release", "bgrender promote", "bgrender promote", "bgrender rollback",
         "bgrender rollback", "sed -i", "bgrender release", "bgrender lock", "bgrender release"]
     for args, shown in page:

@@ -31,12 +31,11 @@ FILES = {"bluegreen.yaml": "expected.yaml", "bluegreen.lock.yaml": "expected.loc
 
 
 def _app_from(case: Path, directory: Path) -> Path:
-    directory.mkdir()
-    for name in FILES:
-        if (case / name).exists():
-            shutil.copyfile(case / name, directory / name)
-    base = case / "deployment.yaml"
-    shutil.copyfile(base if base.exists() else BASE_DEPLOYMENT, directory / "deployment.yaml")
+    """The case's app: every file of the case but the expectations (config files and manifests
+    too), and the shared base Deployment unless the case has its own."""
+    shutil.copytree(case, directory, ignore=shutil.ignore_patterns("expected.*", "got.*", "args", "exit_code"))
+    if not (directory / "deployment.yaml").exists():
+        shutil.copyfile(BASE_DEPLOYMENT, directory / "deployment.yaml")
     return directory
 
 
@@ -65,6 +64,7 @@ def _check_file(case: Path, name: str, before: bytes | None, after: bytes | None
 def test_edit_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     app = _app_from(case, tmp_path / "app")
     before = {name: _read(app / name) for name in FILES}
+    files = {p.name for p in app.iterdir()}
 
     result = run(shlex.split((case / "args").read_text()), app, monkeypatch)
 
@@ -79,7 +79,7 @@ def test_edit_case(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     check_golden(case / "expected.err", result.stderr)
     for name in FILES:
         _check_file(case, name, before[name], after[name])
-    assert {p.name for p in app.iterdir()} <= {*FILES, "deployment.yaml"}
+    assert {p.name for p in app.iterdir()} <= files | FILES.keys()  # no temporary file left behind
 
 
 def test_every_command_and_refusal_has_a_case():

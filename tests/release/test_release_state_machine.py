@@ -1,14 +1,18 @@
-"""Random sequences of base edits, release (with and without a version), promote, rollback
-and lock, rendered after every step.
+"""Random sequences of base edits, config edits, release (with and without a version), promote,
+rollback and lock, rendered after every step.
 
 A small model predicts every command's outcome (the edit, the no-op, or the refusal): which
 color is active, what version each color has, and what each color runs, as (version, base
-revision) pinned when it was released. A base edit bumps the revision (the CPU request of the
-base's container). After each step the app is rendered and DESIGN §2 and §9 are checked:
+revision, config revision) pinned when it was released. A base edit bumps the base revision
+(the CPU request of the base's container); a config edit (in an app with spec.configMaps) bumps
+the config revision (a file of a ConfigMap). After each step the app is rendered and DESIGN §2,
+§9 and §11 are checked:
 
-- a base edit alone never changes a rendered pod template or selector once there is a lock;
-- every color runs exactly what was pinned for it: its version, and the base of its release;
-- Deployment and Service selectors never change;
+- a base edit or a config edit alone never changes a rendered pod template, selector or
+  ConfigMap once there is a lock;
+- every color runs exactly what was pinned for it: its version, and the base and config of its
+  release;
+- Deployment, Service and PodDisruptionBudget selectors never change;
 - promote and rollback never change any pod template;
 - a manual release never changes the active color's Deployment;
 - rollback puts production back on exactly the template that served before, or is refused
@@ -32,7 +36,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from bgrender.colors import COLORS, other
 from bgrender.pipeline import find_intent, render_app
@@ -48,7 +52,8 @@ VERSIONS = st.sampled_from(["3f9c2e1d", "8a1b0c4e", "20240601", "4e12345", "v2.1
                             None])
 INVALID = {"bad/tag"}
 CPU = re.compile(rb"cpu: \d+m")
-Run = tuple  # (version, base revision): what a color runs
+CONFIG = "config/app.properties"  # in fixtures with spec.configMaps
+Run = tuple  # (version, base revision, config revision): what a color runs
 
 
 class ReleaseCycle(RuleBasedStateMachine):
@@ -64,6 +69,8 @@ class ReleaseCycle(RuleBasedStateMachine):
         self.mode = (spec.get("promotion") or {}).get("mode", "manual")
         self.revision = 0
         self._set_base_revision()
+        self.config_revision = 0
+        self.has_config = (self.app / CONFIG).exists()
         self.locked = False
         self.runs: dict[str, Run | None] = self._from_base()
         self.history: dict[str, tuple[str, Run] | None] = {"current": None, "previous": None}
@@ -91,6 +98,20 @@ class ReleaseCycle(RuleBasedStateMachine):
         if self.locked:
             assert self._templates(self.objects) == self._templates(before)
 
+    @precondition(lambda self: self.has_config)
+    @rule()
+    def edit_config(self) -> None:
+        before = self.objects
+        self.config_revision += 1
+        (self.app / CONFIG).write_text(f"revision = {self.config_revision}\n")
+        if not self.locked:
+            self.runs = self._from_base()  # without a lock both colors mount the current config
+        if before:
+            self.objects = self._render()
+        if self.locked:
+            assert self._templates(self.objects) == self._templates(before)
+            assert self._config_maps(self.objects) == self._config_maps(before)
+
     @rule(version=VERSIONS)
     def release(self, version: str | None) -> None:
         if not any(self.versions.values()):
@@ -98,7 +119,7 @@ class ReleaseCycle(RuleBasedStateMachine):
             return
         active, idle = self.active, other(self.active)
         wanted = version or self.versions[active]
-        new = (wanted, self.revision)
+        new = (wanted, self.revision, self.config_revision)
         if self.runs[idle] == new:
             outcome = "no-op"
         elif self.runs[active] == new or wanted in INVALID:
@@ -121,7 +142,8 @@ class ReleaseCycle(RuleBasedStateMachine):
         outcome = "edit" if version and version not in INVALID else "refused"
         self._run(["release", *([version] if version else []), str(self.app)], outcome)
         if outcome == "edit":
-            self.versions[self.active], self.runs[self.active] = version, (version, self.revision)
+            self.versions[self.active], self.runs[self.active] = version, (version, self.revision,
+                                                                             self.config_revision)
             self.locked = True
             self.history = {"current": (self.active, self.runs[self.active]), "previous": None}
 
@@ -181,10 +203,14 @@ class ReleaseCycle(RuleBasedStateMachine):
     def every_color_runs_what_was_pinned_for_it(self) -> None:
         for color in COLORS:
             if getattr(self, "objects", None) and self.versions[color]:
-                container = self._deployment(self.objects, color)["spec"]["template"]["spec"]["containers"][0]
-                version, revision = self.runs[color]
+                pod = self._deployment(self.objects, color)["spec"]["template"]["spec"]
+                container = pod["containers"][0]
+                version, revision, config_revision = self.runs[color]
                 assert container["image"].endswith((f":{version}", f"@{version}"))
                 assert container["resources"]["requests"]["cpu"] == f"{50 + revision}m"
+                if self.has_config:
+                    mounted = self._config_maps(self.objects)[pod["volumes"][0]["configMap"]["name"]]
+                    assert mounted == {"app.properties": f"revision = {config_revision}\n"}
 
     @invariant()
     def selectors_never_change(self) -> None:
@@ -200,7 +226,10 @@ class ReleaseCycle(RuleBasedStateMachine):
         assert "match" not in default
         assert default["route"][0]["destination"]["subset"] == self.active
         deployment = self._deployment(self.objects, self.active)
-        assert deployment["spec"]["replicas"] >= 1
+        hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in self.objects if h["kind"] == "HorizontalPodAutoscaler"}
+        hpa = hpas.get(deployment["metadata"]["name"])
+        assert ("replicas" not in deployment["spec"]) == (hpa is not None)  # the HPA owns them
+        assert (hpa["spec"]["minReplicas"] if hpa else deployment["spec"]["replicas"]) >= 1
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["bgrender.io/version"] == self.versions[self.active]
 
@@ -219,7 +248,7 @@ class ReleaseCycle(RuleBasedStateMachine):
         self.active = color
 
     def _from_base(self) -> dict[str, Run | None]:
-        return {c: (v, self.revision) if v else None for c, v in self.versions.items()}
+        return {c: (v, self.revision, self.config_revision) if v else None for c, v in self.versions.items()}
 
     def _set_base_revision(self) -> None:
         base = self.app / "deployment.yaml"
@@ -232,7 +261,8 @@ class ReleaseCycle(RuleBasedStateMachine):
         result = CliRunner().invoke(bgrender_group(), args, env=runner_env({}))
         after = self._files()
         assert "Traceback" not in result.stderr
-        assert {p.name for p in self.app.iterdir()} <= {"bluegreen.yaml", "bluegreen.lock.yaml", "deployment.yaml"}
+        assert {p.name for p in self.app.iterdir()} <= {"bluegreen.yaml", "bluegreen.lock.yaml", "deployment.yaml",
+                                                        "config", "serviceaccount.yaml"}
         if outcome == "refused":
             assert (result.exit_code, result.stdout, after) == (1, "", self.files), result.stderr
             return
@@ -250,7 +280,7 @@ class ReleaseCycle(RuleBasedStateMachine):
 
     def _remember_selectors(self) -> None:
         for obj in self.objects:
-            if obj["kind"] in ("Deployment", "Service"):
+            if obj["kind"] in ("Deployment", "Service", "PodDisruptionBudget"):
                 key = f"{obj['kind']}/{obj['metadata']['name']}"
                 selector = obj["spec"]["selector"]
                 assert self.selectors.setdefault(key, selector) == selector, key
@@ -258,6 +288,10 @@ class ReleaseCycle(RuleBasedStateMachine):
     @staticmethod
     def _templates(objects: list[dict[str, Any]]) -> dict[str, Any]:
         return {n: (d["spec"]["template"], d["spec"]["selector"]) for n, d in ReleaseCycle._by_name(objects).items()}
+
+    @staticmethod
+    def _config_maps(objects: list[dict[str, Any]]) -> dict[str, Any]:
+        return {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"}
 
     @staticmethod
     def _by_name(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
