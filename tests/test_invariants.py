@@ -178,22 +178,30 @@ def _moves_production(intent, obj: dict) -> bool:
 
 
 def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
+    """DESIGN §5, §12: Services, subsets and config first; the color taking traffic; its smoke
+    test; the object that moves production; the pause; the color losing traffic. (The idle
+    color's smoke test is a PostSync hook: after every wave.)"""
     path, intent, objects = app
     generated, _ = _split(path, objects)
     deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
+    waves = {"smoke-test": 1, "scale-down-delay": 3}
     for obj in generated:
         name = obj["metadata"]["name"]
         if obj["kind"] == "Deployment":
-            assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 3), name
+            assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 4), name
         elif obj["kind"] in FOLLOW_THEIR_DEPLOYMENT:  # scaled and protected with the color they belong to
             assert _wave(obj) == _wave(deployments[name]), name
         elif obj["kind"] == "Job":
-            assert _wave(obj) == 1
+            role = next(r for r in _jobs([obj]))
+            if role in waves:
+                assert _wave(obj) == waves[role], name
         elif _moves_production(intent, obj):
             assert _wave(obj) == 2, name
         else:  # Services, subsets and ConfigMaps exist before anything routes to or mounts them
             assert _wave(obj) == -1, name
-    assert [_wave(o) for o in objects] == sorted(_wave(o) for o in objects)  # resources: see the next test
+    in_sync = [o for o in objects if o["metadata"]["annotations"].get("argocd.argoproj.io/hook") != "PostSync"]
+    assert [_wave(o) for o in in_sync] == sorted(_wave(o) for o in in_sync)  # resources: see the next test
+    assert objects[len(in_sync):] == [o for o in objects if o not in in_sync]  # PostSync hooks come last
 
 
 def test_resources_are_emitted_as_written_but_for_namespace_and_wave(app):
@@ -301,17 +309,58 @@ def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
     assert after == before
 
 
-def test_smoke_test_job_only_when_configured_and_never_selected_by_the_service(app):
+def _jobs(objects: list[dict]) -> dict[str, dict]:
+    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay."""
+    roles = ("smoke-test-idle", "smoke-test", "scale-down-delay")
+    return {next(r for r in roles if j["metadata"]["name"].endswith("-" + r)): j for j in _by_kind(objects, "Job")}
+
+
+def test_each_color_about_to_serve_is_smoke_tested_through_its_own_service(app):
+    """DESIGN §12: before production moves (Sync hook), the active color; after a sync in manual
+    mode (PostSync hook), the idle color if it runs. Each test calls that color's Service, which
+    selects that color only, so it cannot pass on the other one; no Service selects the test."""
     _, intent, objects = app
-    jobs = _by_kind(objects, "Job")
-    assert len(jobs) == (intent.smoke_test is not None)
-    service_selector = _service(intent, objects)["spec"]["selector"]
-    for job in jobs:
-        assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync"
-        pod_labels = job["spec"]["template"]["metadata"]["labels"]
-        assert not service_selector.items() <= pod_labels.items()
+    jobs = _jobs(objects)
+    idle_runs = other(intent.active) in _running(objects)
+    expected = {"smoke-test"} if intent.smoke_test else set()
+    if intent.smoke_test and intent.mode == "manual" and idle_runs:
+        expected.add("smoke-test-idle")
+    assert expected == jobs.keys() - {"scale-down-delay"}
+    services = {s["metadata"]["name"]: s for s in _by_kind(objects, "Service")}
+    for role, color, phase in (("smoke-test", intent.active, "Sync"), ("smoke-test-idle", other(intent.active),
+                                                                       "PostSync")):
+        if role not in jobs:
+            continue
+        job = jobs[role]
+        assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == phase
         env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-        assert env["COLOR"] == intent.active and env["HEADER"] == intent.header
+        host = env["URL"].split("//", 1)[1].split(":", 1)[0].split(".", 1)[0]
+        assert env["COLOR"] == color and services[host]["spec"]["selector"][intent.color_label] == color
+        pod_labels = job["spec"]["template"]["metadata"]["labels"]
+        assert not any(s["spec"]["selector"].items() <= pod_labels.items() for s in services.values())
+
+
+def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_delay(app):
+    """DESIGN §12: a pause of scaleDownDelaySeconds between the routes (wave 2) and the idle
+    color (wave 4), exactly when that color runs fewer replicas than the active one."""
+    _, intent, objects = app
+    jobs = _jobs(objects)
+    deployments = {d["metadata"]["name"].rsplit("-", 1)[1]: d for d in _by_kind(objects, "Deployment")}
+    idle = deployments.get(other(intent.active))
+    scales_down = idle is not None and _replicas(objects, idle) < _replicas(objects, deployments[intent.active])
+    assert ("scale-down-delay" in jobs) == (scales_down and intent.scale_down_delay > 0)
+    if "scale-down-delay" in jobs:
+        delay = jobs["scale-down-delay"]
+        assert delay["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", str(intent.scale_down_delay)]
+        routes = [_wave(o) for o in objects if _moves_production(intent, o)]
+        assert max(routes) < _wave(delay) < _wave(idle)
+
+
+def _replicas(objects: list[dict], deployment: dict) -> int:
+    """A Deployment's replicas, or the fewest its HPA keeps."""
+    hpa = [h for h in _by_kind(objects, "HorizontalPodAutoscaler")
+           if h["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]]
+    return hpa[0]["spec"]["minReplicas"] if hpa else deployment["spec"]["replicas"]
 
 
 PROMOTABLE = [p for p in APPS if None not in load_intent(find_intent(p)).versions.values()]

@@ -25,6 +25,8 @@ class SmokeTest(Record):
     expect_status: int
     image: str
     timeout_seconds: int
+    service_account: str | None
+    pull_secrets: tuple[str, ...]
 
 
 class Intent(Record):
@@ -57,6 +59,7 @@ class Intent(Record):
     http_route: str
     mode: Literal["manual", "auto"]
     smoke_test: SmokeTest | None
+    scale_down_delay: int  # seconds the color losing traffic keeps its replicas after the switch
     resources: tuple[str, ...] = ()  # more manifests, relative to the intent's directory
     config_maps: tuple[ConfigMapSpec, ...] = ()
     autoscaling: Autoscaling | None = None
@@ -120,6 +123,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         http_route=routing.get("httpRoute", name),
         mode=promotion.get("mode", default("promotion", "mode")),
         smoke_test=_smoke_test(promotion.get("smokeTest")),
+        scale_down_delay=promotion.get("scaleDownDelaySeconds", default("promotion", "scaleDownDelaySeconds")),
         resources=tuple(s.get("resources", ())),
         config_maps=config_map_specs(s.get("configMaps", [])),
         autoscaling=autoscaling_of(s.get("autoscaling")),
@@ -135,6 +139,8 @@ def _smoke_test(raw: dict[str, Any] | None) -> SmokeTest | None:
         expect_status=raw.get("expectStatus", default("promotion", "smokeTest", "expectStatus")),
         image=raw.get("image", default("promotion", "smokeTest", "image")),
         timeout_seconds=raw.get("timeoutSeconds", default("promotion", "smokeTest", "timeoutSeconds")),
+        service_account=raw.get("serviceAccountName"),
+        pull_secrets=tuple(raw.get("imagePullSecrets", ())),
     )
 
 

@@ -8,8 +8,6 @@ typed field is reported once, by spec.py. The next rule is one more function in 
 
 from __future__ import annotations
 
-import re
-
 from . import companions, spec
 from .colors import COLORS
 from .errors import Problem, quote
@@ -102,33 +100,6 @@ def auto_needs_a_smoke_test(doc: Document, f: Fields) -> Iterator[Problem]:
             and "spec.promotion.smokeTest" not in f.broken:
         yield doc.problem(("spec", "promotion", "mode"), "mode auto needs spec.promotion.smokeTest: "
                                                          "traffic must not move to a release nothing has tested")
-
-
-def smoke_test_reaches_its_color(doc: Document, f: Fields) -> Iterator[Problem]:
-    """The smoke test calls the Service from a pod in the mesh with the header; the header
-    routes apply to that call only if they cover the mesh and the Service host, and exist
-    only for a color that runs."""
-    if f.get("spec", "promotion", "smokeTest") is None:
-        return
-    if f.routing("provider") != "istio":
-        return
-    service = f.get("spec", "service", "name") or f.get("metadata", "name")
-    hosts, gateways = f.get("spec", "routing", "hosts"), f.get("spec", "routing", "gateways")
-    if isinstance(gateways, list) and MESH not in gateways:
-        yield doc.problem(("spec", "routing", "gateways"), 'must include "mesh" with a smoke test: '
-                                                           "the test calls the Service from inside the mesh")
-    if isinstance(hosts, list) and isinstance(service, str) and not any(_names_service(h, service) for h in hosts):
-        yield doc.problem(("spec", "routing", "hosts"), f'must include the Service host "{service}" '
-                                                        "with a smoke test: the test calls the Service by that name")
-    if f.get("spec", "idleReplicas") == 0:
-        yield doc.problem(("spec", "idleReplicas"), "must be at least 1 with a smoke test: the test reaches a color "
-                                                    "through its header route, which exists only while the color runs")
-
-
-def _names_service(host: Any, service: str) -> bool:
-    """"web", "web.shop", "web.shop.svc" and "web.shop.svc.cluster.local" all name Service web."""
-    pattern = rf"{re.escape(service)}(\.[a-z0-9-]+(\.svc(\..+)?)?)?"
-    return isinstance(host, str) and re.fullmatch(pattern, host) is not None
 
 
 # --- routing (DESIGN §10) -------------------------------------------------------------------
@@ -231,7 +202,6 @@ RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     active_has_a_version,
     label_keys_differ,
     auto_needs_a_smoke_test,
-    smoke_test_reaches_its_color,
     routing_keys_fit_the_provider,
     mesh_callers_are_routed,
     gateway_api_parents,

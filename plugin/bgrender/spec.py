@@ -104,6 +104,10 @@ def _dns_label(description: str, max_length: int = 63) -> Scalar:
                   hint='must be a DNS-1123 label (lowercase letters, digits and "-")')
 
 
+def _dns_subdomain(description: str) -> Scalar:
+    return Scalar(str, description, pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain")
+
+
 def _color(name: str) -> Mapping:
     return Mapping(f"The {name} color.", {
         "version": Scalar(str, "Image tag, or sha256:<64 hex> digest, that this color runs; "
@@ -296,15 +300,23 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
         "promotion": Mapping("How production traffic moves.", {
             "mode": Scalar(str, "manual: promote by editing `active`; auto: release also promotes.",
                            enum=("manual", "auto"), default="manual"),
-            "smokeTest": Mapping("A Job that must pass before the VirtualService switches traffic.", {
+            "smokeTest": Mapping("A Job that calls a color's own Service: before production moves to the color "
+                                 "(it must pass), and in manual mode after each sync, on the idle color.", {
                 "path": Scalar(str, "HTTP path to request.", pattern=HTTP_PATH, max_length=2048,
                                hint='must be an HTTP path starting with "/" without spaces'),
                 "expectStatus": Scalar(int, "Expected HTTP status.", minimum=100, maximum=599, default=200),
-                "image": Scalar(str, "Image with curl and sh.", pattern=r"^[^\s]+$", max_length=512,
-                                hint="must be an image reference", default="curlimages/curl:8.11.1"),
+                "image": Scalar(str, "Image with curl and sh (it runs as a non-root user).", pattern=r"^[^\s]+$",
+                                max_length=512, hint="must be an image reference", default="curlimages/curl:8.11.1"),
                 "timeoutSeconds": Scalar(int, "How long to retry before failing the sync.",
                                          minimum=1, maximum=3600, default=60),
+                "serviceAccountName": _dns_subdomain("The test pod's service account (for an AuthorizationPolicy "
+                                                     "that admits only known callers)."),
+                "imagePullSecrets": Sequence("Secrets to pull the image with, by name.",
+                                             _dns_subdomain("A Secret's name."), min_items=1),
             }, required=("path",)),
+            "scaleDownDelaySeconds": Scalar(int, "How long the color losing production traffic keeps its replicas "
+                                                 "after the switch (proxies need time to apply the new routes); "
+                                                 "0 turns it off.", minimum=0, maximum=3600, default=30),
         }),
         **COMPANIONS,
     }, required=("image", "active")),

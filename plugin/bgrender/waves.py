@@ -1,11 +1,14 @@
-"""Sync waves (DESIGN §5): Argo CD applies wave by wave and waits for each to be healthy,
-so the order below is what makes traffic move only to a color that is rolled out and tested.
+"""Sync waves (DESIGN §5, §12): Argo CD applies wave by wave and waits for each to be healthy,
+so the order below is what makes traffic move only to a color that is rolled out and tested,
+and the old color scale down only once the new routes have had time to spread.
 """
 
 from __future__ import annotations
 
-SHARED = -1  # Service, DestinationRule: subsets exist before any route names them
+SHARED = -1  # Services, subsets, ConfigMaps, the app's resources: there before anything uses them
 ACTIVE = 0  # the color taking traffic is rolled out first
-SMOKE_TEST = 1  # then tested through the mesh
+SMOKE_TEST = 1  # then tested, through its own Service (a Sync hook)
 ROUTES = 2  # then traffic moves
-IDLE = 3  # a color losing traffic scales down only after the switch
+SCALE_DOWN_DELAY = 3  # then, if the color losing traffic scales down, a pause (a Sync hook)
+IDLE = 4  # a color losing traffic scales down only after that; a new idle release deploys here
+# After the sync, in manual mode: the idle color, tested like the active one (a PostSync hook).

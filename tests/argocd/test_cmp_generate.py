@@ -60,9 +60,8 @@ def test_examples_render_as_argo_cd_receives_them(generate, app_path):
 
 def test_auto_promotion_example_carries_its_smoke_test(generate):
     response = generate(app_for("checkout-auto"))
-    jobs = [obj for obj in response.manifests if obj["kind"] == "Job"]
-    assert len(jobs) == 1
-    assert jobs[0]["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync"
+    jobs = {obj["metadata"]["name"]: obj for obj in response.manifests if obj["kind"] == "Job"}
+    assert jobs["checkout-smoke-test"]["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync"
 
 
 @pytest.mark.parametrize("app_path", EXAMPLE_APPS)
