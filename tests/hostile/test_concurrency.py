@@ -34,3 +34,31 @@ def test_sixteen_parallel_renders_agree_and_write_nothing(app: Path, tmp_path: P
     assert results[0].stdout.count("  namespace: shop\n") == results[0].stdout.count("\n---\n") + 1  # every object
     assert _snapshot(app) == before
     assert list(home.iterdir()) == [] and list(scratch.iterdir()) == []
+
+
+def test_concurrent_edits_of_one_app_lose_no_update(tmp_path: Path):
+    """A release and a promotion started together (two CI jobs, a person and a bot) are applied
+    one after the other: each that says it did its change finds it in the files afterwards.
+    Before the edit lock, about a third of such pairs lost one change while both said they made it."""
+    import shutil
+
+    import yaml
+
+    from ..conftest import EXAMPLES
+
+    example = next(e for e in EXAMPLES if e.name == "gorilla-sfx-demo")
+    for attempt in range(20):
+        app = Path(shutil.copytree(example, tmp_path / str(attempt)))
+        commands = [[BGRENDER, "release", "9b8c7d6e", str(app)], [BGRENDER, "promote", str(app)]]
+        started = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+        (released, _), (promoted, _) = (p.communicate(timeout=120) for p in started)
+        assert [p.returncode for p in started] == [0, 0] and released and promoted
+        spec = yaml.safe_load((app / "bluegreen.yaml").read_text())["spec"]
+        # Either order ends with green active and 9b8c7d6e released: to green then promoted, or
+        # released to blue once green was promoted.
+        assert spec["active"] == "green", attempt
+        assert "9b8c7d6e" in (spec["blue"]["version"], spec["green"]["version"]), attempt
+        lock = yaml.safe_load((app / "bluegreen.lock.yaml").read_text())
+        assert {c: e["version"] for c, e in lock["colors"].items()} == {c: spec[c]["version"] for c in spec
+                                                                       if c in ("blue", "green")}
+        assert subprocess.run([BGRENDER, "render", str(app)], capture_output=True).returncode == 0
