@@ -60,10 +60,8 @@ def _node(node: spec.Node) -> dict[str, Any]:
     if isinstance(node, spec.Map):
         return {"type": "object", "description": node.description, "propertyNames": _scalar(node.key),
                 "additionalProperties": _node(node.value)}
-    if isinstance(node, spec.IntOrString):
-        # Each keyword applies to its own type only: minimum to the integer, pattern to the string.
-        return {"type": ["integer", "string"], "description": node.description, "minimum": node.minimum,
-                "pattern": node.pattern, "maxLength": 64}
+    # With two types (int or str), each keyword applies to its own: minimum to the integer,
+    # pattern and maxLength to the string.
     return _scalar(node)
 
 

@@ -80,15 +80,6 @@ class Map(Record):
     value: Node
 
 
-class IntOrString(Record):
-    """A count or a string such as "50%" or "500m", as Kubernetes' IntOrString and Quantity."""
-
-    description: str
-    pattern: str
-    hint: str
-    minimum: int = 0
-
-
 class Object(Record):
     """A mapping whose inside is checked elsewhere (an inline PodTemplateSpec)."""
 
@@ -96,7 +87,7 @@ class Object(Record):
 
 
 if TYPE_CHECKING:
-    Node = Union[Scalar, Mapping, Sequence, Map, IntOrString, Object]
+    Node = Union[Scalar, Mapping, Sequence, Map, Object]
 
 
 def _dns_label(description: str, max_length: int = 63) -> Scalar:
@@ -130,8 +121,13 @@ def _path(description: str) -> Scalar:
     return Scalar(str, description, max_length=1024)
 
 
-def _quantity(description: str) -> IntOrString:
-    return IntOrString(description, QUANTITY, 'must be a quantity such as 500m, 2 or "1Gi"')
+def _int_or_string(description: str, pattern: str, hint: str) -> Scalar:
+    """A count, or a string such as "50%" or "500m", as Kubernetes' IntOrString and Quantity."""
+    return Scalar((int, str), description, pattern=pattern, hint=hint, minimum=0, max_length=64)
+
+
+def _quantity(description: str) -> Scalar:
+    return _int_or_string(description, QUANTITY, 'must be a quantity such as 500m, 2 or "1Gi"')
 
 
 def _metric_target() -> Mapping:
@@ -213,10 +209,10 @@ COMPANIONS: dict[str, Node] = {
                                                "scaleDown": _scaling_rules("down")}),
     }, required=("minReplicas", "maxReplicas")),
     "podDisruptionBudget": Mapping("A PodDisruptionBudget per color; set minAvailable or maxUnavailable.", {
-        "minAvailable": IntOrString("Pods of a color that must stay up (a count or a percent).",
-                                    r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
-        "maxUnavailable": IntOrString("Pods of a color that may be down (a count or a percent).",
-                                      r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "minAvailable": _int_or_string("Pods of a color that must stay up (a count or a percent).",
+                                       r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "maxUnavailable": _int_or_string("Pods of a color that may be down (a count or a percent).",
+                                         r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
         "unhealthyPodEvictionPolicy": Scalar(str, "IfHealthyBudget (Kubernetes' default) or AlwaysAllow.",
                                              enum=("IfHealthyBudget", "AlwaysAllow")),
     }),
@@ -342,8 +338,6 @@ def check(node: Node, value: Any, path: Path, doc: Document) -> list[Problem]:
             return [doc.problem(path, f"must be a mapping, got {_kind(value)}")]
         return [p for key, item in value.items() for p in _check_scalar(node.key, key, path + (key,), doc, key=True)
                 + check(node.value, item, path + (key,), doc)]
-    if isinstance(node, IntOrString):
-        return _check_int_or_string(node, value, path, doc)
     return _check_scalar(node, value, path, doc)
 
 
@@ -396,14 +390,6 @@ def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document, key: bool
     if isinstance(value, int) and node.maximum is not None and value > node.maximum:
         return problem(f"must be at most {node.maximum}, got {value}")
     return []
-
-
-def _check_int_or_string(node: IntOrString, value: Any, path: Path, doc: Document) -> list[Problem]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [] if value >= node.minimum else [doc.problem(path, f"must be at least {node.minimum}, got {value}")]
-    if isinstance(value, str) and len(value) <= 64 and matches(node.pattern, value):
-        return []
-    return [doc.problem(path, f"{node.hint}, got {quote(value) if isinstance(value, str) else _kind(value)}")]
 
 
 def matches(pattern: str, value: str) -> bool:
