@@ -452,7 +452,8 @@ def _api_failure(code: int, reason: str | None, status: dict[str, Any] | None, r
         return (f"the Kubernetes API server at {host} rejected the credentials (401 Unauthorized) "
                 f"on {request}: renew the token or certificate of the kubeconfig user")
     if code == 403:
-        return (f"forbidden (403): may not get {request.resource} in API group {request.group} "
+        group = f"API group {request.group}" if request.group else 'the core API group ("")'
+        return (f"forbidden (403): may not get {request.resource} in {group} "
                 f"in namespace {request.namespace}; grant get on {request.resource} to this user "
                 f"(see {RBAC_EXAMPLE}); the server said: {said}")
     return f"the Kubernetes API server at {host} answered {request} with {code} {_one_line(reason or '', 80)}: {said}"
@@ -490,10 +491,16 @@ def _one_line(text: object, limit: int = 300) -> str:
 # --- answers --------------------------------------------------------------------------------
 
 
+def _expect_kind(obj: Any, kind: str) -> None:
+    if not isinstance(obj, dict):
+        raise Malformed(f"expected a {kind}, got a JSON {type(obj).__name__}")
+    got = obj.get("kind")
+    if got != kind:  # a string as it is: the message is escaped once, where it is shown
+        raise Malformed(f"expected a {kind}, got kind " + (f'"{got}"' if isinstance(got, str) else repr(got)))
+
+
 def _live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
-    if not isinstance(deployment, dict) or deployment.get("kind") != "Deployment":
-        kind = deployment.get("kind") if isinstance(deployment, dict) else type(deployment).__name__
-        raise Malformed(f"expected a Deployment, got kind {kind!r}")
+    _expect_kind(deployment, "Deployment")
     spec_ = _required(deployment, "spec", dict, "spec")
     metadata = _field(deployment, "metadata", dict, {})
     template = _field(_required(spec_, "template", dict, "spec.template"), "metadata", dict, {},
@@ -547,9 +554,7 @@ def _count(status: dict[str, Any], key: str) -> int:
 
 
 def _live_routing(obj: Any, live: LiveObject, version: str, plan: Plan) -> LiveRouting:
-    if not isinstance(obj, dict) or obj.get("kind") != live.kind:
-        kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
-        raise Malformed(f"expected a {live.kind}, got {kind!r}")
+    _expect_kind(obj, live.kind)
     production = routing.production(obj, plan)
     return LiveRouting(live.kind, live.name, True, _api_version(live.group, version), production.color,
                        production.note)
