@@ -31,13 +31,13 @@ import click
 import yaml
 
 from . import __version__, routing, spec
-from .colors import COLORS
+from .colors import COLORS, Color
 from .deadline import Confined, Deadline, OutOfTime, confined_processes, deadline
 from .errors import ClusterError, escape, quote
 from .labels import VERSION_ANNOTATION
 from .plan import Plan
 from .routing import LiveObject, Malformed, expect
-from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
+from .status import LiveAutoscaler, LiveDeployment, LiveRouting, LiveState, expected_autoscalers, rollout_pending
 
 try:
     import urllib3
@@ -69,14 +69,18 @@ class Connection:
 
 
 def read_live(plan: Plan, conn: Connection) -> LiveState:
-    """Both color Deployments and the app's routing object, as the cluster has them."""
+    """Both color Deployments, the HPAs Git gives them, and the app's routing object, as the
+    cluster has them. An app without spec.autoscaling reads no HPA, so it needs no RBAC for them."""
+    autoscalers = expected_autoscalers(plan)
     with _session(plan, conn) as reader:
-        deployments = {
-            color: reader.deployment(plan.deployment_name(color), plan.intent.version_label)
-            for color in COLORS
-        }
+        deployments: dict[Color, LiveDeployment | None] = {}
+        live_autoscalers: dict[Color, LiveAutoscaler | None] = {}
+        for color in COLORS:
+            deployments[color] = reader.deployment(plan.deployment_name(color), plan.intent.version_label)
+            if color in autoscalers:
+                live_autoscalers[color] = reader.autoscaler(autoscalers[color])
         production = reader.routing(plan)
-    return LiveState(reader.namespace, deployments, production)
+    return LiveState(reader.namespace, deployments, production, live_autoscalers)
 
 
 def check_live(plan: Plan, conn: Connection) -> None:
@@ -328,11 +332,20 @@ class _Reader:
         self.current: _Request | None = None  # the request under way, for the message at the deadline
 
     def deployment(self, name: str, version_label: str) -> LiveDeployment | None:
-        request = _Request("deployments", "apps", name, self.namespace)
-        answer = self._get(request, request.path("v1"))
+        return self._one(_Request("deployments", "apps", name, self.namespace), "v1", _live_deployment,
+                         version_label)
+
+    def autoscaler(self, name: str) -> LiveAutoscaler | None:
+        # autoscaling/v2 is what the render emits (served since Kubernetes 1.23)
+        return self._one(_Request("horizontalpodautoscalers", "autoscaling", name, self.namespace), "v2",
+                         _live_autoscaler)
+
+    def _one(self, request: _Request, version: str, parse: Callable[..., Any], *args: Any) -> Any:
+        """The object parsed, or None when the server has no such object."""
+        answer = self._get(request, request.path(version))
         if isinstance(answer, _NotFound):
             return None
-        return self._parsed(request, _live_deployment, answer, version_label)
+        return self._parsed(request, parse, answer, *args)
 
     def routing(self, plan: Plan) -> LiveRouting:
         """The live object that says where production goes, read with the newest version the
@@ -551,6 +564,19 @@ def _required(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
 
 def _count(status: dict[str, Any], key: str) -> int:
     return _field(status, key, int, 0, f"status.{key}")  # type: ignore[no-any-return]
+
+
+def _live_autoscaler(hpa: Any) -> LiveAutoscaler:
+    _expect_kind(hpa, "HorizontalPodAutoscaler")
+    spec_ = _required(hpa, "spec", dict, "spec")
+    status = _field(hpa, "status", dict, {})  # none yet until the HPA controller has seen it
+    return LiveAutoscaler(
+        name=_field(_field(hpa, "metadata", dict, {}), "name", str, "", "metadata.name"),
+        min_replicas=_field(spec_, "minReplicas", int, 1, "spec.minReplicas"),  # 1: the API's default
+        max_replicas=_required(spec_, "maxReplicas", int, "spec.maxReplicas"),
+        current_replicas=_count(status, "currentReplicas"),
+        desired_replicas=_count(status, "desiredReplicas"),
+    )
 
 
 def _live_routing(obj: Any, live: LiveObject, version: str, plan: Plan) -> LiveRouting:
