@@ -31,13 +31,13 @@ import click
 import yaml
 
 from . import __version__, routing, spec
-from .colors import COLORS
+from .colors import COLORS, Color
 from .deadline import Confined, Deadline, OutOfTime, confined_processes, deadline
 from .errors import ClusterError, escape, quote
 from .labels import VERSION_ANNOTATION
 from .plan import Plan
 from .routing import LiveObject, Malformed, expect
-from .status import LiveDeployment, LiveRouting, LiveState, rollout_pending
+from .status import LiveAutoscaler, LiveDeployment, LiveRouting, LiveState, expected_autoscalers, rollout_pending
 
 try:
     import urllib3
@@ -69,14 +69,18 @@ class Connection:
 
 
 def read_live(plan: Plan, conn: Connection) -> LiveState:
-    """Both color Deployments and the app's routing object, as the cluster has them."""
+    """Both color Deployments, the HPAs Git gives them, and the app's routing object, as the
+    cluster has them. An app without spec.autoscaling reads no HPA, so it needs no RBAC for them."""
+    autoscalers = expected_autoscalers(plan)
     with _session(plan, conn) as reader:
-        deployments = {
-            color: reader.deployment(plan.deployment_name(color), plan.intent.version_label)
-            for color in COLORS
-        }
+        deployments: dict[Color, LiveDeployment | None] = {}
+        live_autoscalers: dict[Color, LiveAutoscaler | None] = {}
+        for color in COLORS:
+            deployments[color] = reader.deployment(plan.deployment_name(color), plan.intent.version_label)
+            if color in autoscalers:
+                live_autoscalers[color] = reader.autoscaler(autoscalers[color])
         production = reader.routing(plan)
-    return LiveState(reader.namespace, deployments, production)
+    return LiveState(reader.namespace, deployments, production, live_autoscalers)
 
 
 def check_live(plan: Plan, conn: Connection) -> None:
@@ -328,11 +332,20 @@ class _Reader:
         self.current: _Request | None = None  # the request under way, for the message at the deadline
 
     def deployment(self, name: str, version_label: str) -> LiveDeployment | None:
-        request = _Request("deployments", "apps", name, self.namespace)
-        answer = self._get(request, request.path("v1"))
+        return self._one(_Request("deployments", "apps", name, self.namespace), "v1", _live_deployment,
+                         version_label)
+
+    def autoscaler(self, name: str) -> LiveAutoscaler | None:
+        # autoscaling/v2 is what the render emits (served since Kubernetes 1.23)
+        return self._one(_Request("horizontalpodautoscalers", "autoscaling", name, self.namespace), "v2",
+                         _live_autoscaler)
+
+    def _one(self, request: _Request, version: str, parse: Callable[..., Any], *args: Any) -> Any:
+        """The object parsed, or None when the server has no such object."""
+        answer = self._get(request, request.path(version))
         if isinstance(answer, _NotFound):
             return None
-        return self._parsed(request, _live_deployment, answer, version_label)
+        return self._parsed(request, parse, answer, *args)
 
     def routing(self, plan: Plan) -> LiveRouting:
         """The live object that says where production goes, read with the newest version the
@@ -452,7 +465,8 @@ def _api_failure(code: int, reason: str | None, status: dict[str, Any] | None, r
         return (f"the Kubernetes API server at {host} rejected the credentials (401 Unauthorized) "
                 f"on {request}: renew the token or certificate of the kubeconfig user")
     if code == 403:
-        return (f"forbidden (403): may not get {request.resource} in API group {request.group} "
+        group = f"API group {request.group}" if request.group else 'the core API group ("")'
+        return (f"forbidden (403): may not get {request.resource} in {group} "
                 f"in namespace {request.namespace}; grant get on {request.resource} to this user "
                 f"(see {RBAC_EXAMPLE}); the server said: {said}")
     return f"the Kubernetes API server at {host} answered {request} with {code} {_one_line(reason or '', 80)}: {said}"
@@ -490,10 +504,16 @@ def _one_line(text: object, limit: int = 300) -> str:
 # --- answers --------------------------------------------------------------------------------
 
 
+def _expect_kind(obj: Any, kind: str) -> None:
+    if not isinstance(obj, dict):
+        raise Malformed(f"expected a {kind}, got a JSON {type(obj).__name__}")
+    got = obj.get("kind")
+    if got != kind:  # a string as it is: the message is escaped once, where it is shown
+        raise Malformed(f"expected a {kind}, got kind " + (f'"{got}"' if isinstance(got, str) else repr(got)))
+
+
 def _live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
-    if not isinstance(deployment, dict) or deployment.get("kind") != "Deployment":
-        kind = deployment.get("kind") if isinstance(deployment, dict) else type(deployment).__name__
-        raise Malformed(f"expected a Deployment, got kind {kind!r}")
+    _expect_kind(deployment, "Deployment")
     spec_ = _required(deployment, "spec", dict, "spec")
     metadata = _field(deployment, "metadata", dict, {})
     template = _field(_required(spec_, "template", dict, "spec.template"), "metadata", dict, {},
@@ -546,10 +566,21 @@ def _count(status: dict[str, Any], key: str) -> int:
     return _field(status, key, int, 0, f"status.{key}")  # type: ignore[no-any-return]
 
 
+def _live_autoscaler(hpa: Any) -> LiveAutoscaler:
+    _expect_kind(hpa, "HorizontalPodAutoscaler")
+    spec_ = _required(hpa, "spec", dict, "spec")
+    status = _field(hpa, "status", dict, {})  # none yet until the HPA controller has seen it
+    return LiveAutoscaler(
+        name=_field(_field(hpa, "metadata", dict, {}), "name", str, "", "metadata.name"),
+        min_replicas=_field(spec_, "minReplicas", int, 1, "spec.minReplicas"),  # 1: the API's default
+        max_replicas=_required(spec_, "maxReplicas", int, "spec.maxReplicas"),
+        current_replicas=_count(status, "currentReplicas"),
+        desired_replicas=_count(status, "desiredReplicas"),
+    )
+
+
 def _live_routing(obj: Any, live: LiveObject, version: str, plan: Plan) -> LiveRouting:
-    if not isinstance(obj, dict) or obj.get("kind") != live.kind:
-        kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
-        raise Malformed(f"expected a {live.kind}, got {kind!r}")
+    _expect_kind(obj, live.kind)
     production = routing.production(obj, plan)
     return LiveRouting(live.kind, live.name, True, _api_version(live.group, version), production.color,
                        production.note)

@@ -15,7 +15,7 @@ from . import logs
 from .dump import dump_json_lines, dump_yaml
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem, escape
-from .pipeline import find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
+from .pipeline import UNRELEASED, find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
 from .render import render
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
@@ -54,8 +54,7 @@ def _dumped(objects: list[dict], output: str, intent_path: str) -> str:
     return text
 
 
-UNRELEASED_NOTE = ("; the base or its config holds changes no color runs yet (released by the next `bgrender release`, "
-                   "to production only by promotion)")
+UNRELEASED_NOTE = f"; {UNRELEASED}"
 
 
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:

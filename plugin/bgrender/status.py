@@ -12,11 +12,12 @@ start a line of its own (a forged "in sync with Git") or reach the terminal as a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .colors import COLORS, Color
 from .errors import escape
+from .pipeline import UNRELEASED
 from .plan import Plan
 
 
@@ -45,10 +46,35 @@ class LiveRouting:
 
 
 @dataclass(frozen=True)
+class LiveAutoscaler:
+    """One color's HorizontalPodAutoscaler as the cluster has it."""
+
+    name: str
+    min_replicas: int
+    max_replicas: int
+    current_replicas: int  # status.currentReplicas: the pods it last saw
+    desired_replicas: int  # status.desiredReplicas: the pods it last asked for
+
+
+@dataclass(frozen=True)
 class LiveState:
     namespace: str
     deployments: dict[Color, LiveDeployment | None]  # None: no such Deployment
     routing: LiveRouting
+    # Only the colors Git gives an HPA (expected_autoscalers); None: no such HPA live.
+    autoscalers: dict[Color, LiveAutoscaler | None] = field(default_factory=dict)
+
+
+def expected_autoscalers(plan: Plan) -> dict[Color, str]:
+    """The HPA Git gives each color, by name (its Deployment's): cluster.py reads only these."""
+    return {color: git[0] for color in COLORS if (git := _git_autoscaler(plan, color))}
+
+
+def _git_autoscaler(plan: Plan, color: Color) -> tuple[str, tuple[int, int]] | None:
+    """The name and bounds of the HPA Git gives the color: with spec.autoscaling, unless the
+    color has no version or runs 0 replicas."""
+    cp = plan.colors.get(color)
+    return None if cp is None or cp.bounds is None else (cp.deployment_name, cp.bounds)
 
 
 def rollout_pending(*, replicas: int, generation: int, observed_generation: int | None,
@@ -71,8 +97,14 @@ def rollout_pending(*, replicas: int, generation: int, observed_generation: int 
 LabelValue = Callable[[str], str]
 
 
-def build_report(plan: Plan, live: LiveState, label_value: LabelValue = str) -> dict[str, Any]:
-    """The `status --output json` document; `inSync` is true only when nothing drifts."""
+def build_report(plan: Plan, live: LiveState, label_value: LabelValue = str, *,
+                 unreleased: bool = False) -> dict[str, Any]:
+    """The `status --output json` document; `inSync` is true only when nothing drifts.
+
+    `unreleased`: the base or its config holds changes no color runs yet (pipeline.py's
+    unreleased_base_changes). That is Git ahead of its own releases, not the cluster apart
+    from Git, so it is reported beside the drift and does not count as drift.
+    """
     drift = drift_reasons(plan, live, label_value)
     return {
         "app": plan.intent.name,
@@ -88,6 +120,7 @@ def build_report(plan: Plan, live: LiveState, label_value: LabelValue = str) -> 
             "note": live.routing.note,
         },
         "drift": drift,
+        "unreleasedBaseChanges": unreleased,
     }
 
 
@@ -102,6 +135,23 @@ def _color_report(plan: Plan, live: LiveState, color: Color, label_value: LabelV
         "found": deployment is not None,
         "rolledOut": deployment is None or deployment.rollout_pending is None,
         "state": _state(plan, live, color, label_value),
+        "autoscaler": _autoscaler_report(plan, live, color),
+    }
+
+
+def _autoscaler_report(plan: Plan, live: LiveState, color: Color) -> dict[str, Any] | None:
+    """The color's HPA in Git and live; None when Git gives the color none."""
+    git = _git_autoscaler(plan, color)
+    if git is None:
+        return None
+    name, (low, high) = git
+    hpa = live.autoscalers.get(color)
+    return {
+        "name": name,
+        "git": {"minReplicas": low, "maxReplicas": high},
+        "live": None if hpa is None else {"minReplicas": hpa.min_replicas, "maxReplicas": hpa.max_replicas,
+                                          "currentReplicas": hpa.current_replicas,
+                                          "desiredReplicas": hpa.desired_replicas},
     }
 
 
@@ -122,7 +172,7 @@ def drift_reasons(plan: Plan, live: LiveState, label_value: LabelValue = str) ->
     """Every way the cluster differs from Git, one short sentence each; empty when in sync."""
     reasons = _routing_drift(plan, live.routing)
     for color in COLORS:
-        reasons += _color_drift(plan, live, color, label_value)
+        reasons += _color_drift(plan, live, color, label_value) + _autoscaler_drift(plan, live, color)
     return reasons
 
 
@@ -148,6 +198,26 @@ def _color_drift(plan: Plan, live: LiveState, color: Color, label_value: LabelVa
     if deployment.rollout_pending:
         reasons.append(f"{color}: rollout not finished ({deployment.rollout_pending})")
     return reasons
+
+
+def _autoscaler_drift(plan: Plan, live: LiveState, color: Color) -> list[str]:
+    """An HPA Git gives the color that is missing live, or that scales within other bounds (the
+    idle color's, say, on the color that now serves production)."""
+    git = _git_autoscaler(plan, color)
+    if git is None:
+        return []
+    name, bounds = git
+    hpa = live.autoscalers.get(color)
+    if hpa is None:
+        return [f"{color}: HorizontalPodAutoscaler {name} not found, Git has one scaling {_range(bounds)}"]
+    if (hpa.min_replicas, hpa.max_replicas) != bounds:
+        return [f"{color}: HorizontalPodAutoscaler {name} scales {_range((hpa.min_replicas, hpa.max_replicas))} "
+                f"live, Git has {_range(bounds)}"]
+    return []
+
+
+def _range(bounds: tuple[int, int]) -> str:
+    return f"{bounds[0]}-{bounds[1]}"
 
 
 def _same_version(git: str | None, deployment: LiveDeployment, label_value: LabelValue) -> bool:
@@ -179,14 +249,17 @@ def format_table(report: dict[str, Any]) -> str:
         ["production", _cell(_production_cell(report), LINE_LIMIT)],
     ])
     lines.append("")
-    lines += _align([["COLOR", "GIT VERSION", "LIVE VERSION", "READY", "STATE"]]
-                    + [[_cell(cell) for cell in _color_row(color, report)] for color in COLORS])
+    autoscaled = any(report["colors"][color]["autoscaler"] for color in COLORS)
+    header = ["COLOR", "GIT VERSION", "LIVE VERSION", "READY"] + (["HPA"] if autoscaled else []) + ["STATE"]
+    lines += _align([header] + [[_cell(cell) for cell in _color_row(color, report, autoscaled)] for color in COLORS])
     lines.append("")
     if report["inSync"]:
         lines.append("in sync with Git")
     else:
         lines.append("NOT in sync with Git:")
         lines += [f"  - {_cell(reason, LINE_LIMIT)}" for reason in report["drift"]]
+    if report["unreleasedBaseChanges"]:
+        lines.append(f"note: {UNRELEASED}")
     return "\n".join(lines)
 
 
@@ -203,10 +276,21 @@ def _production_cell(report: dict[str, Any]) -> str:
     return f"git: {report['active']['git']}  live: {live}  ({where})"
 
 
-def _color_row(color: Color, report: dict[str, Any]) -> list[str]:
+def _color_row(color: Color, report: dict[str, Any], autoscaled: bool) -> list[str]:
     row = report["colors"][color]
     ready = f"{row['readyReplicas']}/{row['replicas']}" if row["found"] else "-"
-    return [color, row["gitVersion"] or "-", row["liveVersion"] or "-", ready, row["state"]]
+    hpa = [_autoscaler_cell(row["autoscaler"])] if autoscaled else []
+    return [color, row["gitVersion"] or "-", row["liveVersion"] or "-", ready, *hpa, row["state"]]
+
+
+def _autoscaler_cell(autoscaler: dict[str, Any] | None) -> str:
+    """current/desired replicas (min-max), as the HPA has them live."""
+    if autoscaler is None:
+        return "-"
+    live = autoscaler["live"]
+    if live is None:
+        return "missing"
+    return f"{live['currentReplicas']}/{live['desiredReplicas']} ({live['minReplicas']}-{live['maxReplicas']})"
 
 
 def _align(rows: list[list[str]]) -> list[str]:

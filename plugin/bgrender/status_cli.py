@@ -1,7 +1,8 @@
 """`bgrender status [PATH]`: the live state of an app beside Git (DESIGN §6).
 
 Exit 0 when the cluster matches Git; 3 when it does not (the report is still printed, so
-CI can show what drifted) or when the cluster could not be read (nothing on stdout).
+CI can show what drifted) or when the cluster could not be read (nothing on stdout). A base
+holding changes no color runs yet is Git ahead of its releases, not drift: reported, exit 0.
 The `kubernetes` client is imported only when the command runs, through cluster.py.
 """
 
@@ -17,7 +18,7 @@ import click
 from . import spec
 from .errors import ClusterError, escape, quote
 from .labels import version_label_value
-from .pipeline import find_intent, plan_app
+from .pipeline import find_intent, load_app, plan_of, unreleased_base_changes
 from .plan import Plan
 from .status import build_report, format_json, format_table
 
@@ -77,15 +78,19 @@ def status(path: str, output: str, namespace: str | None, kubeconfig: str | None
            timeout: float) -> None:
     """Show what runs live for the app at PATH beside what Git says.
 
-    Per color: the version in Git, the version live, replicas ready; and which color the
-    live VirtualService sends production traffic to. Reads the cluster, changes nothing.
+    Per color: the version in Git, the version live, replicas ready, its autoscaler if it has
+    one; which color the live routing object (VirtualService, HTTPRoute or Service) sends
+    production traffic to; and whether the base holds changes no color runs yet. Reads the
+    cluster, changes nothing.
     """
     from . import cluster  # here, not at the top: only cluster commands load the kubernetes client
 
-    plan = plan_app(find_intent(path), os.environ)
+    app = load_app(find_intent(path), os.environ)
+    plan = plan_of(app)
     check_namespace_option(plan, namespace)
+    unreleased = unreleased_base_changes(app, plan)
     live = cluster.read_live(plan, cluster.Connection(kubeconfig, context, timeout, namespace))
-    report = build_report(plan, live, version_label_value)
+    report = build_report(plan, live, version_label_value, unreleased=unreleased)
     click.echo(format_json(report) if output == "json" else format_table(report))
     if not report["inSync"]:
         # The table already lists the differences; JSON may go to a file, so stderr says them.

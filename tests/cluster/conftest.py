@@ -7,6 +7,7 @@ that the developer's own ~/.kube/config is never read.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -70,6 +71,25 @@ def gorilla(tmp_path: Path) -> Path:
     return copy_example("gorilla-sfx-demo", tmp_path)
 
 
+# The gorilla example's `routing:` block for each provider: the example's own is istio's.
+ROUTING = {
+    "istio": None,
+    "gateway-api": "  routing:\n    provider: gateway-api\n    header: x-deploy\n"
+                   "    httpRoute: gorilla-sfx-demo-route\n    gateways: [infra/public]\n",
+    "service": "  routing:\n    provider: service\n",
+}
+
+
+def gorilla_with(provider: str, into: Path) -> Path:
+    """A copy of the gorilla example routed by `provider` (its lock pins no routing, so it still holds)."""
+    app = copy_example("gorilla-sfx-demo", into)
+    block = ROUTING[provider]
+    if block is not None:
+        intent = app / "bluegreen.yaml"
+        intent.write_text(intent.read_text().split("  routing:\n")[0] + block)
+    return app
+
+
 def plan_of(app: Path) -> Plan:
     return plan_app(find_intent(app), {})
 
@@ -84,6 +104,19 @@ def deploy(api: FakeKubeApi, app: Path) -> list[dict[str, Any]]:
 def run_cli(*args: str) -> Result:
     """The real `bgrender` click group, stdout and stderr kept apart."""
     return CliRunner().invoke(bgrender_cli(), list(args))
+
+
+def status(app: Path, kubeconfig: Path, *more: str) -> Result:
+    """`bgrender status APP` against the cluster of `kubeconfig`; never a traceback."""
+    result = run_cli("status", str(app), "--kubeconfig", str(kubeconfig), *more)
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def report(app: Path, kubeconfig: Path) -> tuple[int, dict[str, Any]]:
+    """The exit code and JSON report of `bgrender status APP -o json`."""
+    result = status(app, kubeconfig, "-o", "json")
+    return result.exit_code, json.loads(result.stdout)
 
 
 def bgrender_cli() -> click.Group:

@@ -19,9 +19,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from .conftest import EXAMPLES, bgrender_cli, deploy
-from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout, write_kubeconfig
+from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout, set_scale, write_kubeconfig
 
 GORILLA = "examples/gorilla-sfx-demo"
+ORDERS = "examples/orders"
 
 
 def run(*args: str) -> str:
@@ -32,7 +33,7 @@ def run(*args: str) -> str:
 
 def transcript() -> str:
     workdir = Path(tempfile.mkdtemp(prefix="bgrender-demo-"))
-    for name in ("gorilla-sfx-demo", "checkout-auto"):
+    for name in ("gorilla-sfx-demo", "checkout-auto", "orders"):
         shutil.copytree(EXAMPLES / name, workdir / "examples" / name)
     old_cwd, old_kubeconfig = os.getcwd(), os.environ.get("KUBECONFIG")
     os.chdir(workdir)  # so that the paths shown are the repository's
@@ -51,7 +52,7 @@ def transcript() -> str:
 
 
 def _session(api: FakeKubeApi) -> str:
-    for app in ("gorilla-sfx-demo", "checkout-auto"):
+    for app in ("gorilla-sfx-demo", "checkout-auto", "orders"):
         deploy(api, Path("examples", app))
     out = "# 1. Both examples synced: in sync.\n\n"
     out += run("status", GORILLA)
@@ -71,7 +72,17 @@ def _session(api: FakeKubeApi) -> str:
     out += run("status", GORILLA)
     out += run("release", "0c1d2e3f", GORILLA, "--check-live")
 
-    out += "# 4. A CI service account without the Role of examples/rbac/status-reader.yaml.\n\n"
+    out += "# 4. An app with autoscaling; production scaled up; its config edited in Git, not released yet.\n\n"
+    set_scale(api.get("horizontalpodautoscalers", "orders-blue", "shop"), current=5)
+    blue = api.get("deployments", "orders-blue", "shop")
+    blue["spec"]["replicas"] = 5  # set by the HPA: a new generation of the Deployment, rolled out
+    blue["metadata"]["generation"] = 2
+    set_rollout(blue, ready=5)
+    config = Path(ORDERS, "config", "application.yaml")
+    config.write_text(config.read_text().replace("payment-timeout: 3s", "payment-timeout: 5s"))
+    out += run("status", ORDERS)
+
+    out += "# 5. A CI service account without the Role of examples/rbac/status-reader.yaml.\n\n"
     api.forbidden = {"virtualservices"}
     out += run("status", GORILLA)
     return out

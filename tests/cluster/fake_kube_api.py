@@ -1,9 +1,10 @@
 """A loopback server that answers as the Kubernetes API does, for tests of the cluster commands.
 
-It serves GETs of namespaced Deployments and Istio VirtualServices from objects the tests put
-in, with the shapes kube-apiserver sends: objects with metadata and status, and `Status`
-objects for 401, 403 and 404 (a missing object's Status names it; a path the server does not
-serve, such as an Istio version it lacks, gets a Status that names nothing). It records the
+It serves GETs of the namespaced objects `bgrender status` reads (Deployments, Services,
+HorizontalPodAutoscalers, Istio VirtualServices, Gateway API HTTPRoutes) from objects the tests
+put in, with the shapes kube-apiserver sends: objects with metadata, defaults and status, and
+`Status` objects for 401, 403 and 404 (a missing object's Status names it; a path the server
+does not serve, such as an API version it lacks, gets a Status that names nothing). It records the
 method and path of every request, and can be told to misbehave: hang, answer garbage, deny,
 take its time over every answer (`delay`), send an answer a byte at a time or a body that
 never ends (`drip`).
@@ -34,10 +35,23 @@ import yaml
 TOKEN = "fake-token-for-tests"
 EXEC_API = "client.authentication.k8s.io/v1"
 HANG_SECONDS = 30
-ISTIO_VERSIONS = ("v1", "v1beta1", "v1alpha3")
+ISTIO = "networking.istio.io"
+GATEWAY_API = "gateway.networking.k8s.io"
+# kind → (API group, resource): what the server holds; "" is the core group, served at /api.
+RESOURCES = {
+    "Deployment": ("apps", "deployments"),
+    "Service": ("", "services"),
+    "HorizontalPodAutoscaler": ("autoscaling", "horizontalpodautoscalers"),
+    "VirtualService": (ISTIO, "virtualservices"),
+    "HTTPRoute": (GATEWAY_API, "httproutes"),
+}
+GROUPS = {resource: group for group, resource in RESOURCES.values()}
+# The versions a recent cluster with Istio and the Gateway API serves, by group.
+SERVED = {"": ("v1",), "apps": ("v1",), "autoscaling": ("v1", "v2"), ISTIO: ("v1", "v1beta1", "v1alpha3"),
+          GATEWAY_API: ("v1", "v1beta1")}
 OBJECT_PATH = re.compile(
-    r"^/apis/(?P<group>apps|networking\.istio\.io)/(?P<version>[^/]+)"
-    r"/namespaces/(?P<namespace>[^/]+)/(?P<resource>deployments|virtualservices)/(?P<name>[^/]+)$"
+    r"^/(?:api|apis/(?P<group>[^/]+))/(?P<version>[^/]+)"
+    r"/namespaces/(?P<namespace>[^/]+)/(?P<resource>[^/]+)/(?P<name>[^/]+)$"
 )
 
 
@@ -75,7 +89,7 @@ class FakeKubeApi:
 
     def __init__(self, tls: TlsFiles | None = None):
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (resource, namespace, name)
-        self.istio_versions: set[str] = set(ISTIO_VERSIONS)
+        self.served: dict[str, set[str]] = {group: set(versions) for group, versions in SERVED.items()}
         self.requests: list[tuple[str, str]] = []  # (method, path), in order
         self.forbidden: set[str] = set()  # resources the caller may not get
         self.role_rules: list[dict[str, Any]] | None = None  # when set, RBAC: only what they grant
@@ -109,13 +123,23 @@ class FakeKubeApi:
     # --- what the cluster holds -------------------------------------------------------------
 
     def apply(self, manifests: list[dict[str, Any]], namespace: str = "default") -> None:
-        """Store rendered manifests as the API server would after a finished sync."""
+        """Store rendered manifests of the kinds it serves as the API server would after a
+        finished sync: defaults filled in, Deployments rolled out (to their HPA's minReplicas
+        when one governs them), HPAs at their minReplicas."""
+        scaled = {m["spec"]["scaleTargetRef"]["name"]: m["spec"].get("minReplicas", 1)
+                  for m in manifests if m["kind"] == "HorizontalPodAutoscaler"}
         for manifest in manifests:
             ns = manifest["metadata"].get("namespace", namespace)
-            if manifest["kind"] == "Deployment":
-                self.put("deployments", live_deployment(manifest, ns))
-            elif manifest["kind"] == "VirtualService":
-                self.put("virtualservices", live_object(manifest, ns))
+            kind = manifest["kind"]
+            if kind == "Deployment":
+                obj = live_deployment(manifest, ns, scaled.get(manifest["metadata"]["name"]))
+            elif kind in LIVE:
+                obj = LIVE[kind](manifest, ns)
+            elif kind in RESOURCES:
+                obj = live_object(manifest, ns)
+            else:
+                continue
+            self.put(RESOURCES[kind][1], obj)
 
     def put(self, resource: str, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
@@ -157,29 +181,27 @@ class FakeKubeApi:
 
     def _object_answer(self, path: str) -> Answer:
         found = OBJECT_PATH.match(path.split("?")[0])
-        if not found or not self._serves(found["group"], found["version"]):
+        group = (found["group"] or "") if found else ""
+        if not found or GROUPS.get(found["resource"]) != group or found["version"] not in self.served.get(group, ()):
             return _json(404, status_object(404, "NotFound", "the server could not find the requested resource"))
-        resource, group, name, namespace = found["resource"], found["group"], found["name"], found["namespace"]
-        details = {"name": name, "group": group, "kind": resource}
+        resource, name, namespace = found["resource"], found["name"], found["namespace"]
+        qualified = f"{resource}.{group}" if group else resource
+        details = {"name": name, **({"group": group} if group else {}), "kind": resource}
         if resource in self.forbidden or not self._granted("get", group, resource):
             return _json(403, status_object(403, "Forbidden", (
-                f'{resource}.{group} "{name}" is forbidden: User "{self.user}" cannot get resource '
+                f'{qualified} "{name}" is forbidden: User "{self.user}" cannot get resource '
                 f'"{resource}" in API group "{group}" in the namespace "{namespace}"'), details))
         obj = self.objects.get((resource, namespace, name))
         if obj is None:
-            return _json(404, status_object(404, "NotFound", f'{resource}.{group} "{name}" not found', details))
-        if group != "apps":  # every served version of a CRD shows the object, in that version
-            obj = {**obj, "apiVersion": f"{group}/{found['version']}"}
-        return _json(200, obj)
+            return _json(404, status_object(404, "NotFound", f'{qualified} "{name}" not found', details))
+        # Every served version of a resource shows the object, in that version.
+        return _json(200, {**obj, "apiVersion": f"{group}/{found['version']}" if group else found["version"]})
 
     def _granted(self, verb: str, group: str, resource: str) -> bool:
         if self.role_rules is None:
             return True
         return any(group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
                    and verb in rule.get("verbs", []) for rule in self.role_rules)
-
-    def _serves(self, group: str, version: str) -> bool:
-        return version == "v1" if group == "apps" else version in self.istio_versions
 
 
 class _Server(ThreadingHTTPServer):
@@ -268,11 +290,12 @@ def live_object(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
     return obj
 
 
-def live_deployment(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
-    """A rendered Deployment after the controller rolled it out: defaults filled in, status set."""
+def live_deployment(manifest: dict[str, Any], namespace: str, scaled_to: int | None = None) -> dict[str, Any]:
+    """A rendered Deployment after the controller rolled it out: defaults filled in, status set;
+    `scaled_to`: the replicas an HPA set (a Deployment an HPA governs renders without any)."""
     obj = live_object(manifest, namespace)
     spec = obj["spec"]
-    spec.setdefault("replicas", 1)
+    spec.setdefault("replicas", 1 if scaled_to is None else scaled_to)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     spec.setdefault("strategy", {"type": "RollingUpdate",
@@ -316,12 +339,96 @@ def set_pod_version(deployment: dict[str, Any], version: str, label: str = "vers
     template["labels"][label] = version
 
 
-def set_production(vs: dict[str, Any], color: str) -> None:
-    """Point the default route (the rule without match) at `color`."""
-    for rule in vs["spec"]["http"]:
-        if not rule.get("match"):
-            for route in rule["route"]:
-                route["destination"]["subset"] = color
+def live_service(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """A Service as stored: a cluster IP allocated, the defaults of type ClusterIP filled in."""
+    obj = live_object(manifest, namespace)
+    spec = obj["spec"]
+    address = f"10.96.{zlib.crc32(obj['metadata']['uid'].encode()) % 250}.{len(obj['metadata']['name'])}"
+    spec.update({"type": spec.get("type", "ClusterIP"), "clusterIP": address, "clusterIPs": [address],
+                 "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+                 "internalTrafficPolicy": "Cluster"})
+    for port in spec["ports"]:
+        port.setdefault("protocol", "TCP")
+        port.setdefault("targetPort", port["port"])
+    obj["status"] = {"loadBalancer": {}}
+    return obj
+
+
+def live_autoscaler(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """An HPA after the controller has seen it: at its minReplicas, metrics read."""
+    obj = live_object(manifest, namespace)
+    spec = obj["spec"]
+    spec.setdefault("minReplicas", 1)
+    spec.setdefault("metrics", [{"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}])
+    set_scale(obj, current=spec["minReplicas"])
+    return obj
+
+
+def set_scale(hpa: dict[str, Any], *, current: int, desired: int | None = None) -> None:
+    """The status an HPA has with `current` pods that it wants to be `desired` (default: as many)."""
+    hpa["status"] = {
+        "observedGeneration": hpa["metadata"]["generation"],
+        "currentReplicas": current,
+        "desiredReplicas": current if desired is None else desired,
+        "currentMetrics": [{"type": "Resource", "resource": {
+            "name": "cpu", "current": {"averageUtilization": 41, "averageValue": "41m"}}}],
+        "conditions": [
+            {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale",
+             "lastTransitionTime": "2026-11-20T09:01:00Z"},
+            {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound",
+             "lastTransitionTime": "2026-11-20T09:01:00Z"},
+        ],
+    }
+    if current == 0:
+        del hpa["status"]["currentReplicas"]  # the API omits zero counts
+
+
+def live_http_route(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """An HTTPRoute as stored: the CRD's defaults filled in (a rule without matches matches the
+    path prefix /, a backend's weight is 1, ...), and accepted by each parent."""
+    obj = live_object(manifest, namespace)
+    spec = obj["spec"]
+    for parent in spec["parentRefs"]:
+        parent.setdefault("group", GATEWAY_API)
+        parent.setdefault("kind", "Gateway")
+    for rule in spec.setdefault("rules", [{}]):
+        for match in rule.setdefault("matches", [{}]):
+            match.setdefault("path", {"type": "PathPrefix", "value": "/"})
+            for header in match.get("headers", []):
+                header.setdefault("type", "Exact")
+        for backend in rule.get("backendRefs", []):
+            backend.setdefault("group", "")
+            backend.setdefault("kind", "Service")
+            backend.setdefault("weight", 1)
+    obj["status"] = {"parents": [{"parentRef": parent, "controllerName": "example.net/gateway-controller",
+                                  "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                                                  "observedGeneration": 1,
+                                                  "lastTransitionTime": "2026-11-20T09:01:00Z", "message": ""}]}
+                                 for parent in spec["parentRefs"]]}
+    return obj
+
+
+LIVE = {"Service": live_service, "HorizontalPodAutoscaler": live_autoscaler, "HTTPRoute": live_http_route}
+
+
+def set_production(obj: dict[str, Any], color: str) -> None:
+    """Send production traffic to `color` by hand, as with `kubectl edit`, in the routing object
+    of any provider: a VirtualService's default route (the rule without match), an HTTPRoute's
+    catch-all rule (the per-color Service it sends to), a Service's selector."""
+    if obj["kind"] == "VirtualService":
+        for rule in obj["spec"]["http"]:
+            if not rule.get("match"):
+                for route in rule["route"]:
+                    route["destination"]["subset"] = color
+    elif obj["kind"] == "HTTPRoute":
+        for rule in obj["spec"]["rules"]:
+            if not any(match.get("headers") for match in rule["matches"]):
+                for backend in rule["backendRefs"]:
+                    backend["name"] = re.sub(r"-(blue|green)$", f"-{color}", backend["name"])
+    else:
+        selector = obj["spec"]["selector"]
+        selector.update({key: color for key, value in selector.items() if value in ("blue", "green")})
 
 
 # --- client configuration --------------------------------------------------------------------

@@ -47,7 +47,7 @@ def drip(part: str) -> Callable[[FakeKubeApi], None]:
 def slow_gets(api: FakeKubeApi) -> None:
     """Each answer just under the --timeout, and every Istio version tried: 5 GETs for status."""
     api.delay = 1.8
-    api.istio_versions = {"v1alpha3"}
+    api.served["networking.istio.io"] = {"v1alpha3"}
 
 
 def never_answers(api: FakeKubeApi) -> None:

@@ -42,7 +42,7 @@ def test_sends_only_gets_of_the_three_objects(kube_api: FakeKubeApi, live_gorill
 
 def test_tries_istio_v1_then_v1beta1_then_v1alpha3(kube_api: FakeKubeApi, live_gorilla: Path,
                                                   conn: Connection) -> None:
-    kube_api.istio_versions = {"v1alpha3"}  # an Istio older than 1.22
+    kube_api.served["networking.istio.io"] = {"v1alpha3"}  # an Istio older than 1.22
     live = read_live(plan_of(live_gorilla), conn)
     assert live.routing.production == "blue"
     assert live.routing.api_version == "networking.istio.io/v1alpha3"
@@ -61,7 +61,7 @@ def test_a_missing_virtualservice_in_a_served_version_ends_the_search(kube_api: 
 
 def test_a_cluster_without_istio_has_no_virtualservice(kube_api: FakeKubeApi, live_gorilla: Path,
                                                        conn: Connection) -> None:
-    kube_api.istio_versions = set()
+    kube_api.served["networking.istio.io"] = set()
     routing = read_live(plan_of(live_gorilla), conn).routing
     assert (routing.found, routing.production) == (False, None)
     assert "Istio not installed" in (routing.note or "")

@@ -164,3 +164,52 @@ def test_a_timeout_up_to_60_seconds_is_accepted(live_gorilla: Path, kubeconfig: 
     result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig), "--timeout", value)
     assert result.exit_code in (0, 3), result.stderr  # 0.001 s may not be enough to read the cluster
     assert "Traceback" not in result.stderr
+
+
+# --- the base holds changes no color runs yet (DESIGN §9): said, but not drift --------------------
+
+UNRELEASED_LINE = ("note: the base or its config holds changes no color runs yet (released by the next "
+                   "`bgrender release`, to production only by promotion)")
+
+
+def edit_base(app: Path) -> None:
+    """A change to the base's pod template besides its version: no color runs it until a release."""
+    base = app / "deployment.yaml"
+    base.write_text(base.read_text().replace("containers:", "terminationGracePeriodSeconds: 45\n      containers:", 1))
+
+
+def test_an_edited_base_is_noted_and_still_in_sync(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                   kubeconfig: Path) -> None:
+    edit_base(live_gorilla)
+    result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.endswith(f"\nin sync with Git\n{UNRELEASED_LINE}\n")
+    code, report, _ = status_json(live_gorilla, kubeconfig)
+    assert (code, report["inSync"], report["unreleasedBaseChanges"]) == (0, True, True)
+
+
+def test_edited_config_is_noted_beside_drift(kube_api: FakeKubeApi, tmp_path: Path, kubeconfig: Path) -> None:
+    app = copy_example("orders", tmp_path)
+    deploy(kube_api, app)
+    config = app / "config" / "application.yaml"
+    config.write_text(config.read_text().replace("payment-timeout: 3s", "payment-timeout: 5s"))
+    kube_api.delete("deployments", "orders-green", "shop")
+    result = run_cli("status", str(app), "--kubeconfig", str(kubeconfig))
+    assert result.exit_code == 3
+    assert f"  - green: Deployment orders-green not found, Git has version 2.2.4\n{UNRELEASED_LINE}\n" in result.stdout
+
+
+def test_once_released_there_is_nothing_to_note(kube_api: FakeKubeApi, live_gorilla: Path, kubeconfig: Path) -> None:
+    edit_base(live_gorilla)
+    assert run_cli("release", str(live_gorilla)).exit_code == 0  # the base's change goes to green
+    code, report, _ = status_json(live_gorilla, kubeconfig)
+    assert report["unreleasedBaseChanges"] is False
+    assert code == 3  # green's new template is not live yet: that is drift
+
+
+def test_without_a_lock_there_are_no_releases_to_compare_with(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                             kubeconfig: Path) -> None:
+    (live_gorilla / "bluegreen.lock.yaml").unlink()
+    edit_base(live_gorilla)
+    code, report, _ = status_json(live_gorilla, kubeconfig)
+    assert (code, report["unreleasedBaseChanges"]) == (0, False)

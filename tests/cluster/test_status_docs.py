@@ -13,7 +13,7 @@ DOC = REPO_ROOT / "README.md"
 def test_the_session_in_the_docs_is_what_the_commands_print() -> None:
     session = DOC.read_text().split("### A session", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"^```\n(.*?)^```$", session, re.S | re.M)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     run = transcript()
     for block in blocks:
         assert block in run, f"the README shows output no run printed; rerun demo_status:\n{block}"

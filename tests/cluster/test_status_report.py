@@ -6,11 +6,13 @@ import pytest
 
 from bgrender.plan import Plan
 from bgrender.status import (
+    LiveAutoscaler,
     LiveDeployment,
     LiveRouting,
     LiveState,
     build_report,
     drift_reasons,
+    expected_autoscalers,
     format_table,
     rollout_pending,
 )
@@ -69,7 +71,7 @@ def test_a_color_git_never_deployed_is_in_sync_when_absent(plan: Plan) -> None:
     assert report["colors"]["green"] == {
         "gitVersion": None, "liveVersion": None, "replicas": 0, "readyReplicas": 0,
         "deployment": "gorilla-sfx-demo-deployment-green", "found": False, "rolledOut": True,
-        "state": "not deployed"}
+        "state": "not deployed", "autoscaler": None}
 
 
 def test_a_label_is_compared_in_its_shortened_form(plan: Plan) -> None:
@@ -113,3 +115,64 @@ def test_rollout_pending_checks_like_kubectl_rollout_status(counts: dict, pendin
 def test_scaled_to_zero_is_rolled_out() -> None:
     assert rollout_pending(replicas=0, generation=1, observed_generation=1, updated=0, current=0,
                            available=0) is None
+
+
+# --- autoscalers (examples/orders: blue scales 3-12 in production, green is held at 2) ----------
+
+ORDERS = EXAMPLES / "orders"
+
+
+def scaled(color: str, low: int, high: int, current: int = 3, desired: int = 3) -> LiveAutoscaler:
+    return LiveAutoscaler(f"orders-{color}", low, high, current, desired)
+
+
+def orders_state(blue: LiveAutoscaler | None, green: LiveAutoscaler | None) -> LiveState:
+    deployments = {color: LiveDeployment(f"orders-{color}", version, "annotation", 3, 3, None)
+                   for color, version in (("blue", "2.3.0"), ("green", "2.2.4"))}
+    routing = LiveRouting("VirtualService", "orders", True, "networking.istio.io/v1", "blue", None)
+    return LiveState("shop", deployments, routing, {"blue": blue, "green": green})  # type: ignore[arg-type]
+
+
+def test_the_hpas_git_expects() -> None:
+    plan = plan_of(ORDERS)
+    assert expected_autoscalers(plan) == {"blue": "orders-blue", "green": "orders-green"}
+    idle_off = plan.replace(colors={**plan.colors, "green": plan.colors["green"].replace(bounds=None)})
+    assert expected_autoscalers(idle_off) == {"blue": "orders-blue"}
+    assert expected_autoscalers(plan_of(EXAMPLES / "gorilla-sfx-demo")) == {}
+
+
+@pytest.mark.parametrize(("blue", "green", "reasons"), [
+    (scaled("blue", 3, 12, current=9, desired=12), scaled("green", 2, 2), []),
+    (None, scaled("green", 2, 2), ["blue: HorizontalPodAutoscaler orders-blue not found, Git has one scaling 3-12"]),
+    (scaled("blue", 2, 2), scaled("green", 3, 12), [
+        "blue: HorizontalPodAutoscaler orders-blue scales 2-2 live, Git has 3-12",
+        "green: HorizontalPodAutoscaler orders-green scales 3-12 live, Git has 2-2"]),
+    (scaled("blue", 3, 11), scaled("green", 2, 2),
+     ["blue: HorizontalPodAutoscaler orders-blue scales 3-11 live, Git has 3-12"]),
+])
+def test_autoscaler_drift(blue: LiveAutoscaler | None, green: LiveAutoscaler | None, reasons: list[str]) -> None:
+    assert drift_reasons(plan_of(ORDERS), orders_state(blue, green)) == reasons
+
+
+def test_table_with_autoscalers_and_unreleased_changes() -> None:
+    report = build_report(plan_of(ORDERS), orders_state(scaled("blue", 3, 12, current=4, desired=6), None),
+                          unreleased=True)
+    assert format_table(report) == """\
+app         orders
+namespace   shop
+production  git: blue  live: blue  (VirtualService orders, networking.istio.io/v1)
+
+COLOR  GIT VERSION  LIVE VERSION  READY  HPA         STATE
+blue   2.3.0        2.3.0         3/3    4/6 (3-12)  production
+green  2.2.4        2.2.4         3/3    missing     idle
+
+NOT in sync with Git:
+  - green: HorizontalPodAutoscaler orders-green not found, Git has one scaling 2-2
+note: the base or its config holds changes no color runs yet (released by the next `bgrender release`, to \
+production only by promotion)"""
+
+
+def test_unreleased_changes_are_not_drift(plan: Plan) -> None:
+    report = build_report(plan, state(*IN_SYNC), unreleased=True)
+    assert (report["inSync"], report["drift"], report["unreleasedBaseChanges"]) == (True, [], True)
+    assert build_report(plan, state(*IN_SYNC))["unreleasedBaseChanges"] is False

@@ -85,11 +85,15 @@ def production(route: dict[str, Any], plan: Plan) -> routing.Production:
         return routing.Production(None, "it has no rule that matches every request")
     backends = [routing.expect(b, dict, "spec.rules[].backendRefs[]")
                 for b in routing.expect(catch_all[0].get("backendRefs") or [], list, "spec.rules[].backendRefs")]
-    serving = {str(b.get("name")) for b in backends if len(backends) == 1 or _weight(b) > 0}
+    # Unlike Istio's, a lone backend of weight 0 takes no traffic either (the HTTPRoute API says so).
+    serving = {str(b.get("name")) for b in backends if _weight(b) > 0}
     colors = {routing.color_service(plan, c): c for c in COLORS}
+    if not serving:
+        return routing.Production(None, "its catch-all rule sends production traffic to no backend (none has a "
+                                        "weight above 0)")
     if len(serving) != 1:
         return routing.Production(None, "its catch-all rule splits production traffic between "
-                                        + (", ".join(sorted(serving)) or "no backends"))
+                                        + ", ".join(sorted(serving)))
     (name,) = serving
     if name not in colors:
         return routing.Production(None, f"its catch-all rule sends production traffic to {name}, not a "
