@@ -44,7 +44,10 @@ def _run_plain(args: list[str]) -> int:
             return run_render(args[1] if len(args) == 2 else ".", "yaml", os.environ)
         return run_validate(args[1:] or ["."], os.environ)
     except Exception as err:  # a bug: as under click, one line on stderr, no traceback, no output
-        sys.stderr.write(f"bgrender: internal error: {type(err).__name__}: {err} (rerun with --debug)\n")
+        from .errors import escape
+        from .streams import write_err
+
+        write_err(f"bgrender: internal error: {type(err).__name__}: {escape(str(err))} (rerun with --debug)\n")
         return 1
 
 
@@ -55,7 +58,8 @@ def _end_process(code: int) -> None:
     open, and both streams are flushed here."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None: started with the stream closed
+                stream.flush()
         except (OSError, ValueError):  # closed or gone: what was written is all there is
             code = code or 1
     os._exit(code)

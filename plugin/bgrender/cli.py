@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .errors import BgRenderError, escape
 from .render_cli import report, run_render, run_validate
+from .streams import write_err, write_out
 
 # Commands in modules of their own, imported only when named: `render` and `validate` do not
 # pay for the release editor or the status report.
@@ -52,8 +53,7 @@ class _Group(click.Group):
         except Exception as err:  # a bug: still no traceback in Argo CD's UI, still no output
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"bgrender: internal error: {type(err).__name__}: {escape(str(err))} (rerun with --debug)",
-                       err=True)
+            write_err(f"bgrender: internal error: {type(err).__name__}: {escape(str(err))} (rerun with --debug)\n")
             ctx.exit(1)
 
 
@@ -89,4 +89,4 @@ def schema() -> None:
     """Print the JSON Schema of bluegreen.yaml (for yaml-language-server)."""
     from .schema import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+    write_out(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import click
 import yaml
 
 from . import __version__, routing, spec
@@ -38,6 +37,7 @@ from .labels import VERSION_ANNOTATION
 from .plan import Plan
 from .routing import LiveObject, Malformed, expect
 from .status import LiveAutoscaler, LiveDeployment, LiveRouting, LiveState, expected_autoscalers, rollout_pending
+from .streams import write_err
 
 try:
     import urllib3
@@ -97,7 +97,7 @@ def check_live(plan: Plan, conn: Connection) -> None:
         # without it the app has never finished a sync here: at most the active color has
         # pods (the idle one comes in wave 3), so a release to the idle color cannot replace
         # what users get. Refusing would make every app's first release fail with --check-live.
-        click.echo(f"check-live: {escape(live.note or '')}; no color serves production yet, go ahead", err=True)
+        write_err(f"check-live: {escape(live.note or '')}; no color serves production yet, go ahead\n")
         return
     if live.production is None:
         raise ClusterError(

@@ -19,6 +19,8 @@ import os
 import sys
 import time
 
+from .streams import write_err
+
 try:  # the encoder json.dumps itself uses; the json package would cost ~2 ms to import
     from _json import encode_basestring_ascii as _json_string
 except ImportError:  # pragma: no cover - a Python without the C accelerator
@@ -48,13 +50,12 @@ def line(level: str, event: str, **fields: str | int | float) -> None:
     """One log line without structlog (fields: strings and numbers)."""
     if _RANKS[level] < _RANKS[_state["level"]]:
         return
-    if sys.stderr.isatty():
+    if sys.stderr is not None and sys.stderr.isatty():
         log(level, event, **fields)
         return
     fields = {**fields, "event": event, "level": level, "timestamp": _timestamp()}
     body = ", ".join(f"{_json_string(key)}: {_json_value(fields[key])}" for key in sorted(fields))
-    sys.stderr.write(f"{{{body}}}\n")
-    sys.stderr.flush()
+    write_err(f"{{{body}}}\n")
 
 
 def uptime_ms() -> float:

@@ -9,28 +9,22 @@ CLI group prints it and exits with its code) with stdout empty and both files as
 
 from __future__ import annotations
 
-import errno
 import os
-import sys
 from collections.abc import Callable
 from functools import partial
 
 import click
 
 from . import release as use_case
-from .errors import BgRenderError
 from .files import BOM, EditLock, FileChange, read_app_bytes, undo_files, write_files
 from .pipeline import AppTexts, find_intent, load_app, lock_file, plan_app
 from .release import Outcome, Source
 from .status_cli import connection_options
+from .streams import OutputFailed, write_err, write_out
 
 # The files are validated as they would render with no build environment: whether an edit is
 # allowed must not depend on the variables of the machine that runs it.
 VALIDATION_ENV: dict[str, str] = {}
-
-
-class OutputFailed(BgRenderError):
-    """The commit message could not be printed; the files were put back as they were."""
 
 
 DRY_RUN_OPTION = click.option("--dry-run", is_flag=True, help="Print the unified diffs instead of writing the files.")
@@ -115,7 +109,7 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
         if check_live and outcome.changed:
             check_live(source, outcome)
         if not outcome.changed:
-            click.echo(outcome.summary, err=True)
+            write_err(outcome.summary + "\n")
             return
         bom = BOM if intent_bytes.startswith(BOM) else b""
         changes = [FileChange(p, old, new) for p, old, new in (
@@ -123,8 +117,8 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
             (shown, intent_bytes, bom + _bytes(outcome.intent) if outcome.intent is not None else None),
         ) if new is not None]
         if dry_run:
-            click.echo("".join(unified_diff(c.path, c.old, c.new) for c in changes), nl=False)
-            click.echo(f"would commit: {outcome.summary}", err=True)
+            write_out("".join(unified_diff(c.path, c.old, c.new) for c in changes))
+            write_err(f"would commit: {outcome.summary}\n")
             return
         write_files(changes)
         _print_or_undo(outcome.summary, changes)
@@ -144,15 +138,10 @@ def _print_or_undo(summary: str, changes: list[FileChange]) -> None:
     """Print the commit message; if stdout cannot take it (closed, full), put the files back,
     so that a failing command leaves them as they were (CI would not commit half a release)."""
     try:
-        if sys.stdout is None:
-            raise OSError(errno.EBADF, "stdout is closed")
-        sys.stdout.write(summary + "\n")
-        sys.stdout.flush()
-    except OSError as err:
-        if sys.stdout is not None:  # drop what is buffered, or the exit would try to flush it again
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        write_out(summary + "\n")
+    except OutputFailed as err:
         undone = undo_files(changes)
-        raise OutputFailed(f"cannot print the commit message ({err.strerror or err}); "
+        raise OutputFailed(f"cannot print the commit message ({err}); "
                            + ("the files are as they were" if undone else "and the files could not be put back")
                            ) from err
 

@@ -8,7 +8,6 @@ exit 0 would let Argo CD prune the app).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Mapping
 
 from . import logs
@@ -17,6 +16,7 @@ from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem, escape
 from .pipeline import UNRELEASED, find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
 from .render import render
+from .streams import write_err, write_out
 
 DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
@@ -30,14 +30,9 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
         logs.set_level(log_level(env))
         objects = render_app(intent_file(path), env)
         text = _dumped(objects, output, intent_file(path))
+        write_out(text)
     except BgRenderError as err:
         return report(err)
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `bgrender render | head`: the reader left; no traceback for that
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
     if under_argocd(env):
         logs.line("info", "rendered", app=env["ARGOCD_APP_NAME"], revision=env.get("ARGOCD_APP_REVISION", ""),
                   objects=len(objects), duration_ms=round(logs.uptime_ms(), 1))
@@ -81,8 +76,8 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
             _write(fresh)
         else:
             valid += 1
-            sys.stderr.write(f"{escape(intent_path)}: valid{UNRELEASED_NOTE if unreleased else ''}\n")
-    sys.stderr.write(f"{valid} of {len(apps)} app{'' if len(apps) == 1 else 's'} valid\n")
+            write_err(f"{escape(intent_path)}: valid{UNRELEASED_NOTE if unreleased else ''}\n")
+    write_err(f"{valid} of {len(apps)} app{'' if len(apps) == 1 else 's'} valid\n")
     return 0 if valid == len(apps) and not problems else InvalidInput.exit_code
 
 
@@ -100,10 +95,10 @@ def _find_apps(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
 def _write(problems: list[Problem]) -> None:
     if problems:
         for line in InvalidInput(problems).lines():
-            sys.stderr.write(line + "\n")
+            write_err(line + "\n")
 
 
 def report(err: BgRenderError) -> int:
     for line in err.lines():
-        sys.stderr.write(line + "\n")
+        write_err(line + "\n")
     return err.exit_code

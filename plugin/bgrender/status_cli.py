@@ -21,6 +21,7 @@ from .labels import version_label_value
 from .pipeline import find_intent, load_app, plan_of, unreleased_base_changes
 from .plan import Plan
 from .status import build_report, format_json, format_table
+from .streams import write_out
 
 # Seconds for all of a command's cluster work: with Python's start, a command that reads
 # the cluster ends within 15 s of starting, whatever the API server or an exec plugin does.
@@ -91,7 +92,7 @@ def status(path: str, output: str, namespace: str | None, kubeconfig: str | None
     unreleased = unreleased_base_changes(app, plan)
     live = cluster.read_live(plan, cluster.Connection(kubeconfig, context, timeout, namespace))
     report = build_report(plan, live, version_label_value, unreleased=unreleased)
-    click.echo(format_json(report) if output == "json" else format_table(report))
+    write_out((format_json(report) if output == "json" else format_table(report)) + "\n")
     if not report["inSync"]:
         # The table already lists the differences; JSON may go to a file, so stderr says them.
         reasons = f": {'; '.join(map(escape, report['drift']))}" if output == "json" else " (see above)"
