@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from . import spec
+from .base import image_reference, image_repository
 from .colors import COLORS, Color, other
 from .dump import dump_document
 from .errors import escape
@@ -79,7 +80,7 @@ def import_layout(layout: Layout, source: str, out_dir: str) -> Imported:
     intent, routing_notes = intent_data(found, names, base)
     deployment_text = _deployment_header(found, names) + dump_document(base)
     notes = [_summary(found, layout, source), *([names.renamed] if names.renamed else []),
-             *_label_notes(found), *routing_notes, *_difference_notes(found, differences),
+             *_label_notes(found), *_image_notes(found), *routing_notes, *_difference_notes(found, differences),
              *_left_out(found, layout)]
     return Imported(INTENT_HEADER + dump_document(intent), deployment_text, tuple(notes),
                     tuple(migration_steps(found, names, layout, out_dir)))
@@ -176,8 +177,6 @@ def _neutral(found: Recognized, color: Color) -> dict[str, Any]:
 
 
 def _runs_the_app(found: Recognized, key: str, container: dict[str, Any]) -> bool:
-    from .base import image_repository
-
     if key == "containers":
         return container.get("name") == found.container
     return image_repository(container.get("image")) == found.image  # bgrender sets these to the release too
@@ -342,6 +341,19 @@ def _label_notes(found: Recognized) -> list[str]:
         if live is not None and live != new:
             notes.append(f"{color}'s pods are labeled {escape(found.version_label)}: {escape(str(live))}; bgrender's "
                          f"are labeled {escape(found.version_label)}: {escape(new)}, from the version")
+    return notes
+
+
+def _image_notes(found: Recognized) -> list[str]:
+    """A tag beside the digest: bgrender's image reference holds only the version, the digest."""
+    notes = []
+    for color, d in found.deployments.items():
+        containers = (d.data["spec"]["template"]["spec"].get("containers") or [])
+        image = next((c.get("image") for c in containers if isinstance(c, dict) and c.get("name") == found.container),
+                     None)
+        if isinstance(image, str) and image != image_reference(found.image, found.versions[color]):
+            notes.append(f"{color} runs {escape(image)}; bgrender writes it "
+                         f"{escape(image_reference(found.image, found.versions[color]))}, the same image")
     return notes
 
 

@@ -36,8 +36,10 @@ INCLUDING_KEYS = ("resources", "bases", "components")
 MAX_BUILD_BYTES = 4 * 1024 * 1024
 MAX_STDERR_BYTES = 64 * 1024
 BUILD_TIMEOUT_SECONDS = 60.0
-# A layout of one app holds a dozen files; more means SOURCE_DIR is a whole repository.
+# A layout of one app holds a dozen files and a few kustomizations (the seed's: 10 and 4); more
+# means SOURCE_DIR is a whole repository.
 MAX_FILES = 200
+MAX_BUILDS = 20
 
 
 class Manifest(Record):
@@ -154,6 +156,9 @@ def _built(source_dir: str, directories: list[str], env: dict[str, str]) -> Layo
     command = kustomize_command(env)
     tool = "kustomize build" if command[1] == "build" else "kubectl kustomize"
     built = roots(source_dir, directories)
+    if len(built) > MAX_BUILDS:
+        raise BuildFailed(f"{escape(source_dir)}: holds {len(built)} kustomizations that no other one includes, "
+                          f"more than the {MAX_BUILDS} an app's layout has; point SOURCE_DIR at the layout of one app")
     outputs = [(_build(command, tool, source_dir, root, env), _shown(source_dir, root)) for root in built]
     streams = _parsed(outputs, lambda file: f"{file} (as built by {tool})")
     objects = [Manifest(doc.data, shown) for (_, shown), docs in zip(outputs, streams) for doc in docs]
