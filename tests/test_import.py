@@ -28,10 +28,11 @@ from bgrender.labels import VERSION_ANNOTATION, version_label_value
 from bgrender.layouts import KUSTOMIZATION_FILES, read_layout
 from bgrender.recognize import recognize
 
-from .conftest import UPDATE, case_env, cases, check_golden, runner_env
+from .conftest import REPO, UPDATE, case_env, cases, check_golden, runner_env
 
 CASES = cases("import")
 KUSTOMIZE = shutil.which("kustomize") or shutil.which("kubectl")
+SEED_LAYOUT = REPO / "bench" / "seed-layout" / "gorilla-sfx-demo"
 
 
 def _needs_kustomize(case: Path) -> bool:
@@ -147,5 +148,16 @@ def test_every_kind_of_case_is_there():
     names = {c.name for c in CASES}
     assert {"seed", "error-out-not-empty", "error-no-kustomize", "error-unrecognizable",
             "error-ambiguous-deployments"} <= names
-    assert (CASES[0].parent / "seed" / "source").resolve() == (
-        CASES[0].parents[3] / "bench" / "seed-layout" / "gorilla-sfx-demo" / "eks").resolve()
+    assert (CASES[0].parent / "seed" / "source").resolve() == SEED_LAYOUT / "eks"
+
+
+@pytest.mark.skipif(KUSTOMIZE is None, reason="needs kustomize or kubectl (built-in kustomize) on PATH")
+def test_the_readme_shows_what_import_prints_for_the_seed_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    command = "bgrender import gorilla-sfx-demo/eks apps/gorilla-sfx-demo"
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(SEED_LAYOUT, tmp_path / "gorilla-sfx-demo")
+    (tmp_path / "apps").mkdir()
+    result = _run(command.split()[1:], tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert shown == result.stderr + result.stdout  # on a terminal, the notes come first

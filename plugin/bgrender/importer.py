@@ -114,7 +114,7 @@ def _fits(name: str) -> bool:
 def _renamed_for_selectors(found: Recognized, old: dict[Color, str], base: str) -> str:
     extra = sorted({k for d in found.deployments.values() for k in _selector_of(d.data)}
                    - set(found.app_labels) - {found.color_label})
-    why = " (kustomize's commonLabels put it there)" if found.version_label in extra else ""
+    why = " (as kustomize's commonLabels make them)" if found.version_label in extra else ""
     keys = ", ".join(escape(k) for k in extra)
     return (f"new Deployment names: {base}-blue and {base}-green. The old Deployments, {escape(old['blue'])} and "
             f"{escape(old['green'])}, also select on {keys}{why}; bgrender's select only {_braced(found)}, and a "
@@ -339,8 +339,9 @@ def _label_notes(found: Recognized) -> list[str]:
         live = (labels or {}).get(found.version_label)
         new = version_label_value(found.versions[color])
         if live is not None and live != new:
-            notes.append(f"{color}'s pods are labeled {escape(found.version_label)}: {escape(str(live))}; bgrender's "
-                         f"are labeled {escape(found.version_label)}: {escape(new)}, from the version")
+            notes.append(f"{color}'s pods are labeled {escape(found.version_label)}: {escape(str(live))}, and will be "
+                         f"labeled {escape(found.version_label)}: {escape(new)} (bgrender's value for version "
+                         f"{escape(found.versions[color])})")
     return notes
 
 
