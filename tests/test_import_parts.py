@@ -214,3 +214,68 @@ def test_a_failed_write_leaves_no_out_dir(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(WriteFailed):
         import_cli.write_app(str(tmp_path / "out"), [("a.yaml", b"a"), ("b.yaml", b"b")])
     assert written and not (tmp_path / "out").exists()
+
+
+# --- importer.py and recognize.py: any layout, no traceback ------------------------------------------
+
+
+def _web_layout() -> list[dict]:
+    def deployment(color: str, version: str) -> dict:
+        labels = {"app": "web", "deploy": color}
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"web-{color}", "labels": labels},
+                "spec": {"replicas": 2, "selector": {"matchLabels": dict(labels)}, "template": {
+                    "metadata": {"labels": {**labels, "version": version}, "annotations": {"v": version}},
+                    "spec": {"containers": [{"name": "web", "image": f"registry.example.com/web:{version}",
+                                             "ports": [{"containerPort": 8080}]}]}}}}
+
+    def route(subset: str, **match: object) -> dict:
+        return {**match, "route": [{"destination": {"host": "web", "subset": subset}}]}
+
+    return [deployment("blue", "1.0.0"), deployment("green", "1.1.0"),
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+             "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 8080}]}},
+            {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": {"name": "web"},
+             "spec": {"host": "web", "subsets": [{"name": c, "labels": {"deploy": c}} for c in ("blue", "green")]}},
+            {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "web"},
+             "spec": {"hosts": ["web"], "http": [route("green", match=[{"headers": {"x-deploy": {"exact": "green"}}}]),
+                                                 route("blue")]}}]
+
+
+def _paths(data: object, path: tuple = ()) -> list[tuple]:
+    inner = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else []
+    return [path] + [p for key, value in inner for p in _paths(value, path + (key,))]
+
+
+def _replaced(data: object, path: tuple, value: object) -> object:
+    if not path:
+        return value
+    copy = dict(data) if isinstance(data, dict) else list(data)  # type: ignore[call-overload]
+    copy[path[0]] = _replaced(copy[path[0]], path[1:], value)
+    return copy
+
+
+ODD_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=4)
+                          | st.sampled_from(["blue", "green", "/", "{{", "1.0.0"]),
+                          lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(
+                              ["name", "labels", "match", "route", "subset", "exact", "prefix"]), inner, max_size=2),
+                          max_leaves=4)
+
+
+@given(st.data())
+def test_a_layout_broken_anywhere_is_imported_or_refused_never_a_crash(data: st.DataObject):
+    """Whatever a layout holds, import writes an app that renders, or says why it cannot."""
+    from bgrender.importer import import_layout
+    from bgrender.layouts import Layout, Manifest
+
+    objects = _web_layout()
+    for _ in range(data.draw(st.integers(1, 3))):
+        index = data.draw(st.integers(0, len(objects) - 1))
+        path = data.draw(st.sampled_from(_paths(objects[index])))
+        objects[index] = _replaced(objects[index], path, data.draw(ODD_VALUES))  # type: ignore[assignment]
+    kept = [o for o in objects if layouts._is_object(o)]  # as read_layout keeps them
+    layout = Layout(tuple(Manifest(o, "source/app.yaml") for o in kept), ("source/app.yaml",), None)
+    try:
+        files = import_cli.finished(import_layout(layout, "source", "out"), "out")
+    except BgRenderError:
+        return
+    assert [name for name, _ in files] == ["deployment.yaml", "bluegreen.lock.yaml", "bluegreen.yaml"]

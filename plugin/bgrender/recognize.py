@@ -352,11 +352,21 @@ def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> Route
     if len(names) > 1:
         raise Unrecognized(f"{virtual_service.describe()}: its header routes match on several headers "
                            f"({', '.join(map(quote, names))}); bgrender routes previews by one")
-    spec_ = virtual_service.data.get("spec") or {}
     previews = sorted({g for r in http[:default] if _header_route(r, subset_colors) for m in r["match"]
-                       for g in (m.get("gateways") or [])})
-    return Routes(active, names[0] if names else None, tuple(spec_.get("hosts") or ()),
-                  tuple(spec_.get("gateways") or ()), tuple(previews))
+                       for g in _names(virtual_service, m.get("gateways"), "http[].match[].gateways")})
+    return Routes(active, names[0] if names else None,
+                  _names(virtual_service, _at(virtual_service.data, "spec", "hosts"), "spec.hosts"),
+                  _names(virtual_service, _at(virtual_service.data, "spec", "gateways"), "spec.gateways"),
+                  tuple(previews))
+
+
+def _names(obj: Manifest, value: Any, where: str) -> tuple[str, ...]:
+    """A list of hosts or gateways."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unrecognized(f"{obj.describe()}: {where} must be a list of names")
+    return tuple(value)
 
 
 def _production(virtual_service: Manifest, route: Any, subset_colors: dict[str, Color]) -> Color:
@@ -383,7 +393,10 @@ def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Col
         if not isinstance(headers, dict) or len(headers) != 1 or rest not in ({}, {"uri": {"prefix": "/"}}):
             return None
         (name, value), = headers.items()
-        found.add((name, _at(value, "exact")))
+        exact = _at(value, "exact")
+        if not isinstance(exact, str):
+            return None
+        found.add((name, exact))
     return found.pop() if len(found) == 1 and color and next(iter(found))[1] == color else None
 
 
