@@ -5,7 +5,9 @@ OUT_DIR's guards (import_cli.py). tests/test_import.py runs the command on whole
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from bgrender.process import run_bounded
 from bgrender.templating import expand
 
 from .cluster.conftest import exited
+from .conftest import BGRENDER, GOLDEN, clean_env
 
 PYTHON = sys.executable
 KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
@@ -279,3 +282,18 @@ def test_a_layout_broken_anywhere_is_imported_or_refused_never_a_crash(data: st.
     except BgRenderError:
         return
     assert [name for name, _ in files] == ["deployment.yaml", "bluegreen.lock.yaml", "bluegreen.yaml"]
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-out", "empty-out"])
+def test_when_stdout_cannot_take_the_paths_the_files_go_again(tmp_path: Path, existing: bool):
+    shutil.copytree(GOLDEN / "import" / "plain-renamed-no-header-routes" / "source", tmp_path / "source")
+    if existing:
+        (tmp_path / "out").mkdir()
+    done = subprocess.run(["sh", "-c", f'exec "{BGRENDER}" import source out >&-'], cwd=tmp_path,
+                          env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == "cannot print the files written (stdout is closed); they were removed again"
+    if existing:
+        assert list((tmp_path / "out").iterdir()) == []  # the user's empty OUT_DIR stays, empty
+    else:
+        assert not (tmp_path / "out").exists()

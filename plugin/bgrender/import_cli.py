@@ -56,10 +56,10 @@ def import_command(source_dir: str, out_dir: str) -> None:
     imported = import_layout(read_layout(source_dir), shown_source, shown_out)
     files = finished(imported, shown_out)
     require_empty(shown_out)  # again: the builds took a while
-    written = write_app(shown_out, files)
+    written, created = write_app(shown_out, files)
     for line in (*imported.notes, *imported.steps):
         click.echo(line, err=True)
-    _print_or_undo([change.path for change in written], written, shown_out)
+    _print_or_undo(written, shown_out if created else None)
 
 
 def require_empty(out_dir: str) -> None:
@@ -116,8 +116,9 @@ def _rehomed(err: BgRenderError, scratch: str, out_dir: str) -> ImportRefused:
     return ImportRefused("\n".join([header] + [line for line in lines if line != header]))
 
 
-def write_app(out_dir: str, files: list[tuple[str, bytes]]) -> list[FileChange]:
-    """Each file atomically into OUT_DIR, created if absent; on failure, OUT_DIR as it was."""
+def write_app(out_dir: str, files: list[tuple[str, bytes]]) -> tuple[list[FileChange], bool]:
+    """Each file atomically into OUT_DIR, created if absent (and whether it was); on failure,
+    OUT_DIR as it was."""
     created = not os.path.lexists(out_dir)
     try:
         if created:
@@ -132,21 +133,23 @@ def write_app(out_dir: str, files: list[tuple[str, bytes]]) -> list[FileChange]:
             with contextlib.suppress(OSError):
                 os.rmdir(out_dir)
         raise
-    return changes
+    return changes, created
 
 
-def _print_or_undo(paths: list[str], written: list[FileChange], out_dir: str) -> None:
-    """The paths written, one a line; if stdout cannot take them, the files go again."""
+def _print_or_undo(written: list[FileChange], created: str | None) -> None:
+    """The paths written, one a line; if stdout cannot take them, the files go again (and
+    OUT_DIR, if the command `created` it)."""
     try:
         if sys.stdout is None:
             raise OSError("stdout is closed")
-        sys.stdout.write("".join(f"{escape(path)}\n" for path in paths))
+        sys.stdout.write("".join(f"{escape(change.path)}\n" for change in written))
         sys.stdout.flush()
     except OSError as err:
         if sys.stdout is not None:  # drop what is buffered, or the exit would try to flush it again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         undone = undo_files(written)
-        with contextlib.suppress(OSError):
-            os.rmdir(out_dir)  # only if we left it empty
+        if created and undone:
+            with contextlib.suppress(OSError):
+                os.rmdir(created)
         raise ImportRefused(f"cannot print the files written ({getattr(err, 'strerror', None) or err}); "
                             + ("they were removed again" if undone else "and they could not be removed")) from err

@@ -97,7 +97,7 @@ def choose_names(found: Recognized) -> Names:
     app = app or stem or bounded_name(found.service.name, "", spec.NAME_FOR_COLOR)
     if found.selector_changes:
         base = bounded_name(stem or app, RENAMED_SUFFIX, spec.NAME_FOR_COLOR)
-        while f"{base}-blue" in old.values() or f"{base}-green" in old.values():
+        if {f"{base}-blue", f"{base}-green"} & set(old.values()):  # an old name holds -bg already
             base = bounded_name(base, RENAMED_SUFFIX, spec.NAME_FOR_COLOR)
         return Names(app, base, old, _renamed_for_selectors(found, old, base))
     if stem:
@@ -112,8 +112,7 @@ def _fits(name: str) -> bool:
 
 
 def _renamed_for_selectors(found: Recognized, old: dict[Color, str], base: str) -> str:
-    extra = sorted({k for d in found.deployments.values() for k in _selector_of(d.data)}
-                   - set(found.app_labels) - {found.color_label})
+    extra = found.extra_selector_keys
     why = " (as kustomize's commonLabels make them)" if found.version_label in extra else ""
     keys = ", ".join(escape(k) for k in extra)
     return (f"new Deployment names: {base}-blue and {base}-green. The old Deployments, {escape(old['blue'])} and "
@@ -124,10 +123,6 @@ def _renamed_for_selectors(found: Recognized, old: dict[Color, str], base: str) 
 
 def _braced(found: Recognized) -> str:
     return "{" + ", ".join(escape(k) for k in [*found.app_labels, found.color_label]) + "}"
-
-
-def _selector_of(data: dict[str, Any]) -> dict[str, Any]:
-    return ((data.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
 
 
 # --- the base Deployment ------------------------------------------------------------------------

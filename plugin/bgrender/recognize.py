@@ -20,6 +20,7 @@ from .colors import COLORS, Color
 from .errors import BgRenderError, escape, quote
 from .labels import version_label_value
 from .layouts import Layout, Manifest
+from .lock import canonical_json
 from .record import Record
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -69,10 +70,15 @@ class Recognized(Record):
     others: tuple[Manifest, ...]  # the layout's other objects, not imported
 
     @property
+    def extra_selector_keys(self) -> list[str]:
+        """What the live Deployments select on beyond the app labels and the color (the seed's
+        `version`): where there is any, bgrender's selectors differ, and a selector cannot change."""
+        keys = {k for d in self.deployments.values() for k in _selector(d)}
+        return sorted(keys - set(self.app_labels) - {self.color_label})
+
+    @property
     def selector_changes(self) -> bool:
-        """Whether a live Deployment selects on more than the app labels and the color: then
-        bgrender's selector differs from it, and a selector cannot change."""
-        return any(_selector(d) != {**self.app_labels, self.color_label: c} for c, d in self.deployments.items())
+        return bool(self.extra_selector_keys)
 
 
 def recognize(layout: Layout) -> Recognized:
@@ -96,11 +102,10 @@ def recognize(layout: Layout) -> Recognized:
 
 def _distinct(objects: tuple[Manifest, ...]) -> list[Manifest]:
     """Each object once: a layout may build the same object twice (two roots sharing a base)."""
-    seen: list[Manifest] = []
+    seen: dict[str, Manifest] = {}
     for m in objects:
-        if not any(m.data == s.data for s in seen):
-            seen.append(m)
-    return seen
+        seen.setdefault(canonical_json(m.data), m)
+    return list(seen.values())
 
 
 def _of_kind(objects: list[Manifest], kind: str, group: str) -> list[Manifest]:
