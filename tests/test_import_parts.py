@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bgrender import import_cli, layouts
+from bgrender.base_from_colors import Pair, literal, templated
 from bgrender.errors import BgRenderError, InvalidInput, Problem
 from bgrender.files import WriteFailed
-from bgrender.importer import _literal, _Pair, _templated
 from bgrender.layouts import BuildFailed, kustomize_command, read_layout, roots
 from bgrender.process import run_bounded
 from bgrender.templating import expand
@@ -166,29 +166,29 @@ def _expanded(value: str, version: str, color: str) -> str:
 
 @given(TEXT)
 def test_a_literal_renders_as_itself(text: str):
-    assert _expanded(_literal(text), "1.0.0", "blue") == text
+    assert _expanded(literal(text), "1.0.0", "blue") == text
 
 
 @given(st.lists(TEXT, min_size=2, max_size=4), st.sampled_from(["version", "color"]),
        st.from_regex(r"[a-f0-9]{7,12}", fullmatch=True), st.from_regex(r"[a-f0-9]{7,12}", fullmatch=True))
 def test_a_value_differing_by_version_or_color_renders_each_color_s(parts: list[str], word: str, version: str,
                                                                       idle_version: str):
-    pair = _Pair((version, idle_version), ("blue", "green"))
+    pair = Pair((version, idle_version), ("blue", "green"))
     mine, theirs = (version, idle_version) if word == "version" else ("blue", "green")
     active, idle = mine.join(parts), theirs.join(parts)
-    templated = _templated(active, idle, pair)
-    if templated is None:  # the same value, or not one the version or color alone tells apart
+    template = templated(active, idle, pair)
+    if template is None:  # the same value, or not one the version or color alone tells apart
         assert mine == theirs or active.split(mine) != idle.split(theirs)
         return
-    assert _expanded(templated, version, "blue") == active
-    assert _expanded(templated, idle_version, "green") == idle
+    assert _expanded(template, version, "blue") == active
+    assert _expanded(template, idle_version, "green") == idle
 
 
 def test_a_short_version_becomes_a_slice_and_a_short_tag_is_not_searched_for():
-    pair = _Pair(("3f9c2e1d", "8a1b0c4e"), ("blue", "green"))
-    assert _templated("3f9c2e1", "8a1b0c4", pair) == "{{ version[:7] }}"
-    assert _templated("v=3f9c2e1d", "v=8a1b0c4e", pair) == "v={{ version }}"
-    assert _templated("v=1.2", "v=1.3", _Pair(("1.2", "1.3"), ("blue", "green"))) is None
+    pair = Pair(("3f9c2e1d", "8a1b0c4e"), ("blue", "green"))
+    assert templated("3f9c2e1", "8a1b0c4", pair) == "{{ version[:7] }}"
+    assert templated("v=3f9c2e1d", "v=8a1b0c4e", pair) == "v={{ version }}"
+    assert templated("v=1.2", "v=1.3", Pair(("1.2", "1.3"), ("blue", "green"))) is None
 
 
 # --- import_cli.py: OUT_DIR -----------------------------------------------------------------------------
@@ -257,11 +257,13 @@ def _replaced(data: object, path: tuple, value: object) -> object:
     return copy
 
 
+def _nested(inner: st.SearchStrategy) -> st.SearchStrategy:
+    keys = st.sampled_from(["name", "labels", "match", "route", "subset", "exact", "prefix"])
+    return st.lists(inner, max_size=2) | st.dictionaries(keys, inner, max_size=2)
+
+
 ODD_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=4)
-                          | st.sampled_from(["blue", "green", "/", "{{", "1.0.0"]),
-                          lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(
-                              ["name", "labels", "match", "route", "subset", "exact", "prefix"]), inner, max_size=2),
-                          max_leaves=4)
+                          | st.sampled_from(["blue", "green", "/", "{{", "1.0.0"]), _nested, max_leaves=4)
 
 
 @given(st.data())
