@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 
 from .errors import BgRenderError, InvalidInput, Problem, escape
 from .files import decode_text, read_app_bytes
@@ -82,7 +83,7 @@ class BuildFailed(BgRenderError):
     """The layout could not be built or read; nothing was written."""
 
 
-def read_layout(source_dir: str, env: dict[str, str] | None = None) -> Layout:
+def read_layout(source_dir: str, env: Mapping[str, str] | None = None) -> Layout:
     """The objects the layout at `source_dir` applies."""
     if not os.path.isdir(source_dir):
         raise BuildFailed(f"{escape(source_dir)}: not a directory (SOURCE_DIR is the layout's top directory)")
@@ -139,7 +140,7 @@ def _included_entries(source_dir: str, directory: str) -> list[str]:
     return [e for e in entries if isinstance(e, str) and "://" not in e and not e.startswith(("git@", "github.com/"))]
 
 
-def kustomize_command(env: dict[str, str]) -> list[str]:
+def kustomize_command(env: Mapping[str, str]) -> list[str]:
     """`kustomize build` (what Argo CD runs), else `kubectl kustomize`, whichever is on PATH."""
     path = env.get("PATH", os.defpath)
     kustomize = shutil.which("kustomize", path=path)
@@ -152,7 +153,7 @@ def kustomize_command(env: dict[str, str]) -> list[str]:
                       "(its built-in kustomize) on PATH; neither was found: install one of them")
 
 
-def _built(source_dir: str, directories: list[str], env: dict[str, str]) -> Layout:
+def _built(source_dir: str, directories: list[str], env: Mapping[str, str]) -> Layout:
     command = kustomize_command(env)
     tool = "kustomize build" if command[1] == "build" else "kubectl kustomize"
     built = roots(source_dir, directories)
@@ -165,7 +166,7 @@ def _built(source_dir: str, directories: list[str], env: dict[str, str]) -> Layo
     return Layout(tuple(_checked(objects)), tuple(shown for _, shown in outputs), tool)
 
 
-def _build(command: list[str], tool: str, source_dir: str, root: str, env: dict[str, str]) -> str:
+def _build(command: list[str], tool: str, source_dir: str, root: str, env: Mapping[str, str]) -> str:
     from .process import run_bounded
 
     shown = _shown(source_dir, root)
