@@ -24,6 +24,7 @@ _LAZY_COMMANDS = {
     "rollback": ".release_cli:rollback",
     "lock": ".release_cli:lock",
     "status": ".status_cli:status",
+    "import": ".import_cli:import_command",
 }
 
 
