@@ -125,7 +125,10 @@ def templated(active: str, idle: str, pair: Pair) -> str | None:
             continue
         parts = active.split(mine)
         if len(parts) > 1 and parts == idle.split(theirs):
-            return f"{{{{ {word} }}}}".join(literal(part, in_template=True) for part in parts)
+            pieces = [literal(part, in_template=True) for part in parts]
+            # A "{" right before the template would make "{{{": Jinja would read "{ word }" in it.
+            pieces = [p[:-1] + '{{ "{" }}' if p.endswith("{") else p for p in pieces[:-1]] + pieces[-1:]
+            return f"{{{{ {word} }}}}".join(pieces)
     return None
 
 

@@ -22,6 +22,7 @@ from .labels import version_label_value
 from .layouts import Layout, Manifest
 from .lock import canonical_json
 from .record import Record
+from .routing import Malformed, istio
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -334,24 +335,18 @@ def _virtual_service(objects: list[Manifest], service: Manifest) -> Manifest:
                                                                "choosing one variant does)")
 
 
-def _catch_all(route: Any) -> bool:
-    """A route every request matches: no match, or only matches on the URI prefix `/`."""
-    matches = _at(route, "match")
-    return not matches or all(isinstance(m, dict) and m in ({}, {"uri": {"prefix": "/"}}) for m in matches)
-
-
-def _default_route(http: list[Any]) -> int | None:
-    """The route Istio sends every request to that no route before it matched."""
-    return next((i for i, r in enumerate(http) if _catch_all(r)), None)
-
-
 def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> Routes:
     http = _http(virtual_service)
-    default = _default_route(http)
-    if default is None:
+    try:
+        route = istio.default_route(virtual_service.data)
+        serving = istio.serving_subsets(route) if route is not None else []
+    except Malformed as err:
+        raise Unrecognized(f"{virtual_service.describe()}: {escape(str(err))}") from err
+    if route is None:
         raise Unrecognized(f"{virtual_service.describe()}: no default route (an http route without match, or "
                            "matching every URI); it tells which color serves production")
-    active = _production(virtual_service, http[default], subset_colors)
+    default = http.index(route)
+    active = _production(virtual_service, serving, subset_colors)
     headers = [h for r in http[:default] if (h := _header_route(r, subset_colors))]
     names = sorted({name for name, _ in headers})
     if len(names) > 1:
@@ -374,10 +369,7 @@ def _names(obj: Manifest, value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _production(virtual_service: Manifest, route: Any, subset_colors: dict[str, Color]) -> Color:
-    destinations = _destinations(route)
-    serving = [d for d in destinations if len(destinations) == 1 or d.get("weight", 0)]
-    subsets = sorted({str(_at(d, "destination", "subset")) for d in serving})
+def _production(virtual_service: Manifest, subsets: list[str], subset_colors: dict[str, Color]) -> Color:
     if len(subsets) != 1 or subsets[0] not in subset_colors:
         raise Unrecognized(f"{virtual_service.describe()}: its default route must send production traffic to one "
                            "subset of the DestinationRule, blue's or green's (it names "
@@ -435,7 +427,8 @@ def _dropped(service: Manifest, port: dict[str, Any], rule: Manifest) -> list[st
 
 def _dropped_routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> list[str]:
     http = _http(virtual_service)
-    default = _default_route(http)
+    route = istio.default_route(virtual_service.data)  # read by _routes before: it is there
+    default = http.index(route)
     dropped = [f"{virtual_service.describe()}: spec.{k}"
                for k in _extra(virtual_service.data.get("spec"), SERVICE_ROUTE_FIELDS)]
     for i, route in enumerate(http):

@@ -76,27 +76,38 @@ def live(plan: Plan) -> routing.LiveObject:
 
 
 def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
-    spec = routing.expect(vs.get("spec") or {}, dict, "spec")
-    rules = routing.expect(spec.get("http") or [], list, "spec.http")
-    for rule in (routing.expect(r, dict, "spec.http[]") for r in rules):
-        if not rule.get("match"):
-            return _destination_color(routing.expect(rule.get("route") or [], list, "spec.http[].route"))
-    return routing.Production(None, "it has no default route (an http route without match)")
-
-
-def _destination_color(route: list[Any]) -> routing.Production:
-    if not route:
-        return routing.Production(None, "its default route has no destination")
-    destinations = [routing.expect(d, dict, "spec.http[].route[]") for d in route]
-    # A lone destination takes all traffic whatever its weight; among several, weight 0 takes none.
-    serving = [d for d in destinations
-               if len(destinations) == 1 or routing.expect(d.get("weight", 0), int, "weight") > 0]
-    subsets = sorted({str(routing.expect(d.get("destination") or {}, dict, "destination").get("subset"))
-                      for d in serving})
+    route = default_route(vs)
+    if route is None:
+        return routing.Production(None, "it has no default route (an http route without match)")
+    subsets = serving_subsets(route)
     if len(subsets) != 1:
         return routing.Production(None, f"its default route splits production traffic between subsets "
-                                        f"{', '.join(subsets)}")
+                                        f"{', '.join(subsets) or 'none'}")
     if subsets[0] not in COLORS:
         return routing.Production(None, f"its default route sends production traffic to subset {subsets[0]}, "
                                         "not blue or green")
     return routing.Production(subsets[0])
+
+
+def default_route(vs: dict[str, Any]) -> dict[str, Any] | None:
+    """The http route Istio sends every request that no route before it matched: the first
+    that matches every request (no match, or only the URI prefix `/`). Also read by
+    `bgrender import`, on VirtualServices bgrender did not write."""
+    spec = routing.expect(vs.get("spec") or {}, dict, "spec")
+    for rule in (routing.expect(r, dict, "spec.http[]") for r in routing.expect(spec.get("http") or [], list,
+                                                                                  "spec.http")):
+        matches = routing.expect(rule.get("match") or [], list, "spec.http[].match")
+        if all(m in ({}, {"uri": {"prefix": "/"}}) for m in matches):
+            return rule
+    return None
+
+
+def serving_subsets(rule: dict[str, Any]) -> list[str]:
+    """The subsets an http route sends traffic to, sorted: a lone destination takes all of it
+    whatever its weight; among several, one of weight 0 takes none."""
+    destinations = [routing.expect(d, dict, "spec.http[].route[]")
+                    for d in routing.expect(rule.get("route") or [], list, "spec.http[].route")]
+    serving = [d for d in destinations
+               if len(destinations) == 1 or routing.expect(d.get("weight", 0), int, "weight") > 0]
+    return sorted({str(routing.expect(d.get("destination") or {}, dict, "destination").get("subset"))
+                   for d in serving})
