@@ -94,6 +94,7 @@ def test_a_rollout_in_progress_is_reported(kube_api: FakeKubeApi, live_gorilla: 
      "its default route sends production traffic to subset canary, not blue or green"),
     ([{"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"subset": "blue"}}]}],
      "it has no default route (an http route without match)"),
+    ([{"route": []}], "its default route has no destination"),
 ])
 def test_a_default_route_without_one_color_has_no_production_color(
         kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection, http: list, note: str) -> None:
@@ -107,6 +108,14 @@ def test_a_zero_weight_destination_takes_no_traffic(kube_api: FakeKubeApi, live_
     kube_api.get("virtualservices", VS)["spec"]["http"] = [
         {"route": [{"destination": {"subset": "blue"}, "weight": 0},
                    {"destination": {"subset": "green"}, "weight": 100}]}]
+    assert read_live(plan_of(live_gorilla), conn).routing.production == "green"
+
+
+def test_a_route_matching_every_uri_is_the_default_route(kube_api: FakeKubeApi, live_gorilla: Path,
+                                                         conn: Connection) -> None:
+    kube_api.get("virtualservices", VS)["spec"]["http"] = [
+        {"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"subset": "blue"}}]},
+        {"match": [{"uri": {"prefix": "/"}}], "route": [{"destination": {"subset": "green"}}]}]
     assert read_live(plan_of(live_gorilla), conn).routing.production == "green"
 
 

@@ -80,9 +80,11 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
     if route is None:
         return routing.Production(None, "it has no default route (an http route without match)")
     subsets = serving_subsets(route)
+    if not subsets:
+        return routing.Production(None, "its default route has no destination")
     if len(subsets) != 1:
         return routing.Production(None, f"its default route splits production traffic between subsets "
-                                        f"{', '.join(subsets) or 'none'}")
+                                        f"{', '.join(subsets)}")
     if subsets[0] not in COLORS:
         return routing.Production(None, f"its default route sends production traffic to subset {subsets[0]}, "
                                         "not blue or green")
