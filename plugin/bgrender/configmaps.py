@@ -11,8 +11,6 @@ companions.load_companions; nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 from .errors import Problem, quote
 from .record import Record
 from .templating import copy_data
@@ -20,6 +18,7 @@ from .yamldoc import Path
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 HASH_LENGTH = 10  # hex digits: 40 bits tell apart every version of a config a team will ever have

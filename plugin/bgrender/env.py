@@ -7,11 +7,13 @@ as Argo CD before v3.0 dropped empty variables.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from . import spec
 from .errors import InvalidInput, Problem, quote
 from .record import Record
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # Argo CD passes parameters on the command line's environment; Linux caps one entry at 128 KiB.
 MAX_ENV_CHARS = 128 * 1024

@@ -8,7 +8,6 @@ here, through files.py; an edit command that has new texts in hand passes them a
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from .base import Base, load_base
 from .companions import Companions, load_companions
@@ -24,6 +23,7 @@ from .yamldoc import Document, load_document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
     from typing import Any
 

@@ -4,7 +4,7 @@ environment. `resolve` settles every default; it is pure (no I/O), like the rend
 
 from __future__ import annotations
 
-from . import waves
+from . import routing, waves
 from .base import Base, target_port
 from .colors import COLORS, Color
 from .companions import NONE, Companions
@@ -124,9 +124,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
 
 def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> str:
     """The newest API version of the routing provider's objects that the destination serves."""
-    from .routing import PROVIDERS
-
-    provider = PROVIDERS[intent.provider]
+    provider = routing.provider(intent.provider)
     api = options.api_version(provider.GROUP, provider.VERSIONS)
     if api is None:
         problems.append(unserved_problem(provider.API, provider.PRODUCT, provider.GROUP, provider.VERSIONS))

@@ -11,25 +11,30 @@ from __future__ import annotations
 
 class Record:
     __fields__: tuple[str, ...] = ()
+    __defaults__: dict[str, object] = {}
 
     def __init_subclass__(cls) -> None:
         own = tuple(cls.__dict__.get("__annotations__", ()))
         cls.__fields__ = tuple(f for f in cls.__fields__ if f not in own) + own
+        cls.__defaults__ = {f: getattr(cls, f) for f in cls.__fields__ if hasattr(cls, f)}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        if len(args) > len(self.__fields__):
-            raise TypeError(f"{type(self).__name__} takes {len(self.__fields__)} fields, got {len(args)}")
-        values = dict(zip(self.__fields__, args))
-        for name, value in kwargs.items():
-            if name not in self.__fields__ or name in values:
-                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {name!r}")
-            values[name] = value
-        for name in self.__fields__:
-            if name not in values:
-                if not hasattr(type(self), name):
-                    raise TypeError(f"{type(self).__name__}: missing field {name!r}")
-                values[name] = getattr(type(self), name)
-            object.__setattr__(self, name, values[name])
+        # Hundreds are built at import (spec.py declares the format with them): kept cheap.
+        fields = self.__fields__
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__} takes {len(fields)} fields, got {len(args)}")
+        values = dict(zip(fields, args))
+        if kwargs:
+            for name in kwargs:
+                if name not in fields or name in values:
+                    raise TypeError(f"{type(self).__name__}: unexpected or repeated field {name!r}")
+            values.update(kwargs)
+        if len(values) < len(fields):
+            values = {**self.__defaults__, **values}
+            if len(values) < len(fields):
+                missing = next(f for f in fields if f not in values)
+                raise TypeError(f"{type(self).__name__}: missing field {missing!r}")
+        self.__dict__.update(values)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")

@@ -16,14 +16,16 @@ which the sandbox alone cannot promise (`{{ "x" * 10**10 }}` is legal Jinja).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 from .errors import Problem, escape
 from .yamldoc import Path
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
+
+    Locate = Callable[[Path, str], Problem]
 
 _MARKERS = ("{{", "{%", "{#")
 # Names, selectors and the namespace decide object identity; a template there could change
@@ -44,8 +46,6 @@ _ALLOWED_NODES = frozenset({
 _ALLOWED_FILTERS = frozenset({"lower", "upper", "trim", "truncate", "default", "first", "last", "length"})
 _ALLOWED_TESTS = frozenset({"defined", "undefined", "none", "string", "eq", "ne"})
 VARIABLES = ("color", "image", "name", "namespace", "version")
-
-Locate = Callable[[Path, str], Problem]
 
 
 def template_paths(data: Any, path: Path = ()) -> list[Path]:

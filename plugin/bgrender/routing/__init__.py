@@ -10,19 +10,25 @@ tests and Gateway API backends). Pure: no I/O; cluster.py fetches, status.py com
 
 from __future__ import annotations
 
+import importlib
+
 from .. import labels, waves
 from ..colors import Color
 from ..labels import selector_labels
 from ..record import Record
-from . import gateway_api, istio, service
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
     from ..plan import Plan
 
-PROVIDERS = {"istio": istio, "gateway-api": gateway_api, "service": service}
+
+def provider(name: str) -> ModuleType:
+    """The room of routing.provider `name` (spec.PROVIDERS): `gateway-api` is gateway_api.py.
+    Imported when an app names it: a render loads only its own provider."""
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
 class LiveObject(Record):
@@ -46,16 +52,16 @@ class Production(Record):
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
     """Every routing object of the app: its Services and its provider's objects."""
-    return services(plan) + PROVIDERS[plan.intent.provider].objects(plan)
+    return services(plan) + provider(plan.intent.provider).objects(plan)
 
 
 def live(plan: Plan) -> LiveObject:
-    return PROVIDERS[plan.intent.provider].live(plan)
+    return provider(plan.intent.provider).live(plan)
 
 
 def production(obj: dict[str, Any], plan: Plan) -> Production:
     """The color the live object sends production to; Malformed when it is not such an object."""
-    return PROVIDERS[plan.intent.provider].production(obj, plan)
+    return provider(plan.intent.provider).production(obj, plan)
 
 
 class Malformed(Exception):
