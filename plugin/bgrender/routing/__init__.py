@@ -10,7 +10,7 @@ tests and Gateway API backends). Pure: no I/O; cluster.py fetches, status.py com
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 from .. import labels, waves
 from ..colors import Color
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 def provider(name: str) -> ModuleType:
     """The room of routing.provider `name` (spec.PROVIDERS): `gateway-api` is gateway_api.py.
     Imported when an app names it: a render loads only its own provider."""
-    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+    module = f"{__name__}.{name.replace('-', '_')}"
+    __import__(module)  # importlib.import_module would first import importlib (~0.6 ms)
+    return sys.modules[module]
 
 
 class LiveObject(Record):
