@@ -14,8 +14,6 @@ Pure: texts and values in, values and texts out; `files.py` reads and writes the
 
 from __future__ import annotations
 
-import re
-
 from . import spec
 from .base import Base, image_reference, image_repository
 from .colors import COLORS, Color
@@ -100,28 +98,26 @@ def _sha256() -> Any:
     return sha256
 
 
-_JSON_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
-_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-
-
 def canonical_json(data: Any) -> str:
     """`json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, byte for
     byte (a test holds them equal), for the plain values YAML loads."""
-    if isinstance(data, dict):
-        return "{" + ",".join(f"{_json_string(k)}:{canonical_json(data[k])}" for k in sorted(data)) + "}"
-    if isinstance(data, list):
-        return "[" + ",".join(map(canonical_json, data)) + "]"
-    if isinstance(data, str):
-        return _json_string(data)
-    if data is None or isinstance(data, bool):
-        return {None: "null", True: "true", False: "false"}[data]
-    if isinstance(data, (int, float)):
-        return repr(data) if isinstance(data, float) else str(data)
-    raise TypeError(f"not a plain value: {type(data).__name__}")
+    if _ENCODER is None:  # pragma: no cover - a Python without json's C accelerator
+        import json
+
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_ENCODER(data, 0))
 
 
-def _json_string(text: str) -> str:
-    return '"' + _JSON_ESCAPE.sub(lambda m: _JSON_ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), text) + '"'
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"not a plain value: {type(value).__name__}")
+
+
+try:  # the C encoder json.dumps runs for those arguments, without importing json (~3 ms)
+    from _json import encode_basestring, make_encoder
+except ImportError:  # pragma: no cover - a Python without json's C accelerator
+    _ENCODER = None
+else:  # no circular-reference markers: loaded YAML holds no cycles
+    _ENCODER = make_encoder(None, _not_plain, encode_basestring, None, ":", ",", True, False, True)
 
 
 def new_entry(version: str, selector: dict[str, str], template: dict[str, Any],
