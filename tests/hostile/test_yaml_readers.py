@@ -100,7 +100,8 @@ def test_every_string_reads_back_as_itself_in_yaml_1_1_and_1_2(value):
 
 
 @pytest.mark.parametrize("value", ["12345e6", "01234589", "0o17", "1.5e3", "0x1F", "0b101", "1_000", "1:00", "y",
-                                   "n", "on", "Off", "~", "", ".inf", "-.Inf", ".nan", "=", "<<", "2024-1-2", "1.2.3"])
+                                   "n", "on", "Off", "~", "", ".inf", "-.Inf", ".nan", "=", "<<", "2024-1-2", "1.2.3",
+                                   "0x_", "0b_", "-0x__"])
 def test_strings_other_readers_take_for_numbers_booleans_or_null_are_quoted(value):
     assert not plain_is_string(value)
     assert dump_yaml([{"v": value}]).splitlines()[1] in (f"v: '{value}'", f'v: "{value}"')
