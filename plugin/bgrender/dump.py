@@ -65,7 +65,22 @@ def plain_is_string(text: str) -> bool:
     return not (_NUMBER.fullmatch(text.replace("_", "")) or _TIMESTAMP.fullmatch(text))
 
 
-class _Dumper(_SafeDumper):  # type: ignore[misc, valid-type]
+class PlainStringsFirst:
+    """For PyYAML's loaders and dumpers: a plain scalar that `plain_is_string` accepts is a
+    string to every reader, PyYAML's YAML 1.1 resolver included (a test holds them so), so only
+    the others go through that resolver's regexes. Most scalars in a manifest are such strings,
+    and pyyaml.py compiles a regex only when one is first used."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and plain_is_string(value):
+            return _STR
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Dumper(PlainStringsFirst, _SafeDumper):  # type: ignore[misc, valid-type]
     """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
     never an anchor or alias, even where two objects share a value; strings another reader could
     take for a number, boolean or null single-quoted."""
@@ -76,7 +91,7 @@ class _Dumper(_SafeDumper):  # type: ignore[misc, valid-type]
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None if plain_is_string(value) else "'"
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    return dumper.represent_scalar(_STR, value, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)

@@ -3,14 +3,16 @@
 yamldoc.py and dump.py import `yaml` from here, never directly: on the render path the first
 import of PyYAML must go through this module. Nothing else belongs here.
 
-Why: `import yaml` compiles every class-level regex of its modules. Two of them serve only
-code bgrender does not run: `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning
-all of Unicode, ~5 ms to compile, more than bgrender's own work) checks input for the
-pure-Python Reader, and bgrender reads through libyaml; `SafeConstructor.timestamp_regexp`
-(~0.5 ms) parses dates, which bgrender keeps as written. So while PyYAML is imported,
-`re.compile` called from those two modules returns a pattern that compiles on first use.
-A caller that does use one (a pure-Python loader elsewhere in the process) gets the same
-pattern, only later. Every other compile, and `re.compile` after the import, is untouched.
+Why: `import yaml` compiles every class-level regex of its modules, and bgrender needs few
+of them. `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning all of Unicode, ~5 ms
+to compile, more than bgrender's own work) checks input for the pure-Python Reader, and
+bgrender reads through libyaml; `SafeConstructor.timestamp_regexp` (~0.5 ms) parses dates,
+which bgrender keeps as written; the resolver's eight implicit types (~2.4 ms) see only the
+scalars that are not plain strings (dump.PlainStringsFirst), so a render compiles the two or
+three a manifest's numbers and booleans need. So while PyYAML is imported, `re.compile`
+called from those three modules returns a pattern that compiles on first use. A caller that
+does use one (a pure-Python loader elsewhere in the process) gets the same pattern, only
+later. Every other compile, and `re.compile` after the import, is untouched.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from types import ModuleType
 
-_LAZY_MODULES = frozenset({"yaml.reader", "yaml.constructor"})
+_LAZY_MODULES = frozenset({"yaml.reader", "yaml.constructor", "yaml.resolver"})
 
 
 class _LazyPattern:

@@ -14,10 +14,11 @@ import math
 from .pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
 try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is absent
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
+from .dump import PlainStringsFirst
 from .errors import InvalidInput, Problem, escape, quote
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -48,6 +49,10 @@ _INT, _FLOAT = f"{_TAG}int", f"{_TAG}float"
 # Kubernetes integers are 64-bit; an integer needs at most 64 binary digits and a prefix.
 # Counting first keeps Python from converting thousands of digits (it refuses past 4,300).
 MAX_INT_DIGITS = 66
+
+
+class _Loader(PlainStringsFirst, _SafeLoader):  # type: ignore[misc, valid-type]
+    pass
 
 
 MAX_KEY_SHOWN = 64  # a field path names user-written keys; keep each one short in messages

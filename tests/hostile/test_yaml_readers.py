@@ -99,6 +99,15 @@ def test_every_string_reads_back_as_itself_in_yaml_1_1_and_1_2(value):
     assert yaml.load(text, Loader=Yaml12Loader) == {"value": value, value: "key"}
 
 
+@settings(max_examples=3000, derandomize=True, deadline=None)
+@given(value=scalar_like)
+def test_what_plain_is_string_accepts_pyyaml_resolves_as_a_string(value):
+    """The loader's and dumper's shortcut (dump.PlainStringsFirst) skips PyYAML's resolver only
+    where that resolver would say "string" too, so it changes no value a file reads as."""
+    if plain_is_string(value):
+        assert yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) == STR
+
+
 @pytest.mark.parametrize("value", ["12345e6", "01234589", "0o17", "1.5e3", "0x1F", "0b101", "1_000", "1:00", "y",
                                    "n", "on", "Off", "~", "", ".inf", "-.Inf", ".nan", "=", "<<", "2024-1-2", "1.2.3",
                                    "0x_", "0b_", "-0x__"])
