@@ -25,13 +25,16 @@ by this script (~20 MiB) but by a small launcher (`python -S -I`, a few MiB) tha
 and reports their rusage. The peak of `/bin/true` started the same way is the floor, printed
 beside: a figure above it is the child's own peak.
 
-Python children run as an installed package runs in the sidecar image: with compiled
-bytecode, in a private temporary cache (PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE unset)
-filled before anything is timed. The script also checks which modules each path imports. It
-reports and does not gate: the exit status is 0 whatever the figures, and non-zero only when
-something could not be run (with a message on stderr).
+bgrender runs as the sidecar image installs it (Dockerfile): first this script installs the
+checkout into a temporary venv without pip, not editable, with its dependencies, compiled to
+unchecked-hash bytecode, and runs it with PYTHONDONTWRITEBYTECODE=1 (pip fetches the build
+backend and dependencies from the package index or its cache). `--bgrender PATH` times another
+console script instead, the development venv's for one, with its bytecode compiled into a
+private cache (PYTHONPYCACHEPREFIX) before anything is timed. The script also checks which
+modules each path imports. It reports and does not gate: the exit status is 0 whatever the
+figures, and non-zero only when something could not be run (with a message on stderr).
 
-Standard library only. Run it with the project's venv python:
+Standard library only (pip runs as a separate process). Run it with the project's venv python:
 
     .venv/bin/python bench/run.py [--runs 30] [--big-runs 10] [--warmup 3] [--bgrender PATH] [--kubectl PATH]
 """
@@ -434,8 +437,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=30, help="measured rounds (default 30)")
     parser.add_argument("--big-runs", type=int, default=10, help="measured rounds of the 1 MiB case (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured rounds first (default 3)")
-    parser.add_argument("--bgrender", default=str(REPO / ".venv" / "bin" / "bgrender"),
-                        help="the bgrender console script (default <repo>/.venv/bin/bgrender)")
+    parser.add_argument("--bgrender", default=None,
+                        help="the bgrender console script to time (default: the checkout, installed as the "
+                             "sidecar image installs it, in a temporary venv)")
     parser.add_argument("--kubectl", default=shutil.which("kubectl") or "kubectl",
                         help="kubectl with built-in kustomize (default: from PATH)")
     parser.add_argument("--skip-import-check", action="store_true",
@@ -444,16 +448,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.runs < 1 or args.big_runs < 1 or args.warmup < 0:
         parser.error("--runs and --big-runs must be at least 1 and --warmup at least 0")
     # The launcher changes directory before it executes them: make both paths absolute.
-    args.bgrender = os.path.abspath(args.bgrender)
+    if args.bgrender is not None:
+        args.bgrender = os.path.abspath(args.bgrender)
     args.kubectl = shutil.which(args.kubectl) or args.kubectl
     return args
 
 
-def child_envs(pycache: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The local environment (no Argo CD variables) and Argo CD's."""
+def install_like_the_image(venv: Path) -> str:
+    """The checkout installed as the Dockerfile installs it; returns its console script."""
+    python = venv / "bin" / "python"
+    capture([sys.executable, "-m", "venv", "--without-pip", str(venv)], "creating a venv")
+    capture([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+             "--disable-pip-version-check", str(REPO)], "pip install (bgrender into the benchmark's venv)")
+    capture([str(python), "-m", "compileall", "-q", "-f", "--invalidation-mode", "unchecked-hash",
+             str(venv / "lib")], "compileall")
+    return str(venv / "bin" / "bgrender")
+
+
+def child_envs(pycache: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The local environment (no Argo CD variables) and Argo CD's. Without `pycache`, as in
+    the image: bytecode compiled at install, never written at run time."""
     local = {k: v for k, v in os.environ.items()
-             if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith(("ARGOCD_", "KUBE_"))}
-    local["PYTHONPYCACHEPREFIX"] = pycache
+             if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX") and not k.startswith(("ARGOCD_", "KUBE_"))}
+    if pycache:
+        local["PYTHONPYCACHEPREFIX"] = pycache
+    else:
+        local["PYTHONDONTWRITEBYTECODE"] = "1"
     return local, {**local, **ARGOCD_ENV}
 
 
@@ -475,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def subjects(args: argparse.Namespace, work: Path, big_dir: str) -> tuple[list[Subject], list[Subject], int]:
-    local_env, argocd_env = child_envs(str(work / "pycache"))
+    local_env, argocd_env = child_envs(None if args.installed else str(work / "pycache"))
     render = [args.bgrender, "render"]
 
     def kustomize(path: Path) -> Command:
@@ -507,6 +527,9 @@ def measure(launcher: Launcher, group: list[Subject], rounds: int, warmup: int) 
 
 def bench(args: argparse.Namespace, work: Path, launcher: Launcher) -> Results:
     load_before = os.getloadavg()[0]
+    args.installed = args.bgrender is None
+    if args.installed:
+        args.bgrender = install_like_the_image(work / "venv")
     if not os.access(args.bgrender, os.X_OK):
         raise BenchError(f"no executable bgrender at {args.bgrender} (see --bgrender)")
     big_dir, sizes = biggest_seed_dir(args.kubectl)
@@ -520,6 +543,8 @@ def bench(args: argparse.Namespace, work: Path, launcher: Launcher) -> Results:
     measure(launcher, [*small, floor], args.runs, args.warmup)
     measure(launcher, big, args.big_runs, 1)
     info = versions(python, args.kubectl)
+    info["bgrender timed"] = ("the checkout, installed as the sidecar image installs it" if args.installed
+                              else f"`{args.bgrender}`")
     info["load average (1 min)"] = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     return Results(small, big, floor, imports, info, sizes, big_dir, entries)
 
