@@ -36,7 +36,7 @@ _LONGEST_KEYWORD = max(map(len, _KEYWORDS))
 _NUMBER_START = frozenset("+-.0123456789")
 # Numbers, once "_" is removed (YAML 1.1 allows it between digits, and Go's yaml.v2 and v3
 # delete every "_" before they try a number). Not re.VERBOSE: it compiles a third faster.
-_NUMBER = re.compile(
+_NUMBER = (
     r"[-+]?("
     # hex: YAML 1.1 and 1.2, Go; octal 0o17: YAML 1.2, Go (its ParseInt takes the prefix);
     # binary: YAML 1.1, Go. With no digit too: PyYAML reads `0x_` as an int (and fails to build it).
@@ -49,9 +49,11 @@ _NUMBER = re.compile(
     r"|[0-9]+(:[0-9]+)*(\.[0-9.]*)?([eE][-+]?[0-9]+)?"
     r"|\.[0-9.]*([eE][-+]?[0-9]+)?"  # `.5`, `.5e3`, and the spec's `.`
     r")")
+# Outside the prefixes 0x, 0o and 0b, a number holds only these characters.
+_DECIMAL_CHARS = frozenset("0123456789.:eE+-")
 # YAML 1.1 timestamps as PyYAML reads them (2024-01-02, ... 10:00:00Z) and as Go's yaml.v2
 # and v3 do (one-digit month and day too): a date, alone or followed by a time.
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?", re.DOTALL)
+_TIMESTAMP = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?"
 
 
 def plain_is_string(text: str) -> bool:
@@ -62,25 +64,55 @@ def plain_is_string(text: str) -> bool:
         return False
     if text[:1] not in _NUMBER_START:  # each reader decides "number or date" by the first character
         return True
-    return not (_NUMBER.fullmatch(text.replace("_", "")) or _TIMESTAMP.fullmatch(text))
+    if _is_decimal_int(text):  # a sync wave, a port
+        return False
+    # Most such scalars ("128Mi", a short git SHA) are ruled out by their characters, so the
+    # two patterns compile (in re's cache) only when a scalar needs them.
+    digits = text.replace("_", "")
+    unsigned = digits.lstrip("+-")
+    if (unsigned[:2].lower() in ("0x", "0o", "0b") or _DECIMAL_CHARS.issuperset(unsigned)) \
+            and re.fullmatch(_NUMBER, digits):
+        return False
+    return not (text[4:5] == "-" and re.fullmatch(_TIMESTAMP, text, re.DOTALL))
 
 
-class PlainStringsFirst:
-    """For PyYAML's loaders and dumpers: a plain scalar that `plain_is_string` accepts is a
-    string to every reader, PyYAML's YAML 1.1 resolver included (a test holds them so), so only
-    the others go through that resolver's regexes. Most scalars in a manifest are such strings,
-    and pyyaml.py compiles a regex only when one is first used."""
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT = f"{_TAG}str", f"{_TAG}int"
+# The booleans and nulls bgrender writes, and the empty value, as every reader takes them.
+_COMMON_KEYWORDS = {"true": f"{_TAG}bool", "false": f"{_TAG}bool", "null": f"{_TAG}null", "": f"{_TAG}null",
+                    "~": f"{_TAG}null"}
+
+
+def plain_tag(text: str) -> str | None:
+    """The type PyYAML's YAML 1.1 resolver gives the plain scalar `text`, for the common
+    scalars of a manifest (strings, decimal ints, true, false, null), decided without its
+    regexes (a test holds them equal); None for the others."""
+    if text in _COMMON_KEYWORDS:
+        return _COMMON_KEYWORDS[text]
+    if _is_decimal_int(text):
+        return _INT
+    return _STR if plain_is_string(text) else None
+
+
+def _is_decimal_int(text: str) -> bool:
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    return digits.isdigit() and digits.isascii() and (digits[0] != "0" or digits == "0")
+
+
+class CommonScalarsFirst:
+    """For PyYAML's loaders and dumpers: the plain scalars `plain_tag` knows skip the
+    resolver's regexes; only the others go through them. pyyaml.py compiles each of those
+    regexes when it is first used, so a render usually compiles none."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode and implicit[0] and plain_is_string(value):
-            return _STR
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = plain_tag(value)
+            if tag is not None:
+                return tag
         return super().resolve(kind, value, implicit)  # type: ignore[misc]
 
 
-_STR = "tag:yaml.org,2002:str"
-
-
-class _Dumper(PlainStringsFirst, _SafeDumper):  # type: ignore[misc, valid-type]
+class _Dumper(CommonScalarsFirst, _SafeDumper):  # type: ignore[misc, valid-type]
     """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
     never an anchor or alias, even where two objects share a value; strings another reader could
     take for a number, boolean or null single-quoted."""

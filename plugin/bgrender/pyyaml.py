@@ -8,9 +8,9 @@ of them. `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning all of U
 to compile, more than bgrender's own work) checks input for the pure-Python Reader, and
 bgrender reads through libyaml; `SafeConstructor.timestamp_regexp` (~0.5 ms) parses dates,
 which bgrender keeps as written; the resolver's eight implicit types (~2.4 ms) see only the
-scalars that are not plain strings (dump.PlainStringsFirst), so a render compiles the two or
-three a manifest's numbers and booleans need. So while PyYAML is imported, `re.compile`
-called from those three modules returns a pattern that compiles on first use. A caller that
+scalars dump.plain_tag does not know, so a render usually compiles none of them. So while
+PyYAML is imported, `re.compile` called from those three modules returns a pattern that
+compiles on first use. A caller that
 does use one (a pure-Python loader elsewhere in the process) gets the same pattern, only
 later. Every other compile, and `re.compile` after the import, is untouched.
 """

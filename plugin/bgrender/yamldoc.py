@@ -18,7 +18,7 @@ try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-from .dump import PlainStringsFirst
+from .dump import CommonScalarsFirst
 from .errors import InvalidInput, Problem, escape, quote
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -51,7 +51,7 @@ _INT, _FLOAT = f"{_TAG}int", f"{_TAG}float"
 MAX_INT_DIGITS = 66
 
 
-class _Loader(PlainStringsFirst, _SafeLoader):  # type: ignore[misc, valid-type]
+class _Loader(CommonScalarsFirst, _SafeLoader):  # type: ignore[misc, valid-type]
     pass
 
 

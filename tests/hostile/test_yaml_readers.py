@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bgrender.dump import dump_yaml, plain_is_string
+from bgrender.dump import dump_yaml, plain_is_string, plain_tag
 from bgrender.pipeline import find_intent, render_app
 
 from ..conftest import EXAMPLES, case_env, cases, clean_env
@@ -101,11 +101,19 @@ def test_every_string_reads_back_as_itself_in_yaml_1_1_and_1_2(value):
 
 @settings(max_examples=3000, derandomize=True, deadline=None)
 @given(value=scalar_like)
-def test_what_plain_is_string_accepts_pyyaml_resolves_as_a_string(value):
-    """The loader's and dumper's shortcut (dump.PlainStringsFirst) skips PyYAML's resolver only
-    where that resolver would say "string" too, so it changes no value a file reads as."""
-    if plain_is_string(value):
-        assert yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) == STR
+@example("08")
+@example("0777")
+@example("-0")
+@example("+12")
+@example("1_0")
+@example("\u0661\u0662")
+@example("-")
+def test_the_types_plain_tag_knows_are_those_pyyaml_resolves(value):
+    """The loader's and dumper's shortcut (dump.CommonScalarsFirst) skips PyYAML's resolver only
+    where it gives the type that resolver would, so it changes no value a file reads as."""
+    tag = plain_tag(value)
+    if tag is not None:
+        assert yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) == tag
 
 
 @pytest.mark.parametrize("value", ["12345e6", "01234589", "0o17", "1.5e3", "0x1F", "0b101", "1_000", "1:00", "y",
