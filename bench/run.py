@@ -494,12 +494,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def subjects(args: argparse.Namespace, work: Path, big_dir: str) -> tuple[list[Subject], list[Subject], int]:
-    local_env, argocd_env = child_envs(None if args.installed else str(work / "pycache"))
-    render = [args.bgrender, "render"]
+def subjects(bgrender: str, kubectl: str, envs: tuple[dict[str, str], dict[str, str]], work: Path,
+             big_dir: str) -> tuple[list[Subject], list[Subject], int]:
+    local_env, argocd_env = envs
+    render = [bgrender, "render"]
 
     def kustomize(path: Path) -> Command:
-        return Command([args.kubectl, "kustomize", str(path)], REPO, local_env)
+        return Command([kubectl, "kustomize", str(path)], REPO, local_env)
 
     small = [
         Subject("`bgrender render` (examples/gorilla-sfx-demo), local", [Command(render, EXAMPLE, local_env)]),
@@ -509,7 +510,7 @@ def subjects(args: argparse.Namespace, work: Path, big_dir: str) -> tuple[list[S
         Subject("`kubectl kustomize` × 4 seed dirs (one seed release)", [kustomize(SEED / d) for d in SEED_DIRS]),
     ]
     app, layout, entries = make_big_case(work / "big")
-    check_big_case(args.bgrender, args.kubectl, app, layout, argocd_env)
+    check_big_case(bgrender, kubectl, app, layout, argocd_env)
     big = [Subject("`bgrender render`, 1 MiB base, both colors, Argo CD's env", [Command(render, app, argocd_env)]),
            Subject("`kubectl kustomize`, 1 MiB base, both colors", [kustomize(layout)])]
     return small, big, entries
@@ -527,24 +528,24 @@ def measure(launcher: Launcher, group: list[Subject], rounds: int, warmup: int) 
 
 def bench(args: argparse.Namespace, work: Path, launcher: Launcher) -> Results:
     load_before = os.getloadavg()[0]
-    args.installed = args.bgrender is None
-    if args.installed:
-        args.bgrender = install_like_the_image(work / "venv")
-    if not os.access(args.bgrender, os.X_OK):
-        raise BenchError(f"no executable bgrender at {args.bgrender} (see --bgrender)")
+    installed = args.bgrender is None
+    bgrender = install_like_the_image(work / "venv") if installed else args.bgrender
+    if not os.access(bgrender, os.X_OK):
+        raise BenchError(f"no executable bgrender at {bgrender} (see --bgrender)")
     big_dir, sizes = biggest_seed_dir(args.kubectl)
-    small, big, entries = subjects(args, work, big_dir)
+    envs = child_envs(None if installed else str(work / "pycache"))
+    small, big, entries = subjects(bgrender, args.kubectl, envs, work, big_dir)
     floor = Subject("`/bin/true` (the launcher's floor)", [Command(["/bin/true"], REPO, {})])
     python, imports = None, None
     if not args.skip_import_check:
-        python = script_python(args.bgrender)
-        imports = {name: check_imports(python, args.bgrender, c.env)
+        python = script_python(bgrender)
+        imports = {name: check_imports(python, bgrender, c.env)
                    for name, c in (("local", small[0].commands[0]), ("Argo CD", small[1].commands[0]))}
     measure(launcher, [*small, floor], args.runs, args.warmup)
     measure(launcher, big, args.big_runs, 1)
     info = versions(python, args.kubectl)
-    info["bgrender timed"] = ("the checkout, installed as the sidecar image installs it" if args.installed
-                              else f"`{args.bgrender}`")
+    info["bgrender timed"] = ("the checkout, installed as the sidecar image installs it" if installed
+                              else f"`{bgrender}`")
     info["load average (1 min)"] = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     return Results(small, big, floor, imports, info, sizes, big_dir, entries)
 
