@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .colors import COLORS, Color
 from .errors import escape
+from .labels import version_label_value
 from .pipeline import UNRELEASED
 from .plan import Plan
 
@@ -92,25 +93,19 @@ def rollout_pending(*, replicas: int, generation: int, observed_generation: int 
     return None
 
 
-# Maps a full version from Git to the value rendered into the version label (digests are
-# shortened there), so that a Deployment without the annotation can still be compared.
-LabelValue = Callable[[str], str]
-
-
-def build_report(plan: Plan, live: LiveState, label_value: LabelValue = str, *,
-                 unreleased: bool = False) -> dict[str, Any]:
+def build_report(plan: Plan, live: LiveState, *, unreleased: bool = False) -> dict[str, Any]:
     """The `status --output json` document; `inSync` is true only when nothing drifts.
 
     `unreleased`: the base or its config holds changes no color runs yet (pipeline.py's
     unreleased_base_changes). That is Git ahead of its own releases, not the cluster apart
     from Git, so it is reported beside the drift and does not count as drift.
     """
-    drift = drift_reasons(plan, live, label_value)
+    drift = drift_reasons(plan, live)
     return {
         "app": plan.intent.name,
         "namespace": live.namespace,
         "active": {"git": plan.intent.active, "live": live.routing.production},
-        "colors": {color: _color_report(plan, live, color, label_value) for color in COLORS},
+        "colors": {color: _color_report(plan, live, color) for color in COLORS},
         "inSync": not drift,
         "routing": {
             "kind": live.routing.kind,
@@ -124,7 +119,7 @@ def build_report(plan: Plan, live: LiveState, label_value: LabelValue = str, *,
     }
 
 
-def _color_report(plan: Plan, live: LiveState, color: Color, label_value: LabelValue) -> dict[str, Any]:
+def _color_report(plan: Plan, live: LiveState, color: Color) -> dict[str, Any]:
     deployment = live.deployments[color]
     return {
         "gitVersion": plan.intent.versions[color],
@@ -134,7 +129,7 @@ def _color_report(plan: Plan, live: LiveState, color: Color, label_value: LabelV
         "deployment": plan.deployment_name(color),
         "found": deployment is not None,
         "rolledOut": deployment is None or deployment.rollout_pending is None,
-        "state": _state(plan, live, color, label_value),
+        "state": _state(plan, live, color),
         "autoscaler": _autoscaler_report(plan, live, color),
     }
 
@@ -155,24 +150,24 @@ def _autoscaler_report(plan: Plan, live: LiveState, color: Color) -> dict[str, A
     }
 
 
-def _state(plan: Plan, live: LiveState, color: Color, label_value: LabelValue) -> str:
+def _state(plan: Plan, live: LiveState, color: Color) -> str:
     """A few words for the table: the live role of the color, then what differs from Git."""
     deployment = live.deployments[color]
     if deployment is None:
         return "missing" if plan.intent.versions[color] else "not deployed"
     words = ["production" if live.routing.production == color else "idle"]
-    if not _same_version(plan.intent.versions[color], deployment, label_value):
+    if not _same_version(plan.intent.versions[color], deployment):
         words.append("version differs")
     if deployment.rollout_pending:
         words.append("rolling out")
     return ", ".join(words)
 
 
-def drift_reasons(plan: Plan, live: LiveState, label_value: LabelValue = str) -> list[str]:
+def drift_reasons(plan: Plan, live: LiveState) -> list[str]:
     """Every way the cluster differs from Git, one short sentence each; empty when in sync."""
     reasons = _routing_drift(plan, live.routing)
     for color in COLORS:
-        reasons += _color_drift(plan, live, color, label_value) + _autoscaler_drift(plan, live, color)
+        reasons += _color_drift(plan, live, color) + _autoscaler_drift(plan, live, color)
     return reasons
 
 
@@ -185,14 +180,14 @@ def _routing_drift(plan: Plan, routing: LiveRouting) -> list[str]:
     return [f"no live production color for Git's active: {git} ({routing.note})"]
 
 
-def _color_drift(plan: Plan, live: LiveState, color: Color, label_value: LabelValue) -> list[str]:
+def _color_drift(plan: Plan, live: LiveState, color: Color) -> list[str]:
     git = plan.intent.versions[color]
     deployment = live.deployments[color]
     name = plan.deployment_name(color)
     if deployment is None:
         return [f"{color}: Deployment {name} not found, Git has version {git}"] if git else []
     reasons = []
-    if not _same_version(git, deployment, label_value):
+    if not _same_version(git, deployment):
         reasons.append(f"{color}: runs {_show(deployment.version)}, Git has {_show(git)}")
     # A template that says the Git version is not yet what users get while old pods remain.
     if deployment.rollout_pending:
@@ -220,11 +215,13 @@ def _range(bounds: tuple[int, int]) -> str:
     return f"{bounds[0]}-{bounds[1]}"
 
 
-def _same_version(git: str | None, deployment: LiveDeployment, label_value: LabelValue) -> bool:
+def _same_version(git: str | None, deployment: LiveDeployment) -> bool:
+    """A Deployment without the version annotation is compared by its label, where a digest is
+    shortened."""
     if git is None or deployment.version is None:
         return git == deployment.version
     if deployment.version_source == "label":
-        return deployment.version == label_value(git)
+        return deployment.version == version_label_value(git)
     return deployment.version == git
 
 

@@ -17,7 +17,6 @@ import click
 
 from . import spec
 from .errors import ClusterError, escape, quote
-from .labels import version_label_value
 from .pipeline import find_intent, load_app, plan_of, unreleased_base_changes
 from .plan import Plan
 from .status import build_report, format_json, format_table
@@ -91,7 +90,7 @@ def status(path: str, output: str, namespace: str | None, kubeconfig: str | None
     check_namespace_option(plan, namespace)
     unreleased = unreleased_base_changes(app, plan)
     live = cluster.read_live(plan, cluster.Connection(kubeconfig, context, timeout, namespace))
-    report = build_report(plan, live, version_label_value, unreleased=unreleased)
+    report = build_report(plan, live, unreleased=unreleased)
     write_out((format_json(report) if output == "json" else format_table(report)) + "\n")
     if not report["inSync"]:
         # The table already lists the differences; JSON may go to a file, so stderr says them.

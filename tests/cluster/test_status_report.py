@@ -75,9 +75,12 @@ def test_a_color_git_never_deployed_is_in_sync_when_absent(plan: Plan) -> None:
 
 
 def test_a_label_is_compared_in_its_shortened_form(plan: Plan) -> None:
-    live = state(deployment("blue", "3f9c2e1d", source="label"), deployment("green", "8a1b0c4e", source="label"))
-    assert drift_reasons(plan, live, label_value=lambda v: v.upper()) == [
-        "blue: runs 3f9c2e1d, Git has 3f9c2e1d", "green: runs 8a1b0c4e, Git has 8a1b0c4e"]
+    digest = "sha256:" + "ab" * 32  # the version label holds "sha256-" and 12 hex digits
+    plan = plan.replace(intent=plan.intent.replace(versions={"blue": digest, "green": "8a1b0c4e"}))
+    green = deployment("green", "8a1b0c4e", source="label")
+    assert drift_reasons(plan, state(deployment("blue", "sha256-" + "ab" * 6, source="label"), green)) == []
+    assert drift_reasons(plan, state(deployment("blue", "sha256-" + "ab" * 7, source="label"), green)) == [
+        f"blue: runs sha256-{'ab' * 7}, Git has {digest}"]
 
 
 def test_table_of_a_drifted_app(plan: Plan) -> None:
