@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bgrender import import_cli, layouts
@@ -164,13 +164,18 @@ def _expanded(value: str, version: str, color: str) -> str:
     return out["v"]
 
 
+@settings(derandomize=True)
 @given(TEXT)
+@example("{\r{{ x }}{")
 def test_a_literal_renders_as_itself(text: str):
     assert _expanded(literal(text), "1.0.0", "blue") == text
 
 
+@settings(derandomize=True)
 @given(st.lists(TEXT, min_size=2, max_size=4), st.sampled_from(["version", "color"]),
        st.from_regex(r"[a-f0-9]{7,12}", fullmatch=True), st.from_regex(r"[a-f0-9]{7,12}", fullmatch=True))
+@example(["", "{\r"], "version", "0000000", "00000000")  # "{" then a carriage return, after the template
+@example(["{", ""], "color", "0000000", "00000000")  # "{" right before the template
 def test_a_value_differing_by_version_or_color_renders_each_color_s(parts: list[str], word: str, version: str,
                                                                       idle_version: str):
     pair = Pair((version, idle_version), ("blue", "green"))

@@ -32,6 +32,11 @@ SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "m
 SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
                       "argocd.argoproj.io/tracking-id")
 _JINJA_MARKER = re.compile(r"\{[{%#]")
+# What a template must write as a template giving it: the markers; a carriage return (Jinja
+# reads it as a line break); and a "{" right before a template, which would make "{{{", read
+# as "{{" and "{ ...": before a carriage return and, in a piece a template follows, at its end.
+_IN_TEMPLATE = re.compile(r"\{[{%#]|\{(?=\r)|\r")
+_IN_TEMPLATE_PIECE = re.compile(r"\{[{%#]|\{(?=\r|\Z)|\r")
 # Shorter than this, a version found inside a longer string could be anything ("1", "v2").
 MIN_VERSION_IN_TEXT = 7
 
@@ -125,21 +130,18 @@ def templated(active: str, idle: str, pair: Pair) -> str | None:
             continue
         parts = active.split(mine)
         if len(parts) > 1 and parts == idle.split(theirs):
-            pieces = [literal(part, in_template=True) for part in parts]
-            # A "{" right before the template would make "{{{": Jinja would read "{ word }" in it.
-            pieces = [p[:-1] + '{{ "{" }}' if p.endswith("{") else p for p in pieces[:-1]] + pieces[-1:]
-            return f"{{{{ {word} }}}}".join(pieces)
+            return f"{{{{ {word} }}}}".join(literal(part, in_template=True) for part in parts)
     return None
 
 
 def literal(text: str, *, in_template: bool = False) -> str:
-    """`text` as it must be written in the base to render as itself: a `{{`, `{%` or `{#` in a
-    value would start a template, so it is written as a template giving that text; and as Jinja
-    reads a carriage return in a template as a line break, a template writes it the same way."""
-    escaped = _JINJA_MARKER.sub(lambda m: '{{ "' + m.group() + '" }}', text)
-    if in_template or escaped != text:
-        escaped = escaped.replace("\r", '{{ "\\r" }}')
-    return escaped
+    """`text` as it must be written in the base to render as itself. A value holding `{{`, `{%`
+    or `{#` would start a template, so it is written as a template giving that text; so is a
+    piece of a larger template (`in_template`)."""
+    if not in_template and not _JINJA_MARKER.search(text):
+        return text
+    special = _IN_TEMPLATE_PIECE if in_template else _IN_TEMPLATE
+    return special.sub(lambda m: '{{ "' + m.group().replace("\r", "\\r") + '" }}', text)
 
 
 def _literals(data: Any) -> Any:
