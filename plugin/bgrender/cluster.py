@@ -255,12 +255,8 @@ def resolve_namespace(plan: Plan, conn: Connection, loaded: LoadedConfig) -> str
     return _checked_namespace(loaded.namespace, loaded.namespace_source)
 
 
-def _is_namespace(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= 63 and spec.matches(spec.DNS_LABEL, value)
-
-
 def _checked_namespace(value: object, source: str) -> str:
-    if not _is_namespace(value):
+    if not spec.is_dns_label(value):
         raise ClusterError(f"{source} names namespace {quote(value)}, which is not a namespace name "
                            "(a DNS-1123 label of at most 63 characters)")
     return value  # type: ignore[return-value]

@@ -73,7 +73,7 @@ def _env_problem(name: str, message: str) -> Problem:
 def _namespace(value: str, problems: list[Problem]) -> str | None:
     if not value:
         return None
-    if len(value) > 63 or not spec.matches(spec.DNS_LABEL, value):
+    if not spec.is_dns_label(value):
         problems.append(_env_problem("ARGOCD_APP_NAMESPACE", "must be a DNS-1123 label"))
         return None
     return value

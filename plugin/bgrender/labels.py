@@ -34,12 +34,10 @@ VERSION_ANNOTATION = "bgrender.io/version"
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
 APP_LABEL = "bgrender.io/app"
 # Kubernetes' limits: a label value, a DNS-1123 label (Service and Job names: the Job controller
-# puts the Job's name in a label of its pods), a DNS-1123 subdomain (other object names), and
-# the two parts of a label or annotation key ("prefix/name").
+# puts the Job's name in a label of its pods), and a DNS-1123 subdomain (other object names).
 MAX_LABEL_VALUE = 63
 MAX_DNS_LABEL = 63
 MAX_DNS_SUBDOMAIN = 253
-MAX_KEY_PREFIX, MAX_KEY_NAME = 253, 63
 _HASH_CHARS = 8
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from . import spec, waves
 from .errors import InvalidInput, Problem, quote
-from .labels import SYNC_WAVE
+from .labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE
 from .record import Record
 from .yamldoc import Document
 
@@ -128,8 +128,9 @@ def _metadata_problems(doc: Document, meta: Any, namespace: str | None) -> list[
         return [doc.problem(("metadata",), "required mapping is missing" if meta is None else "must be a mapping")]
     problems = []
     name = meta.get("name")
-    if not (isinstance(name, str) and 0 < len(name) <= 253 and name.strip() == name and "/" not in name):
-        problems.append(doc.problem(("metadata", "name"), "required: a name of at most 253 characters (generateName "
+    if not (isinstance(name, str) and 0 < len(name) <= MAX_DNS_SUBDOMAIN and name.strip() == name and "/" not in name):
+        problems.append(doc.problem(("metadata", "name"),
+                                    f"required: a name of at most {MAX_DNS_SUBDOMAIN} characters (generateName "
                                     "is not supported: a render gives the same names every time)"))
     for field in ("labels", "annotations"):
         value = meta.get(field)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .errors import Problem, quote
-from .labels import MAX_DNS_LABEL
+from .labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from .record import Record
 from .yamldoc import Document, Path
 
@@ -90,13 +90,14 @@ if TYPE_CHECKING:
     Node = Union[Scalar, Mapping, Sequence, Map, Object]
 
 
-def _dns_label(description: str, max_length: int = 63) -> Scalar:
+def _dns_label(description: str, max_length: int = MAX_DNS_LABEL) -> Scalar:
     return Scalar(str, description, pattern=DNS_LABEL, max_length=max_length,
                   hint='must be a DNS-1123 label (lowercase letters, digits and "-")')
 
 
-def _dns_subdomain(description: str) -> Scalar:
-    return Scalar(str, description, pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain")
+def dns_subdomain(description: str) -> Scalar:
+    return Scalar(str, description, pattern=DNS_SUBDOMAIN, max_length=MAX_DNS_SUBDOMAIN,
+                  hint="must be a DNS-1123 subdomain")
 
 
 def _color(name: str) -> Mapping:
@@ -285,10 +286,8 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                      Scalar(str, "A gateway.", pattern=r"^[^\s]+$", hint="must not contain spaces",
                                             max_length=253)),
             }),
-            "virtualService": Scalar(str, "VirtualService name (default metadata.name).",
-                                     pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain"),
-            "destinationRule": Scalar(str, "DestinationRule name (default metadata.name).",
-                                      pattern=DNS_SUBDOMAIN, max_length=253, hint="must be a DNS-1123 subdomain"),
+            "virtualService": dns_subdomain("VirtualService name (default metadata.name)."),
+            "destinationRule": dns_subdomain("DestinationRule name (default metadata.name)."),
             "httpRoute": Scalar(str, "HTTPRoute name (default metadata.name); the preview route is "
                                      "<name>-preview.", pattern=DNS_SUBDOMAIN, max_length=245,
                                 hint="must be a DNS-1123 subdomain"),
@@ -305,10 +304,10 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                 max_length=512, hint="must be an image reference", default="curlimages/curl:8.11.1"),
                 "timeoutSeconds": Scalar(int, "How long to retry before failing the sync.",
                                          minimum=1, maximum=3600, default=60),
-                "serviceAccountName": _dns_subdomain("The test pod's service account (for an AuthorizationPolicy "
+                "serviceAccountName": dns_subdomain("The test pod's service account (for an AuthorizationPolicy "
                                                      "that admits only known callers)."),
                 "imagePullSecrets": Sequence("Secrets to pull the image with, by name.",
-                                             _dns_subdomain("A Secret's name."), min_items=1),
+                                             dns_subdomain("A Secret's name."), min_items=1),
             }, required=("path",)),
             "scaleDownDelaySeconds": Scalar(int, "How long the color losing production traffic keeps its replicas "
                                                  "after the switch (proxies need time to apply the new routes); "
@@ -390,6 +389,11 @@ def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document, key: bool
     if isinstance(value, int) and node.maximum is not None and value > node.maximum:
         return problem(f"must be at most {node.maximum}, got {value}")
     return []
+
+
+def is_dns_label(value: object) -> bool:
+    """A DNS-1123 label of at most 63 characters: a namespace's name, for one."""
+    return isinstance(value, str) and len(value) <= MAX_DNS_LABEL and matches(DNS_LABEL, value)
 
 
 def matches(pattern: str, value: str) -> bool:

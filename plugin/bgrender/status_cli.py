@@ -60,7 +60,7 @@ def connection_options(command: F) -> F:
 
 
 def _namespace_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not (len(value) <= 63 and spec.matches(spec.DNS_LABEL, value)):
+    if value is not None and not spec.is_dns_label(value):
         raise click.BadParameter(f"{quote(value)} is not a namespace name (a DNS-1123 label of at most 63 "
                                  "characters)")
     return value
