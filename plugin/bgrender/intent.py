@@ -11,7 +11,7 @@ from .colors import COLORS, Color, other
 from .companions import Autoscaling, ConfigMapSpec, autoscaling_of, config_map_specs
 from .errors import InvalidInput
 from .record import Record
-from .rules import relation_problems
+from .rules import MESH, relation_problems
 from .spec import default
 from .yamldoc import Document
 
@@ -117,7 +117,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         hosts=tuple(routing.get("hosts", [service_name] if provider == "istio" else [])),
         gateways=tuple(routing.get("gateways", [])),
         mesh_routing=mesh,
-        preview_gateways=tuple((routing.get("preview") or {}).get("gateways", ["mesh"] if mesh else [])),
+        preview_gateways=tuple((routing.get("preview") or {}).get("gateways", [MESH] if mesh else [])),
         virtual_service=routing.get("virtualService", name),
         destination_rule=routing.get("destinationRule", name),
         http_route=routing.get("httpRoute", name),

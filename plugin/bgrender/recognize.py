@@ -28,7 +28,6 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from typing import Any
 
-ISTIO = "networking.istio.io"
 # The fields of each object bgrender renders; anything else in the layout's is not carried over.
 SERVICE_FIELDS = {"selector", "ports", "type"}
 RULE_FIELDS = {"host", "subsets"}
@@ -177,8 +176,9 @@ def _no_pair(deployments: list[Manifest]) -> str:
 
 
 def _subset_keys(objects: list[Manifest]) -> set[str]:
-    return {k for rule in _of_kind(objects, "DestinationRule", ISTIO) for subset in _at(rule.data, "spec", "subsets")
-            or [] for k, v in _strings(_at(subset, "labels")).items() if v in COLORS}
+    return {k for rule in _of_kind(objects, "DestinationRule", istio.GROUP)
+            for subset in _at(rule.data, "spec", "subsets") or []
+            for k, v in _strings(_at(subset, "labels")).items() if v in COLORS}
 
 
 # --- versions and labels ------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def _one_for_service(candidates: list[Manifest], kind: str, service: Manifest, c
 
 
 def _destination_rule(objects: list[Manifest], service: Manifest, color_label: str) -> Manifest:
-    rules = [r for r in _of_kind(objects, "DestinationRule", ISTIO)
+    rules = [r for r in _of_kind(objects, "DestinationRule", istio.GROUP)
              if names_service(_at(r.data, "spec", "host"), service)]
     rule = _one_for_service(rules, "DestinationRule", service, "keep only the one in use")
     colors = _subset_colors(rule, color_label)
@@ -328,7 +328,7 @@ def _http(virtual_service: Manifest) -> list[Any]:
 
 
 def _virtual_service(objects: list[Manifest], service: Manifest) -> Manifest:
-    routing = [v for v in _of_kind(objects, "VirtualService", ISTIO)
+    routing = [v for v in _of_kind(objects, "VirtualService", istio.GROUP)
                if any(names_service(_at(d, "destination", "host"), service)
                       for r in _http(v) for d in _destinations(r))]
     return _one_for_service(routing, "VirtualService", service, "the layout must apply one (as a kustomization "

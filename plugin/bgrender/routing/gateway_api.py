@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .. import routing, waves
 from ..colors import COLORS
+from ..rules import MESH  # in routing.preview.gateways: the Service parent
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ GROUP = "gateway.networking.k8s.io"
 VERSIONS = ("v1", "v1beta1")  # newest first; HTTPRoute is v1 since Gateway API 1.0
 API = "HTTPRoute API"
 PRODUCT = "the Gateway API"
-MESH = "mesh"  # in routing.preview.gateways: the Service parent
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:

@@ -23,7 +23,6 @@ GROUP = "networking.istio.io"
 VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first; v1 since Istio 1.22
 API = "Istio networking API"
 PRODUCT = "Istio"
-MESH = "mesh"
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
