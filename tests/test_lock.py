@@ -11,8 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bgrender.digest import canonical_json
 from bgrender.errors import InvalidInput
-from bgrender.lock import HEADER, Lock, Release, canonical_json, digest_of, dump_lock, new_entry, read_lock
+from bgrender.lock import HEADER, Lock, Release, digest_of, dump_lock, new_entry, read_lock
 from bgrender.yamldoc import load_document
 
 from .conftest import EXAMPLES

@@ -11,6 +11,7 @@ companions.load_companions; nothing here does I/O.
 
 from __future__ import annotations
 
+from .digest import canonical_json, sha256_hex
 from .errors import Problem, quote
 from .record import Record
 from .templating import copy_data
@@ -45,12 +46,8 @@ class Reference(Record):
 def hashed_name(name: str, data: dict[str, str]) -> str:
     """`<name>-<hash>`, the hash over a canonical form of the whole ConfigMap, as kustomize's
     configMapGenerator names its own: a change of content is a change of name."""
-    import hashlib
-    import json
-
-    canonical = json.dumps({"kind": "ConfigMap", "name": name, "data": data}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
-    return f"{name}-{hashlib.sha256(canonical.encode('utf-8')).hexdigest()[:HASH_LENGTH]}"
+    canonical = canonical_json({"kind": "ConfigMap", "name": name, "data": data})
+    return f"{name}-{sha256_hex(canonical.encode('utf-8'))[:HASH_LENGTH]}"
 
 
 def name_matches_data(name: str, data: Any) -> bool:

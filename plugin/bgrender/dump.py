@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from .digest import canonical_json
 from .pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
 try:
@@ -163,7 +164,4 @@ def sorted_keys(data: Any) -> Any:
 
 
 def dump_json_lines(objects: list[dict[str, Any]]) -> str:
-    import json  # only for --output json
-
-    return "".join(json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
-                   for o in objects)
+    return "".join(canonical_json(o) + "\n" for o in objects)

@@ -18,6 +18,7 @@ from . import spec
 from .base import Base, image_reference, image_repository
 from .colors import COLORS, Color
 from .configmaps import ConfigMap, mount, name_matches_data
+from .digest import canonical_json, sha256_hex
 from .errors import InvalidInput, Problem, quote
 from .intent import Intent
 from .labels import VERSION_ANNOTATION, selector_labels, template_labels
@@ -82,42 +83,8 @@ class LockFile(Record):
 
 def digest_of(content: dict[str, Any]) -> str:
     """sha256 over the canonical JSON of `content` (keys sorted, no spaces, UTF-8): what a
-    render checks for every color, so it is computed without importing hashlib (~4 ms of
-    OpenSSL set-up) or json (~3 ms), on the render's hot path."""
-    return "sha256:" + _sha256()(canonical_json(content).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _sha256() -> Any:
-    try:
-        from _sha2 import sha256  # CPython 3.12 and newer
-    except ImportError:
-        try:
-            from _sha256 import sha256  # CPython 3.11 and older
-        except ImportError:  # another interpreter
-            from hashlib import sha256
-    return sha256
-
-
-def canonical_json(data: Any) -> str:
-    """`json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, byte for
-    byte (a test holds them equal), for the plain values YAML loads."""
-    if _ENCODER is None:  # pragma: no cover - a Python without json's C accelerator
-        import json
-
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "".join(_ENCODER(data, 0))
-
-
-def _not_plain(value: Any) -> Any:
-    raise TypeError(f"not a plain value: {type(value).__name__}")
-
-
-try:  # the C encoder json.dumps runs for those arguments, without importing json (~3 ms)
-    from _json import encode_basestring, make_encoder
-except ImportError:  # pragma: no cover - a Python without json's C accelerator
-    _ENCODER = None
-else:  # no circular-reference markers: loaded YAML holds no cycles
-    _ENCODER = make_encoder(None, _not_plain, encode_basestring, None, ":", ",", True, False, True)
+    render checks for every color."""
+    return "sha256:" + sha256_hex(canonical_json(content).encode("utf-8", "surrogatepass"))
 
 
 def new_entry(version: str, selector: dict[str, str], template: dict[str, Any],

@@ -17,10 +17,10 @@ from __future__ import annotations
 from . import spec
 from .base import image_repository
 from .colors import COLORS, Color
+from .digest import canonical_json
 from .errors import BgRenderError, escape, quote
 from .labels import version_label_value
 from .layouts import Layout, Manifest
-from .lock import canonical_json
 from .record import Record
 from .routing import Malformed, istio
 

@@ -1,0 +1,46 @@
+"""Canonical JSON, and sha256 over it: the lock's digests and the ConfigMaps' hashed names.
+
+A render computes them for every color of a lock and every ConfigMap, so neither imports json
+(~3 ms) nor hashlib (~4 ms of OpenSSL set-up): json's C encoder and CPython's own sha256 do
+the same work. Pure.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def canonical_json(data: Any) -> str:
+    """`json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, byte for
+    byte (a test holds them equal), for the plain values YAML loads."""
+    if _ENCODER is None:  # pragma: no cover - a Python without json's C accelerator
+        import json
+
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_ENCODER(data, 0))
+
+
+def sha256_hex(data: bytes) -> str:
+    return _sha256(data).hexdigest()
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"not a plain value: {type(value).__name__}")
+
+
+try:  # the C encoder json.dumps runs for those arguments
+    from _json import encode_basestring, make_encoder
+except ImportError:  # pragma: no cover - a Python without json's C accelerator
+    _ENCODER = None
+else:  # no circular-reference markers: loaded YAML holds no cycles
+    _ENCODER = make_encoder(None, _not_plain, encode_basestring, None, ":", ",", True, False, True)
+
+try:
+    from _sha2 import sha256 as _sha256  # CPython 3.12 and newer
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # CPython 3.11 and older
+    except ImportError:  # pragma: no cover - another interpreter
+        from hashlib import sha256 as _sha256
