@@ -18,7 +18,7 @@ as environment variables, never as code.
 
 from __future__ import annotations
 
-from . import waves
+from . import routing, waves
 from .colors import Color, other
 from .labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, bounded_name, metadata
 
@@ -73,7 +73,7 @@ def hook_jobs(plan: Plan) -> list[dict[str, Any]]:
 
 def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, suffix: str) -> dict[str, Any]:
     intent = plan.intent
-    host = f"{intent.service_name}-{color}" + (f".{plan.namespace}" if plan.namespace else "")
+    host = routing.color_service(plan, color) + (f".{plan.namespace}" if plan.namespace else "")
     env = {"URL": f"http://{host}:{plan.port}{test.path}", "COLOR": color, "EXPECT_STATUS": str(test.expect_status),
            "TIMEOUT_SECONDS": str(test.timeout_seconds)}
     container = _container("smoke-test", test.image, ["sh", "-c", SMOKE_TEST_SCRIPT], env)
