@@ -16,6 +16,7 @@ import os
 
 from . import waves
 from .configmaps import MAX_DATA_BYTES, ConfigMap, data_bytes, hashed_name
+from .dump import MAX_OUTPUT_BYTES
 from .errors import InvalidInput, Problem, quote
 from .files import read_app_file, unsafe_path_reason
 from .labels import SYNC_OPTIONS, metadata, selector_labels
@@ -36,9 +37,9 @@ if TYPE_CHECKING:
     Get = Callable[..., Any]  # rules.Fields.get: a value by path, None if missing or broken
 
 # Everything spec.resources and spec.configMaps read, together. It all ends up in the render,
-# whose output is capped at 4 MiB, so more could never render; the cap keeps a list of a
-# hundred 1 MiB files from being read at all.
-MAX_COMPANION_BYTES = 4 * 1024 * 1024
+# whose output is capped, so more could never render; the cap keeps a list of a hundred 1 MiB
+# files from being read at all.
+MAX_COMPANION_BYTES = MAX_OUTPUT_BYTES
 
 
 class ConfigMapSpec(Record):

@@ -11,9 +11,11 @@ a string any of them could read as something else is quoted.
 
 from __future__ import annotations
 
+import os
 import re
 
 from .digest import canonical_json
+from .errors import InvalidInput, Problem
 from .pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
 try:
@@ -165,3 +167,21 @@ def sorted_keys(data: Any) -> Any:
 
 def dump_json_lines(objects: list[dict[str, Any]]) -> str:
     return "".join(canonical_json(o) + "\n" for o in objects)
+
+
+DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
+# A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
+# text), but aliases can still make each color's copy large; 4 MiB is 200 times any real app
+# and far below what Argo CD accepts (~100 MiB), so its cache never holds a runaway render.
+MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+
+
+def dump_output(objects: list[dict[str, Any]], output: str, intent_path: str) -> str:
+    """A render's output in the `output` format of DUMPERS; InvalidInput past MAX_OUTPUT_BYTES."""
+    text = DUMPERS[output](objects)
+    size = len(text.encode("utf-8"))
+    if size > MAX_OUTPUT_BYTES:
+        message = (f"the rendered manifests would be {size / 2**20:.1f} MiB, more than the "
+                   f"{MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value repeated through YAML aliases?")
+        raise InvalidInput([Problem(os.path.normpath(intent_path), 0, 0, "", message)])
+    return text

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .colors import COLORS, Color, other
+from .dump import dump_output
 from .errors import InvalidInput, Problem, RefusedEdit
 from .lock import LOCK_FILE, Entry, Lock, dump_lock, promoted, recorded
 from .pipeline import App, AppTexts, plan_of
@@ -22,6 +23,9 @@ from .render import render
 from .yamldoc import Document, load_document
 
 Load = Callable[[AppTexts], App]  # parse and check an app from its texts (pipeline.load_app, bound)
+# The files are validated as they would render with no build environment: whether an edit is
+# allowed must not depend on the variables of the machine that runs it.
+VALIDATION_ENV: dict[str, str] = {}
 
 
 class Source(Record):
@@ -287,7 +291,7 @@ def _outcome(source: Source, state: State, edits: list[Edit], lock: Lock, summar
     deployed = {c for c in COLORS if state.versions[c]} | {e.path[1] for e in edits if e.path[-1] == "version"}
     lock_text = dump_lock(lock.replace(colors={c: e for c, e in lock.colors.items() if c in deployed}))
     try:
-        render(plan_of(source.load(AppTexts(intent, lock_text))))
+        dump_output(render(plan_of(source.load(AppTexts(intent, lock_text)))), "yaml", source.file)
     except InvalidInput as err:
         raise EditWouldBeInvalid(err, source.file) from err
     return Outcome(intent if intent != source.texts.intent else None,

@@ -18,14 +18,9 @@ import click
 from . import release as use_case
 from .files import BOM, EditLock, FileChange, read_app_bytes, undo_files, write_files
 from .pipeline import AppTexts, find_intent, load_app, lock_file, plan_app
-from .release import Outcome, Source
+from .release import VALIDATION_ENV, Outcome, Source
 from .status_cli import connection_options
 from .streams import OutputFailed, write_err, write_out
-
-# The files are validated as they would render with no build environment: whether an edit is
-# allowed must not depend on the variables of the machine that runs it.
-VALIDATION_ENV: dict[str, str] = {}
-
 
 DRY_RUN_OPTION = click.option("--dry-run", is_flag=True, help="Print the unified diffs instead of writing the files.")
 

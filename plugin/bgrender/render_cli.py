@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from . import logs
-from .dump import dump_json_lines, dump_yaml
+from .dump import DUMPERS, dump_output
 from .env import log_level, under_argocd
 from .errors import BgRenderError, InvalidInput, Problem, escape
 from .pipeline import UNRELEASED, find_apps, intent_file, load_app, plan_of, render_app, unreleased_base_changes
@@ -21,35 +21,18 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
-# A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
-# text), but aliases can still make each color's copy large; 4 MiB is 200 times any real app
-# and far below what Argo CD accepts (~100 MiB), so its cache never holds a runaway render.
-MAX_OUTPUT_BYTES = 4 * 1024 * 1024
-
-
 def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     try:
         logs.set_level(log_level(env))
-        objects = render_app(intent_file(path), env)
-        text = _dumped(objects, output, intent_file(path))
-        write_out(text)
+        intent_path = intent_file(path)
+        objects = render_app(intent_path, env)
+        write_out(dump_output(objects, output, intent_path))
     except BgRenderError as err:
         return report(err)
     if under_argocd(env):
         logs.line("info", "rendered", app=env["ARGOCD_APP_NAME"], revision=env.get("ARGOCD_APP_REVISION", ""),
                   objects=len(objects), duration_ms=round(logs.uptime_ms(), 1))
     return 0
-
-
-def _dumped(objects: list[dict], output: str, intent_path: str) -> str:
-    text = DUMPERS[output](objects)
-    size = len(text.encode("utf-8"))
-    if size > MAX_OUTPUT_BYTES:
-        message = (f"the rendered manifests would be {size / 2**20:.1f} MiB, more than the "
-                   f"{MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value repeated through YAML aliases?")
-        raise InvalidInput([Problem(os.path.normpath(intent_path), 0, 0, "", message)])
-    return text
 
 
 UNRELEASED_NOTE = f"; {UNRELEASED}"
@@ -71,7 +54,7 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
             # An object of spec.resources colliding with one bgrender generates shows only here.
             objects = render(plan)
             for output in DUMPERS:
-                _dumped(objects, output, intent_path)
+                dump_output(objects, output, intent_path)
             unreleased = unreleased_base_changes(app, plan)
         except InvalidInput as err:
             fresh = [p for p in err.problems if p not in reported]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 
+from .dump import MAX_OUTPUT_BYTES
 from .errors import Problem, escape
 from .yamldoc import Path
 
@@ -38,7 +39,7 @@ MAX_TEMPLATE_CHARS = 2048
 MAX_TEMPLATES = 1000
 MAX_DISTINCT_TEMPLATE_CHARS = 64 * 1024  # at most ~1 s of compiling
 # What the templates of one color may produce: the output limit, since more could never be printed.
-MAX_OUTPUT_CHARS = 4 * 1024 * 1024
+MAX_OUTPUT_CHARS = MAX_OUTPUT_BYTES
 _ALLOWED_NODES = frozenset({
     "Template", "Output", "TemplateData", "Name", "Const", "Concat", "Getitem", "Slice",
     "Filter", "Test", "CondExpr", "If", "Compare", "Operand", "And", "Or", "Not",
