@@ -55,6 +55,11 @@ class Entry(Record):
     def content_digest(self) -> str:
         return digest_of(_content(self.version, self.selector, self.template, self.config_maps))
 
+    def intact(self) -> bool:
+        """As bgrender wrote it: the digest matches the content, each ConfigMap's name its data."""
+        return self.content_digest() == self.digest and all(
+            name_matches_data(name, data) for name, data in self.config_maps.items())
+
 
 class Release(Record):
     """A release that served production: which color, which version, which entry."""

@@ -233,7 +233,7 @@ def lock(source: Source) -> Outcome:
     colors, pinned = {}, []
     for color, color_plan in fresh.colors.items():
         kept = old.colors.get(color)
-        if kept and kept.version == color_plan.version and kept.content_digest() == kept.digest:
+        if kept and kept.version == color_plan.version and kept.intact():
             if kept.selector != color_plan.entry.selector:
                 raise state.refusal(color, f"the selector pinned for {color} differs from the one bluegreen.yaml and "
                                            "the base now give; a Deployment's selector cannot change: undo the change "

@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from bgrender.files import MAX_FILE_BYTES
+from bgrender.lock import dump_lock, new_entry, read_lock
+from bgrender.yamldoc import load_document
 
 from .conftest import MANUAL, make_app, run
 
@@ -79,3 +81,20 @@ def test_a_release_whose_lock_could_not_be_read_back_is_refused(app, monkeypatch
     assert re.search(rf"bluegreen.lock.yaml: would be 12\d\d KiB, larger than the {MAX_FILE_BYTES // 1024} KiB "
                      "bgrender reads", result.stderr), result.stderr
     assert _files(app) == before
+
+
+def test_lock_pins_again_an_entry_whose_config_map_name_was_forged(app, monkeypatch):
+    """A hand edit may rename a pinned ConfigMap and make the digest match again; render refuses
+    that entry and names `bgrender lock`, so `lock` must not keep it."""
+    assert run(["lock"], app, monkeypatch).exit_code == 0
+    path = app / "bluegreen.lock.yaml"
+    lock = read_lock(load_document(path.read_text(), str(path))).lock
+    blue = lock.colors["blue"]
+    ((name, data),) = blue.config_maps.items()
+    forged = new_entry(blue.version, blue.selector, blue.template, {name[:-1] + "0": data})
+    path.write_text(dump_lock(lock.replace(colors={**lock.colors, "blue": forged})))
+    assert "the name's hash does not match the data" in run(["render"], app, monkeypatch).stderr
+    result = run(["lock"], app, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert run(["render"], app, monkeypatch).exit_code == 0
+    assert _pinned(app)["blue"] == {name: data}
