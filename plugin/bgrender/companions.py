@@ -277,7 +277,7 @@ def autoscaler(plan: Plan, cp: ColorPlan) -> dict[str, Any] | None:
     if scaling is None or cp.bounds is None:
         return None
     spec: dict[str, Any] = {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": cp.deployment_name},
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": plan.deployment_name(cp.color)},
         "minReplicas": cp.bounds[0],
         "maxReplicas": cp.bounds[1],
     }
@@ -286,7 +286,7 @@ def autoscaler(plan: Plan, cp: ColorPlan) -> dict[str, Any] | None:
     if scaling.behavior:
         spec["behavior"] = scaling.behavior
     return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": _meta(plan, cp.deployment_name, cp.wave, _color_labels(plan, cp)), "spec": spec}
+            "metadata": _meta(plan, plan.deployment_name(cp.color), cp.wave, _color_labels(plan, cp)), "spec": spec}
 
 
 def disruption_budget(plan: Plan, cp: ColorPlan) -> dict[str, Any] | None:
@@ -294,7 +294,7 @@ def disruption_budget(plan: Plan, cp: ColorPlan) -> dict[str, Any] | None:
     if budget is None:
         return None
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": _meta(plan, cp.deployment_name, cp.wave, _color_labels(plan, cp)),
+            "metadata": _meta(plan, plan.deployment_name(cp.color), cp.wave, _color_labels(plan, cp)),
             "spec": {**budget, "selector": {"matchLabels": dict(cp.entry.selector)}}}
 
 

@@ -7,7 +7,7 @@ every problem is collected before anything is raised, so a user fixes a file in 
 from __future__ import annotations
 
 from . import spec
-from .colors import COLORS, Color, other
+from .colors import COLORS, Color
 from .companions import Autoscaling, ConfigMapSpec, autoscaling_of, config_map_specs
 from .errors import InvalidInput
 from .record import Record
@@ -64,10 +64,6 @@ class Intent(Record):
     config_maps: tuple[ConfigMapSpec, ...] = ()
     autoscaling: Autoscaling | None = None
     disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
-
-    @property
-    def idle(self) -> Color:
-        return other(self.active)
 
 
 def parse_intent(doc: Document) -> Intent:

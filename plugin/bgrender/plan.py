@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 class ColorPlan(Record):
     color: Color
-    deployment_name: str
     version: str
     replicas: int  # what the color runs; with an HPA, the fewest it runs (minReplicas, or idleReplicas)
     bounds: tuple[int, int] | None  # the HPA's minReplicas and maxReplicas; None: no HPA, spec.replicas is set
@@ -95,7 +94,6 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
         count = replicas if active else _idle_replicas(intent, replicas)
         colors[color] = ColorPlan(
             color=color,
-            deployment_name=f"{base.name}-{color}",
             version=version,
             replicas=count,
             bounds=_bounds(intent, active, count),

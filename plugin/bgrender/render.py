@@ -40,7 +40,7 @@ def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
     and pod template of what the color runs (its lock entry): DESIGN §4's table, §9."""
     d = dict(cp.shell)
     meta = d["metadata"] = dict(d["metadata"])
-    meta["name"] = cp.deployment_name
+    meta["name"] = plan.deployment_name(cp.color)
     if plan.namespace:
         meta["namespace"] = plan.namespace
     meta["labels"] = {**(meta.get("labels") or {}), plan.intent.color_label: cp.color}

@@ -75,7 +75,7 @@ def _git_autoscaler(plan: Plan, color: Color) -> tuple[str, tuple[int, int]] | N
     """The name and bounds of the HPA Git gives the color: with spec.autoscaling, unless the
     color has no version or runs 0 replicas."""
     cp = plan.colors.get(color)
-    return None if cp is None or cp.bounds is None else (cp.deployment_name, cp.bounds)
+    return None if cp is None or cp.bounds is None else (plan.deployment_name(color), cp.bounds)
 
 
 def rollout_pending(*, replicas: int, generation: int, observed_generation: int | None,
