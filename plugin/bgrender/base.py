@@ -4,11 +4,9 @@ built around an inline PodTemplateSpec. Checked here, so the render can trust it
 
 from __future__ import annotations
 
-import os
-
 from . import spec
-from .errors import InvalidInput, Problem, escape, quote
-from .files import read_app_file
+from .errors import InvalidInput, Problem, quote
+from .files import read_named_file, shown_beside
 from .intent import Intent
 from .labels import ORDER_ANNOTATIONS
 from .record import Record
@@ -58,14 +56,9 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
 
 def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Document:
     assert intent.deployment is not None
-    shown = os.path.normpath(os.path.join(os.path.dirname(intent.file), intent.deployment))
-    try:
-        text = read_app_file(app_dir, intent.deployment, shown)
-    except InvalidInput as err:
-        # A file that cannot be read has no position of its own: point at the line naming it.
-        short = escape(shown if len(shown) <= 120 else shown[:120] + "...")
-        raise InvalidInput([p if p.line else intent_doc.problem(("spec", "deployment"), f"{short}: {p.message}")
-                            for p in err.problems]) from err
+    shown = shown_beside(intent.file, intent.deployment)
+    text = read_named_file(app_dir, intent.deployment, shown,
+                           lambda message: intent_doc.problem(("spec", "deployment"), message))
     return load_document(text, shown)
 
 

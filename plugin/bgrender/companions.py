@@ -18,7 +18,7 @@ from . import waves
 from .configmaps import MAX_DATA_BYTES, ConfigMap, data_bytes, hashed_name
 from .dump import MAX_OUTPUT_BYTES
 from .errors import InvalidInput, Problem, quote
-from .files import read_app_file, unsafe_path_reason
+from .files import read_named_file, shown_beside, unsafe_path_reason
 from .labels import SYNC_OPTIONS, metadata, selector_labels
 from .record import Record
 from .resources import Resource, check_documents, emitted
@@ -179,15 +179,13 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def read(self, rel: str, at: tuple) -> str | None:
-        shown = _shown(self.intent, rel)
         if self.spent > MAX_COMPANION_BYTES:
             return None
         try:
-            text = read_app_file(self.app_dir, rel, shown)
+            text = read_named_file(self.app_dir, rel, shown_beside(self.intent.file, rel),
+                                   lambda message: self.intent_doc.problem(at, message))
         except InvalidInput as err:
-            short = shown if len(shown) <= 120 else shown[:120] + "..."
-            self.problems += [p if p.line else self.intent_doc.problem(at, f"{short}: {p.message}")
-                              for p in err.problems]
+            self.problems += err.problems
             return None
         self.spent += len(text)
         if self.spent > MAX_COMPANION_BYTES:
@@ -204,7 +202,7 @@ def load_companions(intent: Intent, intent_doc: Document, base: Base, app_dir: s
         return NONE
     reader = _Reader(intent, intent_doc, app_dir)
     config_maps = {spec.name: _config_map(reader, spec, i) for i, spec in enumerate(intent.config_maps)}
-    read = [(i, _shown(intent, rel), reader.read(rel, ("spec", "resources", i)))
+    read = [(i, shown_beside(intent.file, rel), reader.read(rel, ("spec", "resources", i)))
             for i, rel in enumerate(intent.resources)]
     read = [(i, file, text) for i, file, text in read if text is not None]
     try:
@@ -218,11 +216,6 @@ def load_companions(intent: Intent, intent_doc: Document, base: Base, app_dir: s
     if problems or found:
         raise InvalidInput(problems + found)
     return Companions({k: v for k, v in config_maps.items() if v is not None}, tuple(resources))
-
-
-def _shown(intent: Intent, rel: str) -> str:
-    """A companion file as messages name it: relative to where bgrender was run, like bluegreen.yaml."""
-    return os.path.normpath(os.path.join(os.path.dirname(intent.file), rel))
 
 
 def _config_map(reader: _Reader, spec: ConfigMapSpec, index: int) -> ConfigMap | None:

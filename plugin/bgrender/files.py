@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import stat
 
-from .errors import BgRenderError, InvalidInput, Problem
+from .errors import BgRenderError, InvalidInput, Problem, escape
 from .record import Record
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # A bluegreen.yaml is ~2 KiB and a base Deployment rarely passes 20 KiB. 1 MiB is far
 # beyond any real file and keeps a hostile one from costing memory and time.
@@ -42,6 +46,22 @@ def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
     `shown` is how messages name the file. Raises InvalidInput with a single problem.
     """
     return decode_text(read_app_bytes(root, rel, shown), shown)
+
+
+def shown_beside(intent_file: str, rel: str) -> str:
+    """A file bluegreen.yaml names, as messages name it: relative to where bgrender was run,
+    like bluegreen.yaml itself."""
+    return os.path.normpath(os.path.join(os.path.dirname(intent_file), rel))
+
+
+def read_named_file(root: str, rel: str, shown: str, naming: Callable[[str], Problem]) -> str:
+    """read_app_file; a file that cannot be read has no position of its own, so its problem
+    is put where bluegreen.yaml names it (`naming`: the message -> a problem at that line)."""
+    try:
+        return read_app_file(root, rel, shown)
+    except InvalidInput as err:
+        short = escape(shown if len(shown) <= 120 else shown[:120] + "...")
+        raise InvalidInput([p if p.line else naming(f"{short}: {p.message}") for p in err.problems]) from err
 
 
 def read_app_bytes(root: str | os.PathLike[str], rel: str, shown: str, *, missing_ok: bool = False) -> bytes | None:
