@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Mapping
 
 from .errors import BgRenderError, InvalidInput, Problem, escape
-from .files import decode_text, read_app_bytes
+from .files import decode_text, read_app_file
 from .record import Record
 from .yamldoc import Document, load_document, load_streams
 
@@ -130,8 +130,7 @@ def _included_entries(source_dir: str, directory: str) -> list[str]:
     name = next(n for n in KUSTOMIZATION_FILES if os.path.lexists(os.path.join(source_dir, directory, n)))
     rel = os.path.normpath(os.path.join(directory, name))
     try:
-        raw = read_app_bytes(source_dir, rel, rel)
-        data = load_document(decode_text(raw or b"", rel), rel).data
+        data = load_document(read_app_file(source_dir, rel, rel), rel).data
     except InvalidInput:
         return []
     if not isinstance(data, dict):
@@ -197,14 +196,14 @@ def _plain(source_dir: str, files: list[str]) -> Layout:
     texts = []
     for rel in files:
         shown = _shown(source_dir, rel)
-        texts.append((decode_text(read_app_bytes(source_dir, rel, shown) or b"", shown), shown))
+        texts.append((read_app_file(source_dir, rel, shown), shown))
     streams = _parsed(texts, lambda file: file)
     objects, skipped = [], []
     for (_, shown), docs in zip(texts, streams):
         kept = [doc for doc in docs if _is_object(doc.data)]
         skipped += [shown] if not kept else []
         objects += [Manifest(doc.data, shown) for doc in kept]
-    return Layout(tuple(_checked(objects)), tuple(shown for _, shown in texts if shown not in skipped), None,
+    return Layout(tuple(objects), tuple(shown for _, shown in texts if shown not in skipped), None,
                   tuple(skipped))
 
 
