@@ -11,7 +11,7 @@ from .intent import Intent
 from .labels import ORDER_ANNOTATIONS
 from .record import Record
 from .templating import copy_data
-from .yamldoc import Document, Path, load_document
+from .yamldoc import Document, Path, get_in, load_document
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -96,17 +96,17 @@ def _shape_problems(d: dict, doc: Document) -> list[Problem]:
     problems = []
     for path in [("metadata",), ("spec",), ("spec", "selector"), ("spec", "template"),
                  ("spec", "template", "metadata"), ("spec", "template", "spec")]:
-        value = _get(d, path)
+        value = get_in(d, path)
         if not isinstance(value, dict):
             problems.append(doc.problem(path, "required mapping is missing" if value is None
                                         else "must be a mapping"))
             return problems
     for path in [("metadata", "labels"), ("metadata", "annotations"), ("spec", "template", "metadata", "labels"),
                  ("spec", "template", "metadata", "annotations")]:
-        value = _get(d, path)
+        value = get_in(d, path)
         if value is not None and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
             problems.append(doc.problem(path, "must be a mapping of keys to string values"))
-    containers = _get(d, _CONTAINERS)
+    containers = get_in(d, _CONTAINERS)
     if not isinstance(containers, list) or not containers:
         return [doc.problem(_CONTAINERS, "must be a non-empty list of containers")]
     for i, container in enumerate(containers):
@@ -127,7 +127,7 @@ def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
         problems.append(doc.problem(("metadata", "namespace"), "must not differ from bluegreen.yaml's "
                                     "metadata.namespace; set the namespace there (or leave both unset)"))
     for where in [("metadata", "annotations"), ("spec", "template", "metadata", "annotations")]:
-        annotations = _get(d, where)
+        annotations = get_in(d, where)
         problems += [doc.problem(where + (key,), message, key=True) for key, message in ORDER_ANNOTATIONS.items()
                      if isinstance(annotations, dict) and key in annotations]
     return problems
@@ -148,7 +148,7 @@ def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
         problems.append(doc.problem(("spec", "template", "metadata", "labels"),
                                     "must contain every label of spec.selector.matchLabels"))
     for where in [path, ("metadata", "labels"), ("spec", "template", "metadata", "labels")]:
-        labels = _get(d, where)
+        labels = get_in(d, where)
         for key in (intent.color_label, intent.version_label):
             if isinstance(labels, dict) and key in labels:
                 problems.append(doc.problem(where + (key,), f"already uses the label key {quote(key)}, which "
@@ -239,9 +239,3 @@ def target_port(base: Base, requested: int | str | None, port: int | None) -> tu
                   "spec.service.targetPort to the one the Service sends traffic to")
 
 
-def _get(data: Any, path: Path) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data

@@ -58,6 +58,11 @@ def quote(value: object, limit: int = 80) -> str:
     return '"' + escape(text).replace('"', '\\"') + '"'
 
 
+def quote_labels(labels: dict[str, str]) -> str:
+    """Labels for a message: {"key": "value", ...}, sorted, each quoted."""
+    return "{" + ", ".join(f"{quote(k, 64)}: {quote(v, 64)}" for k, v in sorted(labels.items())) + "}"
+
+
 class BgRenderError(Exception):
     """Something the user must fix; exit code 1 unless a subclass says otherwise."""
 

@@ -19,7 +19,7 @@ from .base import Base, image_reference, image_repository
 from .colors import COLORS, Color
 from .configmaps import ConfigMap, mount, name_matches_data
 from .digest import canonical_json, sha256_hex
-from .errors import InvalidInput, Problem, quote
+from .errors import InvalidInput, Problem, quote, quote_labels
 from .intent import Intent
 from .labels import VERSION_ANNOTATION, selector_labels, template_labels
 from .record import Record
@@ -226,15 +226,13 @@ def pinned_entry(lock_file: LockFile, intent: Intent, intent_doc: Document, colo
                                   "was edited by hand; restore it from Git, or run `bgrender lock` to pin "
                                   f"{color} again from the current base", key=True)]
     if entry.selector != selector:
-        return None, [doc.problem(where + ("selector",), f"the pinned selector {_labels(entry.selector)} differs "
-                                  f"from the one bluegreen.yaml and the base now give, {_labels(selector)}; a "
+        return None, [doc.problem(where + ("selector",), f"the pinned selector {quote_labels(entry.selector)} differs "
+                                  f"from the one bluegreen.yaml and the base now give, {quote_labels(selector)}; a "
                                   "Deployment's selector cannot change: undo the change to the selector labels "
                                   "or spec.labels.color")]
     return entry, []
 
 
-def _labels(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{quote(k, 64)}: {quote(v, 64)}" for k, v in sorted(labels.items())) + "}"
 
 
 # --- the production history -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from .labels import version_label_value
 from .layouts import Layout, Manifest
 from .record import Record
 from .routing import Malformed, istio
+from .yamldoc import get_in
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -116,23 +117,17 @@ def _listed(objects: list[Manifest]) -> str:
     return ", ".join(m.describe() for m in objects[:6]) + (", ..." if len(objects) > 6 else "")
 
 
-def _at(data: Any, *path: str) -> Any:
-    for key in path:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
-
-
 def _strings(data: Any) -> dict[str, str]:
     """A label map, as far as it is one."""
     return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
 
 
 def _selector(d: Manifest) -> dict[str, str]:
-    return _strings(_at(d.data, "spec", "selector", "matchLabels"))
+    return _strings(get_in(d.data, ("spec", "selector", "matchLabels")))
 
 
 def _pod_labels(d: Manifest) -> dict[str, str]:
-    return _strings(_at(d.data, "spec", "template", "metadata", "labels"))
+    return _strings(get_in(d.data, ("spec", "template", "metadata", "labels")))
 
 
 # --- the color Deployments --------------------------------------------------------------------
@@ -177,15 +172,15 @@ def _no_pair(deployments: list[Manifest]) -> str:
 
 def _subset_keys(objects: list[Manifest]) -> set[str]:
     return {k for rule in _of_kind(objects, "DestinationRule", istio.GROUP)
-            for subset in _at(rule.data, "spec", "subsets") or []
-            for k, v in _strings(_at(subset, "labels")).items() if v in COLORS}
+            for subset in get_in(rule.data, ("spec", "subsets")) or []
+            for k, v in _strings(get_in(subset, ("labels",))).items() if v in COLORS}
 
 
 # --- versions and labels ------------------------------------------------------------------------
 
 
 def _containers(d: Manifest) -> dict[str, str | None]:
-    listed = _at(d.data, "spec", "template", "spec", "containers")
+    listed = get_in(d.data, ("spec", "template", "spec", "containers"))
     return {c["name"]: c.get("image") if isinstance(c.get("image"), str) else None
             for c in (listed if isinstance(listed, list) else [])
             if isinstance(c, dict) and isinstance(c.get("name"), str)}
@@ -255,7 +250,7 @@ def _app_labels(deployments: dict[Color, Manifest], color_label: str, version_la
 def _service(objects: list[Manifest], deployments: dict[Color, Manifest]) -> Manifest:
     """The Service selecting both colors' pods."""
     def selects(service: Manifest, d: Manifest) -> bool:
-        selector = _strings(_at(service.data, "spec", "selector"))
+        selector = _strings(get_in(service.data, ("spec", "selector")))
         return bool(selector) and selector.items() <= _pod_labels(d).items()
 
     services = _of_kind(objects, "Service", "")
@@ -271,7 +266,7 @@ def _service(objects: list[Manifest], deployments: dict[Color, Manifest]) -> Man
 
 
 def _port(service: Manifest) -> dict[str, Any]:
-    ports = _at(service.data, "spec", "ports")
+    ports = get_in(service.data, ("spec", "ports"))
     if not isinstance(ports, list) or len(ports) != 1 or not isinstance(ports[0], dict) \
             or not isinstance(ports[0].get("port"), int):
         count = len(ports) if isinstance(ports, list) else 0
@@ -285,7 +280,7 @@ def names_service(host: Any, service: Manifest) -> bool:
     if not isinstance(host, str):
         return False
     parts = host.split(".")
-    namespace = _at(service.data, "metadata", "namespace")
+    namespace = get_in(service.data, ("metadata", "namespace"))
     return parts[0] == service.name and (len(parts) == 1 or namespace is None or parts[1] == namespace)
 
 
@@ -300,7 +295,7 @@ def _one_for_service(candidates: list[Manifest], kind: str, service: Manifest, c
 
 def _destination_rule(objects: list[Manifest], service: Manifest, color_label: str) -> Manifest:
     rules = [r for r in _of_kind(objects, "DestinationRule", istio.GROUP)
-             if names_service(_at(r.data, "spec", "host"), service)]
+             if names_service(get_in(r.data, ("spec", "host")), service)]
     rule = _one_for_service(rules, "DestinationRule", service, "keep only the one in use")
     colors = _subset_colors(rule, color_label)
     for color in COLORS:
@@ -311,25 +306,25 @@ def _destination_rule(objects: list[Manifest], service: Manifest, color_label: s
 
 def _subset_colors(rule: Manifest, color_label: str) -> dict[str, Color]:
     """Subset name -> the color it selects."""
-    subsets = _at(rule.data, "spec", "subsets")
+    subsets = get_in(rule.data, ("spec", "subsets"))
     return {s["name"]: _strings(s.get("labels"))[color_label] for s in (subsets if isinstance(subsets, list) else [])
             if isinstance(s, dict) and isinstance(s.get("name"), str)
             and _strings(s.get("labels")).get(color_label) in COLORS}
 
 
 def _destinations(route: Any) -> list[dict[str, Any]]:
-    listed = _at(route, "route")
+    listed = get_in(route, ("route",))
     return [d for d in (listed if isinstance(listed, list) else []) if isinstance(d, dict)]
 
 
 def _http(virtual_service: Manifest) -> list[Any]:
-    routes = _at(virtual_service.data, "spec", "http")
+    routes = get_in(virtual_service.data, ("spec", "http"))
     return routes if isinstance(routes, list) else []
 
 
 def _virtual_service(objects: list[Manifest], service: Manifest) -> Manifest:
     routing = [v for v in _of_kind(objects, "VirtualService", istio.GROUP)
-               if any(names_service(_at(d, "destination", "host"), service)
+               if any(names_service(get_in(d, ("destination", "host")), service)
                       for r in _http(v) for d in _destinations(r))]
     return _one_for_service(routing, "VirtualService", service, "the layout must apply one (as a kustomization "
                                                                "choosing one variant does)")
@@ -355,8 +350,8 @@ def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> Route
     previews = sorted({g for r in http[:default] if _header_route(r, subset_colors) for m in r["match"]
                        for g in _names(virtual_service, m.get("gateways"), "http[].match[].gateways")})
     return Routes(active, names[0] if names else None,
-                  _names(virtual_service, _at(virtual_service.data, "spec", "hosts"), "spec.hosts"),
-                  _names(virtual_service, _at(virtual_service.data, "spec", "gateways"), "spec.gateways"),
+                  _names(virtual_service, get_in(virtual_service.data, ("spec", "hosts")), "spec.hosts"),
+                  _names(virtual_service, get_in(virtual_service.data, ("spec", "gateways")), "spec.gateways"),
                   tuple(previews))
 
 
@@ -379,18 +374,18 @@ def _production(virtual_service: Manifest, subsets: list[str], subset_colors: di
 
 def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Color] | None:
     """(header, color) for a route that sends `<header>: exact <color>` to that color's subset."""
-    matches, destinations = _at(route, "match"), _destinations(route)
+    matches, destinations = get_in(route, ("match",)), _destinations(route)
     if not matches or not isinstance(matches, list) or len(destinations) != 1:
         return None
-    color = subset_colors.get(str(_at(destinations[0], "destination", "subset")))
+    color = subset_colors.get(str(get_in(destinations[0], ("destination", "subset"))))
     found = set()
     for m in matches:
-        headers = _at(m, "headers")
+        headers = get_in(m, ("headers",))
         rest = {k: v for k, v in m.items() if k not in ("headers", "gateways")} if isinstance(m, dict) else None
         if not isinstance(headers, dict) or len(headers) != 1 or rest not in ({}, {"uri": {"prefix": "/"}}):
             return None
         (name, value), = headers.items()
-        exact = _at(value, "exact")
+        exact = get_in(value, ("exact",))
         if not isinstance(exact, str):
             return None
         found.add((name, exact))
@@ -401,7 +396,7 @@ def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Col
 
 
 def _namespace(chosen: list[Manifest]) -> str | None:
-    namespaces = sorted({str(ns) for m in chosen if (ns := _at(m.data, "metadata", "namespace"))})
+    namespaces = sorted({str(ns) for m in chosen if (ns := get_in(m.data, ("metadata", "namespace")))})
     if len(namespaces) > 1:
         raise Unrecognized(f"the app's objects are in several namespaces ({', '.join(map(quote, namespaces))}); "
                            "bgrender renders an app into one")
@@ -411,11 +406,11 @@ def _namespace(chosen: list[Manifest]) -> str | None:
 def _dropped(service: Manifest, port: dict[str, Any], rule: Manifest) -> list[str]:
     """One sentence per field of these objects that bgrender's render does not carry over."""
     dropped = [f"{service.describe()}: spec.{k}" for k in _extra(service.data.get("spec"), SERVICE_FIELDS)]
-    if _at(service.data, "spec", "type") not in (None, "ClusterIP"):
-        dropped.append(f"{service.describe()}: spec.type {escape(str(_at(service.data, 'spec', 'type')))} "
+    if get_in(service.data, ("spec", "type")) not in (None, "ClusterIP"):
+        dropped.append(f"{service.describe()}: spec.type {escape(str(get_in(service.data, ('spec', 'type'))))} "
                        "(bgrender's Service is a ClusterIP Service)")
     dropped += [f"{rule.describe()}: spec.{k}" for k in _extra(rule.data.get("spec"), RULE_FIELDS)]
-    subsets = _at(rule.data, "spec", "subsets") or []
+    subsets = get_in(rule.data, ("spec", "subsets")) or []
     dropped += [f"{rule.describe()}: spec.subsets[{i}].{k}" for i, s in enumerate(subsets)
                 for k in _extra(s, {"name", "labels"})]
     name = port.get("name")

@@ -20,7 +20,7 @@ from .pipeline import App, AppTexts, plan_of
 from .plan import Plan
 from .record import Record
 from .render import render
-from .yamldoc import Document, load_document
+from .yamldoc import Document, get_in, load_document
 
 Load = Callable[[AppTexts], App]  # parse and check an app from its texts (pipeline.load_app, bound)
 # The files are validated as they would render with no build environment: whether an edit is
@@ -116,7 +116,7 @@ def read_state(text: str, file: str) -> State:
             if required:
                 problems.append(Problem(file, 0, 0, ".".join(path), "is required"))
             return None
-        value = _get(doc.data, path)
+        value = get_in(doc.data, path)
         if not isinstance(value, str):
             problems.append(doc.problem(path, "must be a string"))
             return None
@@ -133,10 +133,6 @@ def read_state(text: str, file: str) -> State:
     return State(doc, name or "", active, versions, mode)
 
 
-def _get(data: object, path: tuple[str, ...]) -> object:
-    for key in path:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
 
 
 # --- the commands ---------------------------------------------------------------------------

@@ -16,10 +16,10 @@ cluster (principle 1), and Argo CD's KUBE_API_VERSIONS lists kinds without their
 from __future__ import annotations
 
 from . import spec, waves
-from .errors import InvalidInput, Problem, quote
+from .errors import InvalidInput, Problem, quote, quote_labels
 from .labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE
 from .record import Record
-from .yamldoc import Document
+from .yamldoc import Document, get_in
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _workload_problems(doc: Document, app_labels: dict[str, str], base_name: str
     obj = doc.data
     group, kind, name = identity(obj)
     where = _POD_LABELS.get(kind) if group in ("", "apps", "batch") else None
-    labels = _get(obj, where) if where else None
+    labels = get_in(obj, where) if where else None
     carries = isinstance(labels, dict) and app_labels.items() <= labels.items()
     if (group, kind) == ("apps", "Deployment") and (carries or name == base_name):
         return [doc.problem(("metadata", "name"), "is a Deployment of the app itself: bgrender renders the app's "
@@ -176,8 +176,8 @@ def _workload_problems(doc: Document, app_labels: dict[str, str], base_name: str
                                                   "spec.template; remove it from spec.resources")]
     if carries:
         assert where is not None
-        return [doc.problem(where, f"carries the app labels {_labels(app_labels)}, so the app's Service would send "
-                                   "production traffic to these pods too; give them other labels")]
+        return [doc.problem(where, f"carries the app labels {quote_labels(app_labels)}, so the app's Service would "
+                                   "send production traffic to these pods too; give them other labels")]
     return []
 
 
@@ -204,11 +204,5 @@ def _placed(resource: Resource, namespace: str | None) -> dict[str, Any]:
     return obj
 
 
-def _get(data: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
 
 
-def _labels(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{quote(k, 64)}: {quote(v, 64)}" for k, v in sorted(labels.items())) + "}"

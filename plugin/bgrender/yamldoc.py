@@ -59,6 +59,14 @@ MAX_KEY_SHOWN = 64  # a field path names user-written keys; keep each one short 
 MAX_PATH_SHOWN = 240
 
 
+def get_in(data: Any, path: Path) -> Any:
+    """The value at `path` (mapping keys) in loaded data; None where a step is missing or not
+    a mapping."""
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
 def dotted(path: Path) -> str:
     """("spec", "hosts", 0) -> "spec.hosts[0]"."""
     out = ""
