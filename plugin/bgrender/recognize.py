@@ -90,12 +90,11 @@ def recognize(layout: Layout) -> Recognized:
     app_labels = _app_labels(deployments, color_label, version_label)
     service = _service(objects, deployments)
     port = _port(service)
-    rule = _destination_rule(objects, service, color_label)
+    rule, subsets = _destination_rule(objects, service, color_label)
     virtual_service = _virtual_service(objects, service)
-    subsets = _subset_colors(rule, color_label)
-    routes = _routes(virtual_service, subsets)
+    routes, kept = _routes(virtual_service, subsets)
     chosen = [*deployments.values(), service, rule, virtual_service]
-    dropped = _dropped(service, port, rule) + _dropped_routes(virtual_service, subsets)
+    dropped = _dropped(service, port, rule) + _dropped_routes(virtual_service, kept)
     return Recognized(color_label, version_label, deployments, versions, container, image, app_labels, service,
                       port, rule, virtual_service, routes, _namespace(chosen), tuple(dropped),
                       tuple(m for m in objects if all(m is not c for c in chosen)))
@@ -293,7 +292,9 @@ def _one_for_service(candidates: list[Manifest], kind: str, service: Manifest, c
                        f"{choosing}")
 
 
-def _destination_rule(objects: list[Manifest], service: Manifest, color_label: str) -> Manifest:
+def _destination_rule(objects: list[Manifest], service: Manifest,
+                      color_label: str) -> tuple[Manifest, dict[str, Color]]:
+    """The Service's DestinationRule, and the color each of its subsets selects."""
     rules = [r for r in _of_kind(objects, "DestinationRule", istio.GROUP)
              if names_service(get_in(r.data, ("spec", "host")), service)]
     rule = _one_for_service(rules, "DestinationRule", service, "keep only the one in use")
@@ -301,7 +302,7 @@ def _destination_rule(objects: list[Manifest], service: Manifest, color_label: s
     for color in COLORS:
         if list(colors.values()).count(color) != 1:
             raise Unrecognized(f"{rule.describe()}: needs exactly one subset selecting {escape(color_label)}: {color}")
-    return rule
+    return rule, colors
 
 
 def _subset_colors(rule: Manifest, color_label: str) -> dict[str, Color]:
@@ -330,7 +331,9 @@ def _virtual_service(objects: list[Manifest], service: Manifest) -> Manifest:
                                                                "choosing one variant does)")
 
 
-def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> Routes:
+def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> tuple[Routes, set[int]]:
+    """What the VirtualService says, and which of its http routes say it (the default route and
+    the header routes before it)."""
     http = _http(virtual_service)
     try:
         route = istio.default_route(virtual_service.data)
@@ -342,17 +345,17 @@ def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> Route
                            "matching every URI); it tells which color serves production")
     default = http.index(route)
     active = _production(virtual_service, serving, subset_colors)
-    headers = [h for r in http[:default] if (h := _header_route(r, subset_colors))]
-    names = sorted({name for name, _ in headers})
+    headers = {i: h for i, r in enumerate(http[:default]) if (h := _header_route(r, subset_colors))}
+    names = sorted({name for name, _ in headers.values()})
     if len(names) > 1:
         raise Unrecognized(f"{virtual_service.describe()}: its header routes match on several headers "
                            f"({', '.join(map(quote, names))}); bgrender routes previews by one")
-    previews = sorted({g for r in http[:default] if _header_route(r, subset_colors) for m in r["match"]
+    previews = sorted({g for i in headers for m in http[i]["match"]
                        for g in _names(virtual_service, m.get("gateways"), "http[].match[].gateways")})
     return Routes(active, names[0] if names else None,
                   _names(virtual_service, get_in(virtual_service.data, ("spec", "hosts")), "spec.hosts"),
                   _names(virtual_service, get_in(virtual_service.data, ("spec", "gateways")), "spec.gateways"),
-                  tuple(previews))
+                  tuple(previews)), {default, *headers}
 
 
 def _names(obj: Manifest, value: Any, where: str) -> tuple[str, ...]:
@@ -382,7 +385,7 @@ def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Col
     for m in matches:
         headers = get_in(m, ("headers",))
         rest = {k: v for k, v in m.items() if k not in ("headers", "gateways")} if isinstance(m, dict) else None
-        if not isinstance(headers, dict) or len(headers) != 1 or rest not in ({}, {"uri": {"prefix": "/"}}):
+        if not isinstance(headers, dict) or len(headers) != 1 or rest not in istio.MATCHES_EVERY_REQUEST:
             return None
         (name, value), = headers.items()
         exact = get_in(value, ("exact",))
@@ -420,20 +423,16 @@ def _dropped(service: Manifest, port: dict[str, Any], rule: Manifest) -> list[st
     return dropped
 
 
-def _dropped_routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> list[str]:
-    http = _http(virtual_service)
-    route = istio.default_route(virtual_service.data)  # read by _routes before: it is there
-    default = http.index(route)
+def _dropped_routes(virtual_service: Manifest, kept: set[int]) -> list[str]:
+    """The fields and http routes (all but the `kept` ones) the render does not carry over."""
     dropped = [f"{virtual_service.describe()}: spec.{k}"
                for k in _extra(virtual_service.data.get("spec"), SERVICE_ROUTE_FIELDS)]
-    for i, route in enumerate(http):
-        if i != default and not _header_route(route, subset_colors):
+    for i, route in enumerate(_http(virtual_service)):
+        if i in kept:
+            dropped += [f"{virtual_service.describe()}: spec.http[{i}].{k}" for k in _extra(route, ROUTE_FIELDS)]
+        else:
             dropped.append(f"{virtual_service.describe()}: spec.http[{i}], neither a header route to a color "
                            "nor the default route")
-        elif not isinstance(route, dict):
-            continue
-        else:
-            dropped += [f"{virtual_service.describe()}: spec.http[{i}].{k}" for k in _extra(route, ROUTE_FIELDS)]
     return dropped
 
 

@@ -90,6 +90,10 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
     return routing.Production(subsets[0])
 
 
+# The http matches that match every request: none, or only the URI prefix "/".
+MATCHES_EVERY_REQUEST = ({}, {"uri": {"prefix": "/"}})
+
+
 def default_route(vs: dict[str, Any]) -> dict[str, Any] | None:
     """The http route Istio sends every request that no route before it matched: the first
     that matches every request (no match, or only the URI prefix `/`). Also read by
@@ -98,7 +102,7 @@ def default_route(vs: dict[str, Any]) -> dict[str, Any] | None:
     for rule in (routing.expect(r, dict, "spec.http[]") for r in routing.expect(spec.get("http") or [], list,
                                                                                   "spec.http")):
         matches = routing.expect(rule.get("match") or [], list, "spec.http[].match")
-        if all(m in ({}, {"uri": {"prefix": "/"}}) for m in matches):
+        if all(m in MATCHES_EVERY_REQUEST for m in matches):
             return rule
     return None
 
