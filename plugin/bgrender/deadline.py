@@ -24,6 +24,8 @@ import time
 from collections.abc import Iterable, Iterator
 from types import FrameType, ModuleType
 
+from .process import kill_group
+
 # setitimer takes microseconds: a shorter, positive delay would round to 0, which disarms it.
 _SHORTEST_ALARM = 0.001
 
@@ -168,13 +170,7 @@ def _subprocess_shim(clock: Deadline, confined: Confined) -> ModuleType:
 def _end(process: subprocess.Popen, confined: Confined) -> None:  # type: ignore[type-arg]
     if process.returncode is None:  # not reaped yet, so its pid still names its process group
         confined.killed.append([str(arg) for arg in _argv(process)])
-        with contextlib.suppress(OSError):
-            if hasattr(os, "killpg"):
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
+        kill_group(process)
     for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             stream.close()

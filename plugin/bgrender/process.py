@@ -46,7 +46,7 @@ def run_bounded(argv: list[str], *, env: Mapping[str, str], timeout: float, max_
                 return Ran(process.wait(timeout=max(deadline - time.monotonic(), 0)), out, err)
             except subprocess.TimeoutExpired:  # it closed its output but goes on running
                 failure = late
-        _stop(process)
+        kill_group(process)
         return Ran(None, out, err, failure)
     finally:
         for pipe in (process.stdout, process.stderr):
@@ -79,9 +79,12 @@ def _collect(process: subprocess.Popen[bytes], deadline: float, late: str, max_s
     return bytes(out), bytes(err), None
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill the tool and everything it started (its session), then reap it."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+def kill_group(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Kill a process started in a session of its own, and everything it started, then reap it."""
+    with contextlib.suppress(OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
