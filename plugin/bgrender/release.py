@@ -275,9 +275,10 @@ def _edited(doc: Document, edits: list[Edit]) -> str:
     """The text after `edits`, each touching only its own lines (the text is parsed again
     between edits, since an edit moves every position after it)."""
     text = doc.text
-    for step in edits:
+    for n, step in enumerate(edits):
+        if n:
+            doc = load_document(text, doc.file)
         text = doc.set_scalar(step.path, step.value, after=step.after)
-        doc = load_document(text, doc.file)
     return text
 
 
