@@ -79,11 +79,11 @@ def plain_is_string(text: str) -> bool:
     return not (text[4:5] == "-" and re.fullmatch(_TIMESTAMP, text, re.DOTALL))
 
 
-_TAG = "tag:yaml.org,2002:"
-_STR, _INT = f"{_TAG}str", f"{_TAG}int"
+# YAML's standard tags (yamldoc.py and yamledit.py use them too).
+TAG = "tag:yaml.org,2002:"
+STR_TAG, INT_TAG, BOOL_TAG, NULL_TAG = f"{TAG}str", f"{TAG}int", f"{TAG}bool", f"{TAG}null"
 # The booleans and nulls bgrender writes, and the empty value, as every reader takes them.
-_COMMON_KEYWORDS = {"true": f"{_TAG}bool", "false": f"{_TAG}bool", "null": f"{_TAG}null", "": f"{_TAG}null",
-                    "~": f"{_TAG}null"}
+_COMMON_KEYWORDS = {"true": BOOL_TAG, "false": BOOL_TAG, "null": NULL_TAG, "": NULL_TAG, "~": NULL_TAG}
 
 
 def plain_tag(text: str) -> str | None:
@@ -93,8 +93,8 @@ def plain_tag(text: str) -> str | None:
     if text in _COMMON_KEYWORDS:
         return _COMMON_KEYWORDS[text]
     if _is_decimal_int(text):
-        return _INT
-    return _STR if plain_is_string(text) else None
+        return INT_TAG
+    return STR_TAG if plain_is_string(text) else None
 
 
 def _is_decimal_int(text: str) -> bool:
@@ -126,7 +126,7 @@ class _Dumper(CommonScalarsFirst, _SafeDumper):  # type: ignore[misc, valid-type
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None if plain_is_string(value) else "'"
-    return dumper.represent_scalar(_STR, value, style=style)
+    return dumper.represent_scalar(STR_TAG, value, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)

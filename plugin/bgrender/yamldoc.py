@@ -18,7 +18,7 @@ try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-from .dump import CommonScalarsFirst
+from .dump import INT_TAG, NULL_TAG, STR_TAG, TAG, CommonScalarsFirst
 from .errors import InvalidInput, Problem, escape, quote
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -38,14 +38,13 @@ MAX_EXPANDED_CHARS = 4 * 1024 * 1024
 # Nesting depth. Real manifests nest ~12 deep; Python's own recursion limit is 1,000.
 MAX_DEPTH = 100
 
-_TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
-_TIMESTAMP = f"{_TAG}timestamp"
+_SCALAR_TAGS = {f"{TAG}{t}" for t in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = f"{TAG}timestamp"
 # YAML 1.1's "value" type: PyYAML resolves a plain `=` to it. Nothing else reads it so, and
 # Kubernetes has no such type: it is the string "=".
-_VALUE = f"{_TAG}value"
-_MAP, _SEQ, _MERGE = f"{_TAG}map", f"{_TAG}seq", f"{_TAG}merge"
-_INT, _FLOAT = f"{_TAG}int", f"{_TAG}float"
+_VALUE = f"{TAG}value"
+_MAP, _SEQ, _MERGE = f"{TAG}map", f"{TAG}seq", f"{TAG}merge"
+_FLOAT = f"{TAG}float"
 # Kubernetes integers are 64-bit; an integer needs at most 64 binary digits and a prefix.
 # Counting first keeps Python from converting thousands of digits (it refuses past 4,300).
 MAX_INT_DIGITS = 66
@@ -122,7 +121,7 @@ class Document:
             node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
             if node is None:
                 return None
-        return None if isinstance(node, yaml.ScalarNode) and node.tag == f"{_TAG}null" else node
+        return None if isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG else node
 
     def set_scalar(self, path: Path, value: str, *, after: tuple[str, ...] = ()) -> str:
         """This document's text with the string at `path` set to `value`, every other byte kept.
@@ -161,7 +160,7 @@ def load_streams(sources: list[tuple[str, str]]) -> list[list[Document]]:
     `---` between them; empty and null documents are left out. One node and text budget counts
     all the files together, so a hundred files of aliases cost no more than one. Raise
     InvalidInput with every file's problems."""
-    builder = _Builder(Document("", "", yaml.ScalarNode(f"{_TAG}null", "")))
+    builder = _Builder(Document("", "", yaml.ScalarNode(NULL_TAG, "")))
     problems: list[Problem] = []
     streams: list[list[Document]] = []
     for text, file in sources:
@@ -175,7 +174,7 @@ def load_streams(sources: list[tuple[str, str]]) -> list[list[Document]]:
             problems.append(Problem(file, 1, 1, "", f"nesting is deeper than {MAX_DEPTH} levels"))
         streams.append([])
         for root in roots:
-            if isinstance(root, yaml.ScalarNode) and root.tag == f"{_TAG}null":
+            if isinstance(root, yaml.ScalarNode) and root.tag == NULL_TAG:
                 continue
             builder.doc = Document(file, text, root)
             builder.doc.data = builder.build(root, ())
@@ -211,13 +210,13 @@ def _unsupported(node: yaml.Node) -> str:
 def _number_problem(node: yaml.ScalarNode) -> str | None:
     """Numbers that readers disagree on, or that no Kubernetes field can hold, before they
     are converted."""
-    if node.tag not in (_INT, _FLOAT):
+    if node.tag not in (INT_TAG, _FLOAT):
         return None
     if ":" in node.value:  # 1:00 is 60 to YAML 1.1 (PyYAML), a string to YAML 1.2 and to Go
         return (f"{quote(node.value)} is a base-60 number in YAML 1.1 but a string in YAML 1.2 and to kubectl; "
                 "quote it for a string, or write the number in decimal")
     digits = node.value.replace("_", "").lstrip("+-")
-    if len(digits) > MAX_INT_DIGITS and node.tag == _INT:
+    if len(digits) > MAX_INT_DIGITS and node.tag == INT_TAG:
         return f"an integer of {len(digits)} digits is out of range (Kubernetes integers are 64-bit)"
     return None
 
@@ -346,7 +345,7 @@ class _Builder:
             if key_node.tag == _MERGE:
                 self.fail(key_node, path, "merge keys (<<) are not supported; write the keys out")
                 continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (f"{_TAG}str", _VALUE):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (STR_TAG, _VALUE):
                 self.fail(key_node, path, "keys must be strings")
                 continue
             key = key_node.value
@@ -373,7 +372,7 @@ class _Builder:
             try:
                 value = self.constructor.construct_object(node)
             except (ValueError, LookupError, yaml.YAMLError):  # an explicit tag on text it cannot hold
-                problem = f"{quote(node.value)} is not a valid {node.tag.removeprefix(_TAG)}" + (
+                problem = f"{quote(node.value)} is not a valid {node.tag.removeprefix(TAG)}" + (
                     " (quote it for a string)" if self._implicit(node) else "")
             else:
                 problem = _value_problem(node, value)

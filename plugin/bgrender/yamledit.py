@@ -12,11 +12,10 @@ from __future__ import annotations
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .dump import NULL_TAG, STR_TAG
 from .errors import InvalidInput, Problem, RefusedEdit
 from .yamldoc import Document, Path, dotted
 
-NULL_TAG = "tag:yaml.org,2002:null"
-STR_TAG = "tag:yaml.org,2002:str"
 DEFAULT_INDENT_STEP = 2
 
 
