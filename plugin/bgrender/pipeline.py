@@ -76,11 +76,20 @@ def lock_file(intent_path: PathLike) -> str:
 
 def read_texts(intent_path: PathLike) -> AppTexts:
     """bluegreen.yaml and, if there is one, its lock, read with the core's checks."""
+    return decode_texts(intent_path, *read_files(intent_path))
+
+
+def read_files(intent_path: PathLike) -> tuple[bytes, bytes | None]:
+    """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back)."""
     intent_path = os.fspath(intent_path)
     app_dir = os.path.dirname(intent_path) or "."
     intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path))
-    lock = read_app_bytes(app_dir, LOCK_FILE, _shown(lock_file(intent_path)), missing_ok=True)
     assert intent is not None
+    return intent, read_app_bytes(app_dir, LOCK_FILE, _shown(lock_file(intent_path)), missing_ok=True)
+
+
+def decode_texts(intent_path: PathLike, intent: bytes, lock: bytes | None) -> AppTexts:
+    intent_path = os.fspath(intent_path)
     return AppTexts(decode_text(intent, _shown(intent_path)),
                     None if lock is None else decode_text(lock, _shown(lock_file(intent_path))))
 

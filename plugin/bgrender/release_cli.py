@@ -16,8 +16,8 @@ from functools import partial
 import click
 
 from . import release as use_case
-from .files import BOM, EditLock, FileChange, read_app_bytes, undo_files, write_files
-from .pipeline import AppTexts, find_intent, load_app, lock_file, plan_app
+from .files import BOM, EditLock, FileChange, undo_files, write_files
+from .pipeline import AppTexts, decode_texts, intent_file, load_app, lock_file, plan_app, read_files
 from .release import VALIDATION_ENV, Outcome, Source
 from .status_cli import connection_options
 from .streams import OutputFailed, write_err, write_out
@@ -91,14 +91,11 @@ def _version_and_path(arguments: tuple[str, ...]) -> tuple[str | None, str]:
 
 def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
          check_live: Callable[[Source, Outcome], None] | None = None) -> None:
-    intent_path = os.fspath(find_intent(path))
+    intent_path = intent_file(path)
     shown, shown_lock = os.path.normpath(intent_path), os.path.normpath(lock_file(intent_path))
-    app_dir = os.path.dirname(intent_path) or "."
-    with EditLock(app_dir):
-        intent_bytes = read_app_bytes(app_dir, os.path.basename(intent_path), shown)
-        lock_bytes = read_app_bytes(app_dir, os.path.basename(lock_file(intent_path)), shown_lock, missing_ok=True)
-        assert intent_bytes is not None
-        texts = AppTexts(_text(intent_bytes, shown), None if lock_bytes is None else _text(lock_bytes, shown_lock))
+    with EditLock(os.path.dirname(intent_path) or "."):
+        intent_bytes, lock_bytes = read_files(intent_path)
+        texts = decode_texts(intent_path, intent_bytes, lock_bytes)
         source = Source(shown, texts, partial(load_app, intent_path, VALIDATION_ENV))
         outcome = decide(source)
         if check_live and outcome.changed:
@@ -117,12 +114,6 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
             return
         write_files(changes)
         _print_or_undo(outcome.summary, changes)
-
-
-def _text(data: bytes, shown: str) -> str:
-    from .files import decode_text
-
-    return decode_text(data, shown)
 
 
 def _bytes(text: str | None) -> bytes | None:
