@@ -32,6 +32,7 @@ import yaml
 from . import __version__, routing, spec
 from .colors import COLORS, Color
 from .deadline import Confined, Deadline, OutOfTime, confined_processes, deadline
+from .env import api_version
 from .errors import ClusterError, escape, quote
 from .labels import VERSION_ANNOTATION
 from .plan import Plan
@@ -354,7 +355,7 @@ class _Reader:
             if not isinstance(answer, _NotFound):
                 return self._parsed(request, _live_routing, answer, live, version, plan)
             if answer.details.get("name") == live.name:
-                return LiveRouting(live.kind, live.name, False, _api_version(live.group, version), None,
+                return LiveRouting(live.kind, live.name, False, api_version(live.group, version), None,
                                    f"{live.kind} {escape(live.name)} not found in namespace {self.namespace}")
             # The Status names nothing: this version is not served; try an older one.
         return LiveRouting(live.kind, live.name, False, None, None, f"the cluster serves no {live.group} "
@@ -578,9 +579,5 @@ def _live_autoscaler(hpa: Any) -> LiveAutoscaler:
 def _live_routing(obj: Any, live: LiveObject, version: str, plan: Plan) -> LiveRouting:
     _expect_kind(obj, live.kind)
     production = routing.production(obj, plan)
-    return LiveRouting(live.kind, live.name, True, _api_version(live.group, version), production.color,
+    return LiveRouting(live.kind, live.name, True, api_version(live.group, version), production.color,
                        production.note)
-
-
-def _api_version(group: str, version: str) -> str:
-    return f"{group}/{version}" if group else version

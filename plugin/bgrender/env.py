@@ -31,10 +31,15 @@ class Options(Record):
         """The newest of `versions` of `group` the cluster serves (the newest at all when that
         is unknown, as for a local preview); None when it serves none."""
         for version in versions:
-            api = f"{group}/{version}" if group else version  # the core group is written without one
+            api = api_version(group, version)
             if self.served is None or api in self.served:
                 return api
         return None
+
+
+def api_version(group: str, version: str) -> str:
+    """An object's apiVersion: the core group is written without one."""
+    return f"{group}/{version}" if group else version
 
 
 def options_from_env(env: Mapping[str, str]) -> Options:
