@@ -14,6 +14,7 @@ from .errors import escape
 from .labels import version_label_value
 from .layouts import Layout
 from .recognize import Recognized
+from .yamldoc import get_in
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
@@ -34,8 +35,7 @@ def summary(found: Recognized, layout: Layout, source: str) -> str:
 def label_notes(found: Recognized) -> list[str]:
     notes = []
     for color in COLORS:
-        labels = ((found.deployments[color].data["spec"].get("template") or {}).get("metadata") or {}).get("labels")
-        live = (labels or {}).get(found.version_label)
+        live = get_in(found.deployments[color].data, ("spec", "template", "metadata", "labels", found.version_label))
         new = version_label_value(found.versions[color])
         if live is not None and live != new:
             notes.append(f"{color}'s pods are labeled {escape(found.version_label)}: {escape(str(live))}, and will be "
