@@ -19,7 +19,7 @@ from .colors import Color, other
 from .labels import ORDER_ANNOTATIONS
 from .recognize import Recognized
 from .record import Record
-from .templating import copy_data
+from .templating import copy_data, is_template
 from .yamldoc import Path, dotted
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
 SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
                       "argocd.argoproj.io/tracking-id")
-_JINJA_MARKER = re.compile(r"\{[{%#]")
 # What a template must write as a template giving it: the markers; a carriage return (Jinja
 # reads it as a line break); and a "{" right before a template, which would make "{{{", read
 # as "{{" and "{ ...": before a carriage return and, in a piece a template follows, at its end.
@@ -138,7 +137,7 @@ def literal(text: str, *, in_template: bool = False) -> str:
     """`text` as it must be written in the base to render as itself. A value holding `{{`, `{%`
     or `{#` would start a template, so it is written as a template giving that text; so is a
     piece of a larger template (`in_template`)."""
-    if not in_template and not _JINJA_MARKER.search(text):
+    if not in_template and not is_template(text):
         return text
     special = _IN_TEMPLATE_PIECE if in_template else _IN_TEMPLATE
     return special.sub(lambda m: '{{ "' + m.group().replace("\r", "\\r") + '" }}', text)

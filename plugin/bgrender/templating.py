@@ -55,7 +55,12 @@ def template_paths(data: Any, path: Path = ()) -> list[Path]:
         return [p for k, v in data.items() for p in template_paths(v, path + (k,))]
     if isinstance(data, list):
         return [p for i, v in enumerate(data) for p in template_paths(v, path + (i,))]
-    return [path] if isinstance(data, str) and any(m in data for m in _MARKERS) else []
+    return [path] if isinstance(data, str) and is_template(data) else []
+
+
+def is_template(text: str) -> bool:
+    """Whether a value is a template: it holds `{{`, `{%` or `{#`."""
+    return any(m in text for m in _MARKERS)
 
 
 def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = ()) -> tuple[Any, list[Problem]]:
