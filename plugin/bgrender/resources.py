@@ -83,12 +83,13 @@ def check_documents(docs: list[Document], namespace: str | None, app_labels: dic
     """The resources the documents hold, or the problems of each: not a Kubernetes object, a
     namespace other than bluegreen.yaml's, a malformed sync wave, a workload whose pods carry the
     app labels (the app's own Deployment among them), an object defined twice."""
-    problems = []
+    problems, objects = [], []
     for doc in docs:
         found = _object_problems(doc, namespace)
         problems += found
-        if found:  # the checks below read fields these problems are about
-            docs = [d for d in docs if d is not doc]
+        if not found:  # the checks below read fields these problems are about
+            objects.append(doc)
+    docs = objects
     crd_scopes = {_crd_kind(d.data): d.data["spec"].get("scope") == "Cluster" for d in docs if _is_crd(d.data)}
     resources, seen = [], {}
     for doc in docs:
