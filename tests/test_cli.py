@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bgrender import cli as cli_module
+from bgrender.cli import main as cli_module
 
 from .conftest import BGRENDER, EXAMPLES, GOLDEN, case_env, cases, clean_env, runner_env
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bgrender.configmaps import ConfigMap, hashed_name, mount, name_matches_data, references
 from bgrender.errors import Problem
-from bgrender.resources import CLUSTER_SCOPED
-from bgrender.spec import CONFIG_MAP_NAME_LENGTH, DNS_SUBDOMAIN, matches
+from bgrender.intent.configmaps import ConfigMap, hashed_name, mount, name_matches_data, references
+from bgrender.intent.resources import CLUSTER_SCOPED
+from bgrender.intent.spec import CONFIG_MAP_NAME_LENGTH, DNS_SUBDOMAIN, matches
 
 
 def _snake(kind: str) -> str:
@@ -206,9 +206,9 @@ def test_the_json_schema_and_validation_agree(snippet, valid):
     import yaml
 
     from bgrender.errors import InvalidInput
-    from bgrender.intent import parse_intent
-    from bgrender.schema import json_schema
-    from bgrender.yamldoc import load_document
+    from bgrender.intent.intent import parse_intent
+    from bgrender.intent.schema import json_schema
+    from bgrender.yamlfile.document import load_document
 
     text = INTENT + "  " + snippet + "\n"
     schema_says = jsonschema.Draft202012Validator(json_schema()).is_valid(yaml.safe_load(text))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from bgrender.cli import cli
+from bgrender.cli.main import cli
 
 from .conftest import EXAMPLES, GOLDEN, case_env, cases, check_golden, runner_env
 

@@ -15,13 +15,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bgrender import import_cli, layouts
-from bgrender.base_from_colors import Pair, literal, templated
+from bgrender.app.files import WriteFailed
+from bgrender.cli import importing as import_cli
 from bgrender.errors import BgRenderError, InvalidInput, Problem
-from bgrender.files import WriteFailed
-from bgrender.layouts import BuildFailed, kustomize_command, read_layout, roots
+from bgrender.importing import layouts
+from bgrender.importing.base_from_colors import Pair, literal, templated
+from bgrender.importing.layouts import BuildFailed, kustomize_command, read_layout, roots
+from bgrender.plan.templating import expand
 from bgrender.process import run_bounded
-from bgrender.templating import expand
 
 from .cluster.conftest import exited
 from .conftest import BGRENDER, GOLDEN, clean_env
@@ -274,8 +275,8 @@ ODD_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(ma
 @given(st.data())
 def test_a_layout_broken_anywhere_is_imported_or_refused_never_a_crash(data: st.DataObject):
     """Whatever a layout holds, import writes an app that renders, or says why it cannot."""
-    from bgrender.importer import import_layout
-    from bgrender.layouts import Layout, Manifest
+    from bgrender.importing.importer import import_layout
+    from bgrender.importing.layouts import Layout, Manifest
 
     objects = _web_layout()
     for _ in range(data.draw(st.integers(1, 3))):

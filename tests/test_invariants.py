@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bgrender.app.pipeline import find_intent, load_intent, plan_app, read_texts, render_app
 from bgrender.colors import other
-from bgrender.configmaps import name_matches_data
-from bgrender.pipeline import find_intent, load_intent, plan_app, read_texts, render_app
-from bgrender.resources import CLUSTER_SCOPED
+from bgrender.intent.configmaps import name_matches_data
+from bgrender.intent.resources import CLUSTER_SCOPED
 
 from .conftest import EXAMPLES, case_env, cases, clean_env
 

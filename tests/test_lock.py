@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from bgrender.digest import canonical_json
 from bgrender.errors import InvalidInput
-from bgrender.lock import HEADER, Lock, Release, digest_of, dump_lock, new_entry, read_lock
-from bgrender.yamldoc import load_document
+from bgrender.lock.lockfile import HEADER, Lock, Release, digest_of, dump_lock, new_entry, read_lock
+from bgrender.yamlfile.document import load_document
 
 from .conftest import EXAMPLES
 

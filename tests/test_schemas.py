@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bgrender.schema import json_schema
+from bgrender.intent.schema import json_schema
 
 from .conftest import EXAMPLES, GOLDEN, cases, shared_dir
 

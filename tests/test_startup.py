@@ -24,7 +24,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bgrender import __main__ as entry
-from bgrender import logs, render_cli
+from bgrender.cli import logs
+from bgrender.cli import render as render_cli
 
 from .conftest import BGRENDER, EXAMPLES, cases, clean_env
 
@@ -73,7 +74,7 @@ def loaded_roots(names: set) -> set:
 def test_the_render_path_imports_none_of_the_costly_modules(env, app):
     done, names = imported_modules(["render"], env, cwd=app)
     assert done.returncode == 0 and done.stdout.startswith("---\n")
-    assert "yaml" in names and "bgrender.render" in names  # the probe sees the imports at all
+    assert "yaml" in names and "bgrender.render.render" in names  # the probe sees the imports at all
     assert loaded_roots(names) == set(), {m: NOT_ON_THE_RENDER_PATH[m] for m in loaded_roots(names)}
 
 
@@ -164,7 +165,7 @@ def test_on_a_terminal_the_line_is_structlogs_readable_text(monkeypatch):
 # --- duration from process start ----------------------------------------------------------------
 
 def test_uptime_counts_from_process_start_even_while_the_process_slept():
-    code = "import time; time.sleep(0.3); from bgrender.logs import uptime_ms; print(uptime_ms())"
+    code = "import time; time.sleep(0.3); from bgrender.cli.logs import uptime_ms; print(uptime_ms())"
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     wall_ms = (time.perf_counter() - started) * 1000
@@ -214,7 +215,7 @@ def test_a_bug_on_the_plain_path_is_one_line_like_under_click(monkeypatch, capsy
 def test_the_plain_path_ends_the_process_with_every_byte_written():
     """The script's process ends without interpreter teardown; output and exit code are whole."""
     big = "".join(f"key{i}: {'x' * 60}\n" for i in range(20000))  # far more than a pipe's buffer
-    code = ("import sys; from bgrender import __main__ as m, render_cli\n"
+    code = ("import sys; from bgrender import __main__ as m\nfrom bgrender.cli import render as render_cli\n"
             "big = ''.join(f\"key{i}: {'x' * 60}\\n\" for i in range(20000))\n"
             "render_cli.run_render = lambda *a: (sys.stdout.write(big), 3)[1]\n"
             "sys.argv = ['bgrender', 'render']; m.main(); print('not reached')")
@@ -225,8 +226,8 @@ def test_the_plain_path_ends_the_process_with_every_byte_written():
 
 
 def test_pyyaml_compiles_its_unused_patterns_only_when_used():
-    """bgrender.pyyaml defers two of PyYAML's import-time regexes; a pure-Python loader still works."""
-    code = ("import re, bgrender.pyyaml, yaml\n"
+    """bgrender.yamlfile.pyyaml defers two of PyYAML's import-time regexes; a pure-Python loader still works."""
+    code = ("import re, bgrender.yamlfile.pyyaml, yaml\n"
             "print(type(yaml.reader.Reader.NON_PRINTABLE).__name__, re.compile.__module__)\n"
             "print(yaml.safe_load('day: 2001-12-14'))\n"
             "try:\n    yaml.safe_load('bell: \\x07')\n"

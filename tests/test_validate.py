@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bgrender import pipeline
+from bgrender.app import pipeline
 
 from .conftest import BGRENDER, EXAMPLES, GOLDEN, REPO, check_golden, clean_env
 

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
         if argv is None:
             _end_process(code)
         sys.exit(code)
-    from .cli import cli
+    from bgrender.cli.main import cli
 
     cli.main(args=args, prog_name="bgrender")
 
@@ -38,14 +38,14 @@ def _run_plain(args: list[str]) -> int:
     # live objects (with a 1 MiB base, a quarter of the time); the process ends right after.
     gc.disable()
     try:
-        from .render_cli import run_render, run_validate
+        from bgrender.cli.render import run_render, run_validate
 
         if args[0] == "render":
             return run_render(args[1] if len(args) == 2 else ".", "yaml", os.environ)
         return run_validate(args[1:] or ["."], os.environ)
     except Exception as err:  # a bug: as under click, one line on stderr, no traceback, no output
-        from .errors import escape
-        from .streams import write_err
+        from bgrender.cli.streams import write_err
+        from bgrender.errors import escape
 
         write_err(f"bgrender: internal error: {type(err).__name__}: {escape(str(err))} (rerun with --debug)\n")
         return 1

@@ -6,7 +6,7 @@ print itself in the `FILE:LINE:COL: FIELD.PATH: message` form of DESIGN §3.
 
 from __future__ import annotations
 
-from .record import Record
+from bgrender.record import Record
 
 
 class Problem(Record):

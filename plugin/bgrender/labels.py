@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type che
 if TYPE_CHECKING:
     from typing import Any
 
-    from .colors import Color
+    from bgrender.colors import Color
 
 # Argo CD's annotations.
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"

@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Mapping
 
-from .record import Record
+from bgrender.record import Record
 
 _CHUNK = 64 * 1024
 

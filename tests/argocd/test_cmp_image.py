@@ -189,7 +189,7 @@ def ignored(path: str, patterns: list[tuple[bool, re.Pattern[str]]]) -> bool:
 
 
 @pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "plugin.yaml",
-                                  "plugin/bgrender/__init__.py", "plugin/bgrender/cli.py"])
+                                  "plugin/bgrender/__init__.py", "plugin/bgrender/cli/main.py"])
 def test_build_context_holds_what_the_build_copies(path):
     assert (REPO_ROOT / path).exists() and not ignored(path, dockerignore_patterns())
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from argocd_testenv import EXAMPLES, REPO_ROOT, require_executable, shared_path
-from bgrender.env import LOG_LEVEL_VAR
+from bgrender.intent.env import LOG_LEVEL_VAR
 
 COMPONENT = REPO_ROOT / "argocd-cm-patch"
 SIDECAR = "bgrender"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import cmp_harness as cmp
 from argocd_testenv import REPO_ROOT
-from bgrender.env import options_from_env
+from bgrender.app.pipeline import INTENT_FILE
 from bgrender.errors import InvalidInput
-from bgrender.pipeline import INTENT_FILE
+from bgrender.intent.env import options_from_env
 
 SHELLS = {"sh", "bash", "dash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env"}
 

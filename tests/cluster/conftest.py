@@ -19,9 +19,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from bgrender.cluster import Connection
-from bgrender.pipeline import find_intent, plan_app, render_app
-from bgrender.plan import Plan
+from bgrender.app.pipeline import find_intent, plan_app, render_app
+from bgrender.live.cluster import Connection
+from bgrender.plan.plan import Plan
 
 from .fake_kube_api import FakeKubeApi, TlsFiles, make_tls, write_kubeconfig
 
@@ -120,7 +120,7 @@ def report(app: Path, kubeconfig: Path) -> tuple[int, dict[str, Any]]:
 
 
 def bgrender_cli() -> click.Group:
-    from bgrender.cli import cli
+    from bgrender.cli.main import cli
 
     return cli
 

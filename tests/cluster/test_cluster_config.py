@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from kubernetes.config import incluster_config
 
-from bgrender.cluster import Connection, kubeconfig_path, load_config, read_live
 from bgrender.errors import ClusterError
+from bgrender.live.cluster import Connection, kubeconfig_path, load_config, read_live
 
 from .conftest import deploy, plan_of
 from .fake_kube_api import FakeKubeApi, TlsFiles, write_kubeconfig

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from kubernetes.config import incluster_config
 
-from bgrender import cluster
-from bgrender.pipeline import find_intent, render_app
+from bgrender.app.pipeline import find_intent, render_app
+from bgrender.live import cluster
 
 from .conftest import copy_example, run_cli
 from .fake_kube_api import FakeKubeApi, TlsFiles, set_production, write_kubeconfig

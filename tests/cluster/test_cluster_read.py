@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bgrender.cluster import Connection, check_live, read_live
 from bgrender.errors import ClusterError
+from bgrender.live.cluster import Connection, check_live, read_live
 
 from .conftest import plan_of
 from .fake_kube_api import FakeKubeApi, set_production, set_rollout

@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from bgrender.deadline import OutOfTime, confined_processes, deadline
+from bgrender.live.deadline import OutOfTime, confined_processes, deadline
 
 from .conftest import exited
 

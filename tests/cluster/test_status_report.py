@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgrender.plan import Plan
-from bgrender.status import (
+from bgrender.live.status import (
     LiveAutoscaler,
     LiveDeployment,
     LiveRouting,
@@ -16,6 +15,7 @@ from bgrender.status import (
     format_table,
     rollout_pending,
 )
+from bgrender.plan.plan import Plan
 
 from .conftest import EXAMPLES, plan_of
 

@@ -15,10 +15,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bgrender import yamldoc
-from bgrender.dump import MAX_OUTPUT_BYTES
 from bgrender.errors import InvalidInput
-from bgrender.templating import MAX_DISTINCT_TEMPLATE_CHARS, MAX_OUTPUT_CHARS, MAX_TEMPLATE_CHARS, MAX_TEMPLATES
+from bgrender.plan.templating import MAX_DISTINCT_TEMPLATE_CHARS, MAX_OUTPUT_CHARS, MAX_TEMPLATE_CHARS, MAX_TEMPLATES
+from bgrender.yamlfile import document as yamldoc
+from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
 
 from .conftest import SIDECAR_MEMORY, add_to_app_container, assert_refused, render
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bgrender.env import MAX_ENV_CHARS, options_from_env
 from bgrender.errors import InvalidInput
+from bgrender.intent.env import MAX_ENV_CHARS, options_from_env
 
 from .conftest import assert_refused, render
 

@@ -16,9 +16,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bgrender.dump import dump_yaml
+from bgrender.app.pipeline import find_intent, load_intent, render_app
 from bgrender.errors import InvalidInput
-from bgrender.pipeline import find_intent, load_intent, render_app
+from bgrender.yamlfile.dump import dump_yaml
 
 from ..conftest import GOLDEN
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bgrender.dump import MAX_OUTPUT_BYTES
+from bgrender.app.files import MAX_FILE_BYTES
 from bgrender.errors import MAX_PROBLEMS_SHOWN
-from bgrender.files import MAX_FILE_BYTES
-from bgrender.yamldoc import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_NODES
+from bgrender.yamlfile.document import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_NODES
+from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
 
 from .conftest import assert_refused, render
 

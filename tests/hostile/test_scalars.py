@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bgrender.errors import InvalidInput
-from bgrender.yamldoc import load_document
+from bgrender.yamlfile.document import load_document
 
 from .conftest import add_to_app_container, assert_refused, render
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bgrender.errors import Problem
-from bgrender.templating import MAX_TEMPLATE_CHARS, expand
+from bgrender.plan.templating import MAX_TEMPLATE_CHARS, expand
 
 from .conftest import add_to_app_container, assert_refused, render
 

@@ -21,8 +21,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bgrender.dump import dump_yaml, plain_is_string, plain_tag
-from bgrender.pipeline import find_intent, render_app
+from bgrender.app.pipeline import find_intent, render_app
+from bgrender.yamlfile.dump import dump_yaml, plain_is_string, plain_tag
 
 from ..conftest import EXAMPLES, case_env, cases, clean_env
 

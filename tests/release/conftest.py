@@ -14,8 +14,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from bgrender import release_cli
-from bgrender.cli import cli
+from bgrender.cli import release as release_cli
+from bgrender.cli.main import cli
 
 from ..conftest import REPO, runner_env
 

@@ -55,7 +55,7 @@ def executable(path: Path, text: str) -> Path:
 
 def bgrender_command(directory: Path) -> Path:
     """The installed `bgrender`, or, until cli.py registers the release commands, a stand-in."""
-    from bgrender.cli import cli
+    from bgrender.cli.main import cli
 
     installed = Path(sys.executable).with_name("bgrender")
     if installed.exists() and all(c.name in cli.commands for c in RELEASE_COMMANDS):

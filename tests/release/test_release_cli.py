@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bgrender import release_cli
+from bgrender.cli import release as release_cli
 from bgrender.errors import ClusterError
 
 from ..conftest import BGRENDER, REPO
@@ -141,7 +141,7 @@ def test_unreadable_files_are_reported_with_their_position(tmp_path, monkeypatch
 
 
 def test_check_live_asks_the_cluster_before_any_edit(app, monkeypatch):
-    from bgrender import cluster  # imports kubernetes: fine here, never on the plain path
+    from bgrender.live import cluster  # imports kubernetes: fine here, never on the plain path
 
     calls = []
 

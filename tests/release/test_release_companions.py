@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bgrender.files import MAX_FILE_BYTES
-from bgrender.lock import dump_lock, new_entry, read_lock
-from bgrender.yamldoc import load_document
+from bgrender.app.files import MAX_FILE_BYTES
+from bgrender.lock.lockfile import dump_lock, new_entry, read_lock
+from bgrender.yamlfile.document import load_document
 
 from .conftest import MANUAL, make_app, run
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bgrender import release as use_case
+from bgrender.app.pipeline import AppTexts, load_app, render_app
 from bgrender.errors import InvalidInput, RefusedEdit
-from bgrender.lock import LOCK_FILE
-from bgrender.pipeline import AppTexts, load_app, render_app
-from bgrender.release import Outcome, Source
+from bgrender.lock.lockfile import LOCK_FILE
+from bgrender.release import edits as use_case
+from bgrender.release.edits import Outcome, Source
 
 from .conftest import BASE_DEPLOYMENT
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgrender.errors import InvalidInput, RefusedEdit
-from bgrender.yamldoc import load_document
-from bgrender.yamledit import format_scalar
+from bgrender.yamlfile.document import load_document
+from bgrender.yamlfile.edit import format_scalar
 
 GREEN = ("spec", "green", "version")
 AFTER_BLUE = ("blue", "active")

@@ -38,8 +38,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from bgrender.app.pipeline import find_intent, render_app
 from bgrender.colors import COLORS, other
-from bgrender.pipeline import find_intent, render_app
 
 from ..conftest import runner_env
 from .conftest import HERE, bgrender_group

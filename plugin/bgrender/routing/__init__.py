@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import sys
 
-from .. import labels, waves
-from ..colors import Color
-from ..labels import selector_labels
-from ..record import Record
+from bgrender import labels, waves
+from bgrender.colors import Color
+from bgrender.labels import selector_labels
+from bgrender.record import Record
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-    from ..plan import Plan
+    from bgrender.plan.plan import Plan
 
 
 def provider(name: str) -> ModuleType:

@@ -17,15 +17,15 @@ without headers say which per-color Service gets production.
 
 from __future__ import annotations
 
-from .. import routing, waves
-from ..colors import COLORS
-from ..rules import MESH  # in routing.preview.gateways: the Service parent
+from bgrender import routing, waves
+from bgrender.colors import COLORS
+from bgrender.intent.rules import MESH  # in routing.preview.gateways: the Service parent
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..plan import Plan
+    from bgrender.plan.plan import Plan
 
 GROUP = "gateway.networking.k8s.io"
 VERSIONS = ("v1", "v1beta1")  # newest first; HTTPRoute is v1 since Gateway API 1.0

@@ -10,14 +10,14 @@ is the one Istio sends every other request to; its subset is the production colo
 
 from __future__ import annotations
 
-from .. import routing, waves
-from ..colors import COLORS
+from bgrender import routing, waves
+from bgrender.colors import COLORS
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..plan import Plan
+    from bgrender.plan.plan import Plan
 
 GROUP = "networking.istio.io"
 VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first; v1 since Istio 1.22

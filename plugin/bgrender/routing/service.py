@@ -7,14 +7,14 @@ Reading back: the color in the live Service's selector gets production.
 
 from __future__ import annotations
 
-from .. import routing
-from ..colors import COLORS
+from bgrender import routing
+from bgrender.colors import COLORS
 
 TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..plan import Plan
+    from bgrender.plan.plan import Plan
 
 GROUP = ""
 VERSIONS = ("v1",)

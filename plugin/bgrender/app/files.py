@@ -1,0 +1,246 @@
+"""The app directory's files: reading them without leaving it, and writing them back safely.
+
+Argo CD runs the plugin on whatever anyone pushed (argocd-cmp-contract §8): a path may be
+absolute, climb with "..", go through a symlink, or name a FIFO that would block a plain
+open() forever. Everything read goes through read_app_bytes. The edit commands write
+through write_files, atomically and only over the bytes they read, one command at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
+from bgrender.record import Record
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# A bluegreen.yaml is ~2 KiB and a base Deployment rarely passes 20 KiB. 1 MiB is far
+# beyond any real file and keeps a hostile one from costing memory and time.
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def unsafe_path_reason(rel: str) -> str | None:
+    """Why a path written in bluegreen.yaml may not be used, or None when it may.
+
+    POSIX rules, as the sidecar reads the repository on Linux: "a:deployment.yaml" and
+    "a\\b.yaml" are ordinary relative names there, not a drive and a separator. Whatever a
+    path says, read_app_file still confines what it resolves to."""
+    if not rel:
+        return "must not be empty"
+    if "\x00" in rel:
+        return "must not contain NUL bytes"
+    if rel.startswith("/"):
+        return "must be relative to the directory of bluegreen.yaml, not absolute"
+    if ".." in rel.split("/"):
+        return 'must not contain ".."'
+    return None
+
+
+def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
+    """Text of `root/rel`, which must resolve (symlinks too) to a regular file inside `root`.
+
+    `shown` is how messages name the file. Raises InvalidInput with a single problem.
+    """
+    return decode_text(read_app_bytes(root, rel, shown), shown)
+
+
+def shown_beside(intent_file: str, rel: str) -> str:
+    """A file bluegreen.yaml names, as messages name it: relative to where bgrender was run,
+    like bluegreen.yaml itself."""
+    return os.path.normpath(os.path.join(os.path.dirname(intent_file), rel))
+
+
+def read_named_file(root: str, rel: str, shown: str, naming: Callable[[str], Problem]) -> str:
+    """read_app_file; a file that cannot be read has no position of its own, so its problem
+    is put where bluegreen.yaml names it (`naming`: the message -> a problem at that line)."""
+    try:
+        return read_app_file(root, rel, shown)
+    except InvalidInput as err:
+        short = escape(shown if len(shown) <= 120 else shown[:120] + "...")
+        raise InvalidInput([p if p.line else naming(f"{short}: {p.message}") for p in err.problems]) from err
+
+
+def read_app_bytes(root: str | os.PathLike[str], rel: str, shown: str, *, missing_ok: bool = False) -> bytes | None:
+    """Bytes of `root/rel`, checked like read_app_file; None if it is absent and `missing_ok`."""
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(real_root, rel))
+    if os.path.commonpath([real_root, target]) != real_root:
+        raise _fail(shown, "resolves (through a symlink) to a path outside the app directory")
+    try:
+        return _read_regular_file(target)
+    except FileNotFoundError as err:
+        if missing_ok:
+            return None
+        raise _fail(shown, "file not found") from err
+    except IsADirectoryError as err:
+        raise _fail(shown, "is a directory, not a file") from err
+    except OSError as err:
+        raise _fail(shown, f"cannot be read: {err.strerror or err}") from err
+
+
+def _read_regular_file(path: str) -> bytes:
+    _require_regular(os.stat(path).st_mode)  # opening a socket fails and a FIFO may block: look first
+    # O_NONBLOCK: should the file be swapped for a FIFO after that look, open still returns at once.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as file:
+        info = os.fstat(file.fileno())
+        _require_regular(info.st_mode)
+        # The size is looked at first so a huge file is never read, and counted again after
+        # reading (at most one byte too many) in case it grew in between.
+        raw = b"" if info.st_size > MAX_FILE_BYTES else file.read(MAX_FILE_BYTES + 1)
+    if info.st_size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
+        raise OSError(0, f"larger than {MAX_FILE_BYTES // 1024} KiB")
+    return raw
+
+
+def _require_regular(mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(0, "is a directory")
+    if not stat.S_ISREG(mode):
+        raise OSError(0, "not a regular file (a FIFO, socket or device)")
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def decode_text(raw: bytes, shown: str) -> str:
+    """UTF-8 (a BOM is dropped), CRLF accepted; a bad byte is reported with its position."""
+    if raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        message = f"not valid UTF-8 (byte 0x{raw[err.start]:02x})"
+        raise InvalidInput([Problem(shown, line, column, "", message)]) from err
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise InvalidInput([Problem(shown, line, column, "", "contains a NUL byte; is this a binary file?")])
+    return text
+
+
+def _fail(shown: str, message: str) -> InvalidInput:
+    return InvalidInput([Problem(shown, 0, 0, "", message)])
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+class WriteFailed(BgRenderError):
+    """A file could not be written, or changed under us; nothing was written after that point."""
+
+
+class FileChange(Record):
+    """Replace `path`, which held `old` when it was read (None: it did not exist), with `new`
+    (None: remove it; only to undo the creation of a file)."""
+
+    path: str
+    old: bytes | None
+    new: bytes | None
+
+
+class EditLock:
+    """Serializes the edit commands of one app: held from the first read to the last write, so
+    two concurrent `release`/`promote` runs cannot both read the same text and lose a change.
+    flock on the directory itself leaves no lock file behind in the user's checkout."""
+
+    def __init__(self, app_dir: str):
+        self.app_dir = app_dir
+        self.fd = -1
+
+    def __enter__(self) -> EditLock:
+        import fcntl
+
+        self.fd = os.open(self.app_dir, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the lock
+
+
+def write_files(changes: list[FileChange]) -> None:
+    """Write each change in order, atomically, each only over the exact bytes it was read as
+    (a compare-and-swap against editors and tools that do not take the edit lock). If one
+    fails, the ones before it are undone, so the files stay as they were, together."""
+    done: list[FileChange] = []
+    for change in changes:
+        try:
+            _write(change)
+        except OSError as err:
+            undone = undo_files(done)
+            raise WriteFailed(f"{change.path}: cannot write: {err.strerror or err}; "
+                              + ("no file was changed" if undone else "the files it came with could not be put back")
+                              ) from err
+        except WriteFailed:
+            undo_files(done)
+            raise
+        done.append(change)
+
+
+def _write(change: FileChange) -> None:
+    target = os.path.realpath(change.path)  # write through a symlink, not over it
+    current = _current_bytes(target)
+    if current != change.old:
+        raise WriteFailed(f"{change.path}: changed on disk during the edit; nothing written, run again")
+    if change.new is None:
+        os.unlink(target)
+    else:
+        _replace_file(target, change.new, stat.S_IMODE(os.stat(target).st_mode) if current is not None else _new_mode())
+
+
+def undo_files(done: list[FileChange]) -> bool:
+    """Put back files that write_files wrote, last first; False if that failed too."""
+    try:
+        for change in reversed(done):
+            _write(FileChange(change.path, change.new, change.old))
+    except (OSError, WriteFailed):
+        return False
+    return True
+
+
+def _new_mode() -> int:
+    """The mode open() would give a new file: 0666 less the umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _current_bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except FileNotFoundError:
+        return None
+
+
+def _replace_file(target: str, data: bytes, mode: int) -> None:
+    import contextlib
+    import tempfile
+
+    directory, name = os.path.split(target)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable; some file systems cannot
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,199 @@
+"""The pipeline in one place: find → load → validate → resolve → render.
+
+Callers (the CLI, the edit commands, tests) use these functions and never the stages
+directly, so every path applies the same checks in the same order. The app's files are read
+here, through files.py; an edit command that has new texts in hand passes them as AppTexts.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
+from bgrender.errors import InvalidInput, Problem
+from bgrender.intent.base_deployment import Base, load_base
+from bgrender.intent.env import Options, options_from_env
+from bgrender.intent.intent import Intent, parse_intent
+from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, pin_color, read_lock
+from bgrender.plan.plan import Plan, resolve
+from bgrender.record import Record
+from bgrender.render.companions import Companions, load_companions
+from bgrender.render.render import render
+from bgrender.yamlfile.document import Document, load_document
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
+
+    from bgrender.colors import Color
+
+    PathLike = str | os.PathLike[str]
+
+INTENT_FILE = "bluegreen.yaml"
+
+
+class AppTexts(Record):
+    """The texts of bluegreen.yaml and its lock (None: no lock), when a caller has them in hand."""
+
+    intent: str
+    lock: str | None
+
+
+class App(Record):
+    """An app loaded and checked, before resolving: what every command starts from."""
+
+    intent: Intent
+    intent_doc: Document
+    base: Base
+    lock: LockFile | None
+    options: Options
+    companions: Companions  # spec.configMaps and spec.resources, read
+
+    def pin(self, namespace: str | None, color: Color, version: str) -> tuple[Entry | None, list[Problem]]:
+        """The entry `color` would get if `version` were released to it from the current files."""
+        return pin_color(self.intent, self.base, self.companions.config_maps, namespace, color, version)
+
+
+def intent_file(path: PathLike) -> str:
+    """An app directory → its bluegreen.yaml; a file → itself."""
+    path = os.fspath(path) or "."
+    return os.path.join(path, INTENT_FILE) if os.path.isdir(path) else path
+
+
+def find_intent(path: PathLike) -> Path:
+    """intent_file as a Path, for callers that want one (pathlib is not on the render path)."""
+    from pathlib import Path
+
+    return Path(intent_file(path))
+
+
+def lock_file(intent_path: PathLike) -> str:
+    """Where the lock of the app whose intent is at `intent_path` lives: beside it."""
+    return os.path.join(os.path.dirname(os.fspath(intent_path)), LOCK_FILE)
+
+
+def read_texts(intent_path: PathLike) -> AppTexts:
+    """bluegreen.yaml and, if there is one, its lock, read with the core's checks."""
+    return decode_texts(intent_path, *read_files(intent_path))
+
+
+def read_files(intent_path: PathLike) -> tuple[bytes, bytes | None]:
+    """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back)."""
+    intent_path = os.fspath(intent_path)
+    app_dir = os.path.dirname(intent_path) or "."
+    intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path))
+    assert intent is not None
+    return intent, read_app_bytes(app_dir, LOCK_FILE, _shown(lock_file(intent_path)), missing_ok=True)
+
+
+def decode_texts(intent_path: PathLike, intent: bytes, lock: bytes | None) -> AppTexts:
+    intent_path = os.fspath(intent_path)
+    return AppTexts(decode_text(intent, _shown(intent_path)),
+                    None if lock is None else decode_text(lock, _shown(lock_file(intent_path))))
+
+
+def find_apps(path: PathLike) -> tuple[list[str], list[Problem]]:
+    """The intent files PATH stands for, and a problem for each directory that could not be
+    searched (an app there would go unchecked) or holds no app at all.
+
+    A file, or a directory holding bluegreen.yaml: that app (a missing path is left for the
+    reader to report). Any other directory: every bluegreen.yaml below it, in sorted order.
+    Hidden directories (.git, .github, ...) are skipped, and so are symlinked directories: a link
+    can lead out of the tree, back up into it (a walk without end), or to an app already found
+    under its own name. Apps are checked where they live, once.
+    """
+    path = os.fspath(path) or "."
+    if not os.path.isdir(path) or os.path.lexists(os.path.join(path, INTENT_FILE)):
+        return [intent_file(path)], []
+    found: list[str] = []
+    unreadable: list[OSError] = []
+    for directory, subdirectories, files in os.walk(path, onerror=unreadable.append):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        if INTENT_FILE in files:
+            found.append(os.path.join(directory, INTENT_FILE))
+    problems = [Problem(os.path.normpath(err.filename or path), 0, 0, "",
+                        f"cannot be searched for apps: {err.strerror or err}") for err in unreadable]
+    if not found:
+        problems.append(Problem(os.path.normpath(path), 0, 0, "", f"no {INTENT_FILE} in this directory or below it "
+                                "(hidden and symlinked directories are not searched)"))
+    return found, problems
+
+
+def load_intent(intent_path: PathLike, *, text: str | None = None) -> Intent:
+    intent_path = os.fspath(intent_path)
+    text = read_texts(intent_path).intent if text is None else text
+    return parse_intent(load_document(text, _shown(intent_path)))
+
+
+def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> App:
+    """Read (unless `texts` are given), parse and check an app: its intent, base and lock."""
+    intent_path = os.fspath(intent_path)
+    options, env_error = _options(env)
+    texts = read_texts(intent_path) if texts is None else texts
+    try:
+        intent_doc = load_document(texts.intent, _shown(intent_path))
+        intent = parse_intent(intent_doc)
+    except InvalidInput as err:  # report the environment's problems along with the file's
+        raise InvalidInput(err.problems + (env_error.problems if env_error else [])) from err
+    if env_error:
+        raise env_error
+    assert options is not None
+    app_dir = os.path.dirname(intent_path) or "."
+    base = load_base(intent, intent_doc, app_dir)
+    companions = load_companions(intent, intent_doc, base, app_dir)
+    lock = None if texts.lock is None else read_lock(_lock_document(texts.lock, _shown(lock_file(intent_path))))
+    return App(intent, intent_doc, base, lock, options, companions)
+
+
+def _lock_document(text: str, shown: str) -> Document:
+    """The lock, held to the size limit of a file read from disk also when an edit command hands
+    its new text in: a lock that could not be read back must not be written (ConfigMaps pinned
+    for two colors can make it large)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput([Problem(shown, 0, 0, "", f"would be {size // 1024} KiB, larger than the "
+                                    f"{MAX_FILE_BYTES // 1024} KiB bgrender reads; keep large data out of "
+                                    "spec.configMaps (the lock pins each color's config)")])
+    return load_document(text, shown)
+
+
+def plan_of(app: App) -> Plan:
+    return resolve(app.intent, app.intent_doc, app.base, app.options, app.lock, app.companions)
+
+
+def plan_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> Plan:
+    return plan_of(load_app(intent_path, env, texts))
+
+
+def render_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> list[dict[str, Any]]:
+    return render(plan_app(intent_path, env, texts))
+
+
+# What `validate` and `status` say when unreleased_base_changes is true.
+UNRELEASED = ("the base or its config holds changes no color runs yet (released by the next `bgrender release`, "
+              "to production only by promotion)")
+
+
+def unreleased_base_changes(app: App, plan: Plan) -> bool:
+    """Whether the base holds changes that no color runs yet, i.e. that the next
+    `bgrender release` would bring: no deployed color's entry is what the base gives it now."""
+    if not plan.locked or not plan.colors:
+        return False
+    for color, color_plan in plan.colors.items():
+        fresh, _ = app.pin(plan.namespace, color, color_plan.version)
+        if fresh is not None and fresh.digest == color_plan.entry.digest:
+            return False
+    return True
+
+
+def _shown(path: str) -> str:
+    return os.path.normpath(path)
+
+
+def _options(env: Mapping[str, str]) -> tuple[Options | None, InvalidInput | None]:
+    try:
+        return options_from_env(env), None
+    except InvalidInput as err:
+        return None, err

@@ -1,0 +1,98 @@
+"""The I/O edge of `render` and `validate`: environment in, text out, an exit code back.
+
+Shared by the click CLI and the fast path in __main__, so both behave byte for byte alike.
+Nothing reaches stdout unless the whole render succeeded (fail closed: empty output with
+exit 0 would let Argo CD prune the app).
+"""
+
+from __future__ import annotations
+
+import os
+
+from bgrender.app.pipeline import (
+    UNRELEASED,
+    find_apps,
+    intent_file,
+    load_app,
+    plan_of,
+    render_app,
+    unreleased_base_changes,
+)
+from bgrender.cli import logs
+from bgrender.cli.streams import write_err, write_out
+from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
+from bgrender.intent.env import log_level, under_argocd
+from bgrender.render.render import render
+from bgrender.yamlfile.dump import DUMPERS, dump_output
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
+    try:
+        logs.set_level(log_level(env))
+        intent_path = intent_file(path)
+        objects = render_app(intent_path, env)
+        write_out(dump_output(objects, output, intent_path))
+    except BgRenderError as err:
+        return report(err)
+    if under_argocd(env):
+        logs.line("info", "rendered", app=env["ARGOCD_APP_NAME"], revision=env.get("ARGOCD_APP_REVISION", ""),
+                  objects=len(objects), duration_ms=round(logs.uptime_ms(), 1))
+    return 0
+
+
+UNRELEASED_NOTE = f"; {UNRELEASED}"
+
+
+def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
+    """Check every app PATHS stand for (a directory without bluegreen.yaml is searched), report
+    every problem of every app, and end with how many apps are valid. Exit 1 when any app is
+    invalid, a directory could not be searched, or a directory holds no app at all."""
+    apps, problems = _find_apps(paths)
+    _write(problems)
+    reported: set[Problem] = set()  # a problem of the environment is reported once, not for every app
+    valid = 0
+    for intent_path in apps:
+        try:
+            # The whole render, dumped in each format, so that validate refuses what render would.
+            app = load_app(intent_path, env)
+            plan = plan_of(app)
+            # An object of spec.resources colliding with one bgrender generates shows only here.
+            objects = render(plan)
+            for output in DUMPERS:
+                dump_output(objects, output, intent_path)
+            unreleased = unreleased_base_changes(app, plan)
+        except InvalidInput as err:
+            fresh = [p for p in err.problems if p not in reported]
+            reported.update(err.problems)
+            _write(fresh)
+        else:
+            valid += 1
+            write_err(f"{escape(intent_path)}: valid{UNRELEASED_NOTE if unreleased else ''}\n")
+    write_err(f"{valid} of {len(apps)} app{'' if len(apps) == 1 else 's'} valid\n")
+    return 0 if valid == len(apps) and not problems else InvalidInput.exit_code
+
+
+def _find_apps(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
+    """Each app once, in the order given, and the reasons a PATH yielded none."""
+    apps: dict[str, None] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        found, unsearched = find_apps(path)
+        apps.update(dict.fromkeys(os.path.normpath(intent_path) for intent_path in found))
+        problems += unsearched
+    return list(apps), problems
+
+
+def _write(problems: list[Problem]) -> None:
+    if problems:
+        for line in InvalidInput(problems).lines():
+            write_err(line + "\n")
+
+
+def report(err: BgRenderError) -> int:
+    for line in err.lines():
+        write_err(line + "\n")
+    return err.exit_code

@@ -1,0 +1,193 @@
+"""`bgrender import`: a kustomize blue/green layout, recognized, as an app's bluegreen.yaml and
+base deployment.yaml, with what to tell the user and the steps of the migration (DESIGN §13).
+
+A pure use case: the layout's objects in (layouts.py read them), texts out. recognize.py
+tells what each object is; this module chooses the names and writes bluegreen.yaml, keeping
+the layout's names, label keys, header, hosts and gateways, the active color and each color's
+version; base_from_colors.py makes the base Deployment; migration.py says what changes and
+how to move across. Where the old selectors held more than the app labels and the color
+(kustomize's commonLabels put the version there), the new Deployments get new names: a
+selector cannot change.
+
+It writes nothing and pins nothing: import_cli.py writes the two texts, pins the lock
+through the `lock` command's own code, and renders the result before anything reaches
+OUT_DIR.
+"""
+
+from __future__ import annotations
+
+from bgrender.colors import COLORS, Color, other
+from bgrender.errors import escape
+from bgrender.importing import migration
+from bgrender.importing.base_from_colors import base_deployment
+from bgrender.importing.layouts import Layout
+from bgrender.importing.recognize import Recognized, recognize
+from bgrender.intent import spec
+from bgrender.intent.rules import MESH
+from bgrender.labels import bounded_name
+from bgrender.record import Record
+from bgrender.yamlfile.dump import dump_document
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+DEPLOYMENT_FILE = "deployment.yaml"
+RENAMED_SUFFIX = "-bg"
+INTENT_HEADER = """\
+# Imported by `bgrender import` from a blue/green layout: the layout's names, label keys,
+# header and hosts. Before the first sync, read the README's migration guide ("Coming from a
+# kustomize blue/green layout"): the old Applications must go first, without cascading.
+"""
+
+
+class Names(Record):
+    app: str  # metadata.name
+    base: str  # the base Deployment's: the colors are <base>-blue and <base>-green
+    old: dict[Color, str]  # the live Deployments'
+    renamed: str | None  # why the Deployments get new names; None: they keep theirs
+
+
+class Imported(Record):
+    """The texts to write, and what to tell: notes, then the migration steps."""
+
+    intent: str
+    deployment: str
+    notes: tuple[str, ...]
+    steps: tuple[str, ...]
+
+
+def import_layout(layout: Layout, source: str, out_dir: str) -> Imported:
+    """bluegreen.yaml and deployment.yaml for the app of `layout` (read from `source`), to be
+    written into `out_dir` (both as messages show them)."""
+    found = recognize(layout)
+    names = choose_names(found)
+    base, differences = base_deployment(found, names.base)
+    intent, routing_notes = intent_data(found, names, base)
+    deployment_text = _deployment_header(found, names) + dump_document(base)
+    notes = [migration.summary(found, layout, source), *([names.renamed] if names.renamed else []),
+             *migration.label_notes(found), *migration.image_notes(found), *routing_notes,
+             *migration.difference_notes(found, differences), *migration.left_out(found, layout)]
+    return Imported(INTENT_HEADER + dump_document(intent), deployment_text, tuple(notes),
+                    tuple(migration.migration_steps(found, names, layout, out_dir)))
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def choose_names(found: Recognized) -> Names:
+    old = {c: found.deployments[c].name for c in COLORS}
+    stem = old["blue"].removesuffix("-blue")
+    stem = stem if old["blue"] != stem and old["green"] == f"{stem}-green" and _fits(stem) else None
+    app = next((v for k in ("app.kubernetes.io/name", "app") if _fits(v := found.app_labels.get(k, ""))), None)
+    app = app or stem or bounded_name(found.service.name, "", spec.NAME_FOR_COLOR)
+    if found.selector_changes:
+        base = bounded_name(stem or app, RENAMED_SUFFIX, spec.NAME_FOR_COLOR)
+        if {f"{base}-blue", f"{base}-green"} & set(old.values()):  # an old name holds -bg already
+            base = bounded_name(base, RENAMED_SUFFIX, spec.NAME_FOR_COLOR)
+        return Names(app, base, old, _renamed_for_selectors(found, old, base))
+    if stem:
+        return Names(app, stem, old, None)
+    return Names(app, app, old, f"new Deployment names: {app}-blue and {app}-green, as bgrender names a color's "
+                                f"Deployment <base>-<color>; the old ones, {escape(old['blue'])} and "
+                                f"{escape(old['green'])}, are not named so")
+
+
+def _fits(name: str) -> bool:
+    return bool(name) and len(name) <= spec.NAME_FOR_COLOR and spec.matches(spec.DNS_LABEL, name)
+
+
+def _renamed_for_selectors(found: Recognized, old: dict[Color, str], base: str) -> str:
+    extra = found.extra_selector_keys
+    why = " (as kustomize's commonLabels make them)" if found.version_label in extra else ""
+    keys = ", ".join(escape(k) for k in extra)
+    return (f"new Deployment names: {base}-blue and {base}-green. The old Deployments, {escape(old['blue'])} and "
+            f"{escape(old['green'])}, also select on {keys}{why}; bgrender's select only {_braced(found)}, and a "
+            "Deployment's selector cannot change: rendering them under the old names would fail the first sync "
+            "with `spec.selector: ... field is immutable`")
+
+
+def _braced(found: Recognized) -> str:
+    return "{" + ", ".join(escape(k) for k in [*found.app_labels, found.color_label]) + "}"
+
+
+# --- the base Deployment ------------------------------------------------------------------------
+
+
+def _deployment_header(found: Recognized, names: Names) -> str:
+    active = found.routes.active
+    return (f"# The base Deployment of both colors, imported by `bgrender import` from {escape(names.old[active])}\n"
+            f"# ({active}, the active color) without its color and version labels and its image's tag,\n"
+            "# which bgrender sets for each color.\n")
+
+
+# --- bluegreen.yaml ---------------------------------------------------------------------------------
+
+
+def intent_data(found: Recognized, names: Names, base: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """bluegreen.yaml's content, with only what differs from bgrender's defaults beyond what
+    every app names; and the notes on how routing changes."""
+    active = found.routes.active
+    metadata = {"name": names.app, **({"namespace": found.namespace} if found.namespace else {})}
+    body: dict[str, Any] = {"image": found.image, "active": active,
+                            **{c: {"version": found.versions[c]} for c in COLORS}, "deployment": DEPLOYMENT_FILE}
+    if len(base["spec"]["template"]["spec"].get("containers") or []) > 1:
+        body["container"] = found.container
+    idle_replicas = (found.deployments[other(active)].data.get("spec") or {}).get("replicas")
+    if idle_replicas is not None and idle_replicas != base["spec"].get("replicas"):
+        body["idleReplicas"] = idle_replicas
+    labels = {k: v for k, v in (("color", found.color_label), ("version", found.version_label))
+              if v != spec.default("labels", k)}
+    if labels:
+        body["labels"] = labels
+    body["service"] = _service_data(found, names)
+    routing, notes = _routing_data(found, names)
+    if routing:
+        body["routing"] = routing
+    return {"apiVersion": "bgrender.io/v1alpha1", "kind": "BlueGreen", "metadata": metadata, "spec": body}, notes
+
+
+def _service_data(found: Recognized, names: Names) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": found.service.name} if found.service.name != names.app else {}
+    data["port"] = found.port["port"]
+    target = found.port.get("targetPort")
+    if target is not None and target != found.port["port"]:
+        data["targetPort"] = target
+    return data
+
+
+def _routing_data(found: Recognized, names: Names) -> tuple[dict[str, Any], list[str]]:
+    routes, notes = found.routes, []
+    routing: dict[str, Any] = {}
+    if routes.header and routes.header != spec.default("routing", "header"):
+        routing["header"] = routes.header
+    if not routes.header:
+        header = spec.default("routing", "header")
+        notes.append(f"the layout has no header routes: bgrender adds one for each color, `{header}: <color>`, "
+                     "inside the mesh only (previews of each color); spec.routing.header names another header")
+    if list(routes.hosts) != [found.service.name]:
+        routing["hosts"] = list(routes.hosts)
+    if routes.gateways:
+        routing["gateways"] = list(routes.gateways)
+        if MESH not in routes.gateways:
+            routing["gateways"].append(MESH)
+            notes.append(_mesh_note(found))
+    lost = sorted((set(routes.preview_gateways) or set(routes.gateways) or {MESH}) - {MESH}) if routes.header else []
+    if lost:
+        notes.append(f"previews (the header routes) now apply inside the mesh only, no longer at "
+                     f"{', '.join(map(escape, lost))}; to keep them there, set spec.routing.preview.gateways "
+                     f"(bgrender keeps previews off gateways unless named there)")
+    for key, name in (("virtualService", found.virtual_service.name), ("destinationRule", found.destination_rule.name)):
+        if name != names.app:
+            routing[key] = name
+    return routing, notes
+
+
+def _mesh_note(found: Recognized) -> str:
+    gateways = ", ".join(map(escape, found.routes.gateways))
+    return (f"spec.routing.gateways gains mesh: the layout's VirtualService applied only at {gateways}, so callers "
+            "inside the mesh bypassed it and reached both colors through the Service; with mesh they reach the "
+            "active color only. To keep the old behavior instead, remove mesh and set spec.routing.meshRouting: false")
+
+
+# --- what to tell --------------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+"""The base Deployment both colors are copied from: a file next to bluegreen.yaml, or one
+built around an inline PodTemplateSpec. Checked here, so the render can trust it.
+"""
+
+from __future__ import annotations
+
+from bgrender.app.files import read_named_file, shown_beside
+from bgrender.errors import InvalidInput, Problem, quote
+from bgrender.intent import spec
+from bgrender.intent.intent import Intent
+from bgrender.labels import ORDER_ANNOTATIONS
+from bgrender.plan.templating import copy_data
+from bgrender.record import Record
+from bgrender.yamlfile.document import Document, Path, get_in, load_document
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+_CONTAINERS: Path = ("spec", "template", "spec", "containers")
+
+
+class Base(Record):
+    manifest: dict[str, Any]
+    doc: Document  # positions for problems: the base file, or bluegreen.yaml for an inline template
+    name: str
+    app_labels: dict[str, str]
+    container_index: int
+    container_port: int | None  # the app container's only containerPort, if it declares one
+    ports: tuple[tuple[int, str | None], ...]  # every port the app container declares: (containerPort, name)
+
+
+def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
+    if intent.template is not None:
+        manifest, doc = _from_template(intent), intent_doc
+    else:
+        doc = _load_base_file(intent, intent_doc, app_dir)
+        manifest = doc.data
+    problems = _deployment_problems(manifest, doc, intent)
+    if problems:
+        raise InvalidInput(problems)
+    index, problems = _app_container(manifest, doc, intent, intent_doc)
+    if problems:
+        raise InvalidInput(problems)
+    container = manifest["spec"]["template"]["spec"]["containers"][index]
+    return Base(
+        manifest=manifest,
+        doc=doc,
+        name=manifest["metadata"]["name"],
+        app_labels=dict(manifest["spec"]["selector"]["matchLabels"]),
+        container_index=index,
+        container_port=_only_container_port(container),
+        ports=_declared_ports(container),
+    )
+
+
+def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Document:
+    assert intent.deployment is not None
+    shown = shown_beside(intent.file, intent.deployment)
+    text = read_named_file(app_dir, intent.deployment, shown,
+                           lambda message: intent_doc.problem(("spec", "deployment"), message))
+    return load_document(text, shown)
+
+
+def _from_template(intent: Intent) -> dict[str, Any]:
+    # The selector must never change, so it comes from the app name alone, not from
+    # template labels a user may edit later.
+    template = copy_data(intent.template) or {}
+    metadata = template.setdefault("metadata", {}) if isinstance(template, dict) else {}
+    labels = metadata.setdefault("labels", {}) if isinstance(metadata, dict) else {}
+    if isinstance(labels, dict):
+        labels.setdefault("app", intent.name)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": intent.name, "labels": {"app": intent.name}},
+        "spec": {"selector": {"matchLabels": {"app": intent.name}}, "template": template},
+    }
+
+
+def _deployment_problems(d: Any, doc: Document, intent: Intent) -> list[Problem]:
+    if not isinstance(d, dict):
+        return [doc.problem((), "must be a Deployment (a mapping)")]
+    if (d.get("apiVersion"), d.get("kind")) != ("apps/v1", "Deployment"):
+        return [doc.problem((), f'must be an apps/v1 Deployment, got apiVersion {quote(d.get("apiVersion"))} '
+                                f'and kind {quote(d.get("kind"))}')]
+    problems = _shape_problems(d, doc)
+    if problems:
+        return problems
+    return (_metadata_problems(d, doc, intent) + _selector_problems(d, doc, intent)
+            + _replicas_problems(d, doc))
+
+
+def _shape_problems(d: dict, doc: Document) -> list[Problem]:
+    """The fields the render reads must have the right types before anything else is looked at."""
+    problems = []
+    for path in [("metadata",), ("spec",), ("spec", "selector"), ("spec", "template"),
+                 ("spec", "template", "metadata"), ("spec", "template", "spec")]:
+        value = get_in(d, path)
+        if not isinstance(value, dict):
+            problems.append(doc.problem(path, "required mapping is missing" if value is None
+                                        else "must be a mapping"))
+            return problems
+    for path in [("metadata", "labels"), ("metadata", "annotations"), ("spec", "template", "metadata", "labels"),
+                 ("spec", "template", "metadata", "annotations")]:
+        value = get_in(d, path)
+        if value is not None and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            problems.append(doc.problem(path, "must be a mapping of keys to string values"))
+    containers = get_in(d, _CONTAINERS)
+    if not isinstance(containers, list) or not containers:
+        return [doc.problem(_CONTAINERS, "must be a non-empty list of containers")]
+    for i, container in enumerate(containers):
+        if not isinstance(container, dict) or not isinstance(container.get("name"), str):
+            problems.append(doc.problem(_CONTAINERS + (i,), "must be a container with a name"))
+    return problems
+
+
+def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
+    meta = d["metadata"]
+    problems = []
+    name = meta.get("name")
+    if not isinstance(name, str) or not spec.matches(spec.DNS_LABEL, name) or len(name) > spec.NAME_FOR_COLOR:
+        problems.append(doc.problem(("metadata", "name"), "must be a DNS-1123 label of at most "
+                                    f"{spec.NAME_FOR_COLOR} characters, so that \"<name>-green\" is one"))
+    namespace = meta.get("namespace")
+    if namespace is not None and namespace != intent.namespace:
+        problems.append(doc.problem(("metadata", "namespace"), "must not differ from bluegreen.yaml's "
+                                    "metadata.namespace; set the namespace there (or leave both unset)"))
+    for where in [("metadata", "annotations"), ("spec", "template", "metadata", "annotations")]:
+        annotations = get_in(d, where)
+        problems += [doc.problem(where + (key,), message, key=True) for key, message in ORDER_ANNOTATIONS.items()
+                     if isinstance(annotations, dict) and key in annotations]
+    return problems
+
+
+def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
+    selector = d["spec"]["selector"]
+    match = selector.get("matchLabels")
+    path: Path = ("spec", "selector", "matchLabels")
+    if "matchExpressions" in selector:
+        return [doc.problem(("spec", "selector", "matchExpressions"),
+                            "is not supported: bgrender adds the color to matchLabels")]
+    if not isinstance(match, dict) or not match or not all(isinstance(v, str) for v in match.values()):
+        return [doc.problem(path, "must be a non-empty mapping of label keys to string values")]
+    problems = []
+    template_labels = d["spec"]["template"]["metadata"].get("labels")
+    if not isinstance(template_labels, dict) or any(template_labels.get(k) != v for k, v in match.items()):
+        problems.append(doc.problem(("spec", "template", "metadata", "labels"),
+                                    "must contain every label of spec.selector.matchLabels"))
+    for where in [path, ("metadata", "labels"), ("spec", "template", "metadata", "labels")]:
+        labels = get_in(d, where)
+        for key in (intent.color_label, intent.version_label):
+            if isinstance(labels, dict) and key in labels:
+                problems.append(doc.problem(where + (key,), f"already uses the label key {quote(key)}, which "
+                                            "bgrender sets; remove it or choose other keys in spec.labels",
+                                            key=True))
+    return problems
+
+
+def _replicas_problems(d: dict, doc: Document) -> list[Problem]:
+    replicas = d["spec"].get("replicas")
+    if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int)
+                                 or not 0 <= replicas <= spec.INT32_MAX):
+        return [doc.problem(("spec", "replicas"), f"must be an integer from 0 to {spec.INT32_MAX} (int32)")]
+    return []
+
+
+def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document) -> tuple[int, list[Problem]]:
+    """Index of the container that runs spec.image."""
+    containers = d["spec"]["template"]["spec"]["containers"]
+    names = [c["name"] for c in containers]
+    if intent.container is not None:
+        if intent.container in names:
+            return names.index(intent.container), []
+        return -1, [intent_doc.problem(("spec", "container"), f"the base has no container {quote(intent.container)}"
+                                       f" (it has {_listed(names)})")]
+    if len(containers) == 1:
+        return 0, []
+    same_repo = [i for i, c in enumerate(containers) if image_repository(c.get("image")) == intent.image]
+    if len(same_repo) == 1:
+        return same_repo[0], []
+    return -1, [intent_doc.problem(("spec",), f"cannot tell which container runs {intent.image}; set "
+                                              f"spec.container to one of {_listed(names)}")]
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(map(quote, names[:10])) + (", ..." if len(names) > 10 else "")
+
+
+def image_repository(image: Any) -> str | None:
+    """"reg:5000/app:1.2@sha256:..." -> "reg:5000/app"."""
+    if not isinstance(image, str):
+        return None
+    image = image.split("@", 1)[0]
+    slash = image.rfind("/")
+    colon = image.rfind(":")
+    return image[:colon] if colon > slash else image
+
+
+def image_reference(image: str, version: str) -> str:
+    """The image a color runs: `image:tag`, or `image@sha256:...` for a digest."""
+    return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"
+
+
+def _only_container_port(container: dict) -> int | None:
+    ports = container.get("ports")
+    if isinstance(ports, list) and len(ports) == 1 and isinstance(ports[0], dict):
+        port = ports[0].get("containerPort")
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            return port
+    return None
+
+
+def _declared_ports(container: dict) -> tuple[tuple[int, str | None], ...]:
+    ports = container.get("ports")
+    return tuple((p["containerPort"], p.get("name") if isinstance(p.get("name"), str) else None)
+                 for p in (ports if isinstance(ports, list) else []) if isinstance(p, dict)
+                 and isinstance(p.get("containerPort"), int) and not isinstance(p["containerPort"], bool))
+
+
+def target_port(base: Base, requested: int | str | None, port: int | None) -> tuple[int | str | None, str | None]:
+    """The app container's port behind the Service, or why there is none to choose.
+
+    `requested` (spec.service.targetPort) must be a port the app container declares, by number
+    or by name. Without it: the container's only port; else the Service port, which must then
+    be one the container declares, so the Service never targets a port no container opens.
+    A container that declares no ports is taken at its word (declaring them is optional)."""
+    numbers, names = [n for n, _ in base.ports], [name for _, name in base.ports if name]
+    declared = ", ".join([str(n) for n in numbers[:10]] + [quote(n) for n in names[:10]])
+    if requested is not None:
+        undeclared_number = not base.ports and isinstance(requested, int)
+        if undeclared_number or requested in (names if isinstance(requested, str) else numbers):
+            return requested, None
+        return None, f"the app container declares no port {quote(str(requested))}" + (
+            f" (it declares {declared})" if declared else " (it declares none)")
+    if base.container_port is not None or port is None or not base.ports or port in numbers:
+        return base.container_port or port, None
+    return None, (f"the app container declares several ports ({declared}) and not this one; set "
+                  "spec.service.targetPort to the one the Service sends traffic to")
+
+

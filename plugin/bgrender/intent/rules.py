@@ -1,0 +1,214 @@
+"""The rules that relate fields of bluegreen.yaml, each a small function, collected in RULES.
+
+spec.py checks each field on its own; a rule here reads several and yields a Problem (with
+its position) for each way they disagree. A rule speaks only of fields that are themselves
+well formed: `Fields.get` answers None for anything missing or already reported, so a badly
+typed field is reported once, by spec.py. The next rule is one more function in RULES.
+"""
+
+from __future__ import annotations
+
+from bgrender.app.files import unsafe_path_reason
+from bgrender.colors import COLORS
+from bgrender.errors import Problem, quote
+from bgrender.intent import spec
+from bgrender.render import companions
+from bgrender.yamlfile.document import Document
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
+
+MESH = "mesh"
+GATEWAY_REF = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # namespace/name
+# The routing keys each provider reads; any other is a mistake worth naming.
+PROVIDER_KEYS = {
+    "istio": {"header", "hosts", "gateways", "meshRouting", "preview", "virtualService", "destinationRule"},
+    "gateway-api": {"header", "hosts", "gateways", "meshRouting", "preview", "httpRoute"},
+    "service": set(),
+}
+
+
+class Fields:
+    """Reads values by path, answering None for anything missing or reported broken."""
+
+    def __init__(self, data: Any, broken: set[str]):
+        self.data, self.broken = data, broken
+
+    def get(self, *path: str) -> Any:
+        value = self.data
+        for i, key in enumerate(path):
+            if not isinstance(value, dict) or ".".join(path[: i + 1]) in self.broken:
+                return None
+            value = value.get(key)
+        return value
+
+    def routing(self, key: str) -> Any:
+        """spec.routing.<key>, else its declared default."""
+        value = self.get("spec", "routing", key)
+        return spec.default("routing", key) if value is None else value
+
+
+def relation_problems(doc: Document, broken: set[str]) -> list[Problem]:
+    fields = Fields(doc.data, broken)
+    if fields.get("spec") is None:
+        return []
+    return [problem for rule in RULES for problem in rule(doc, fields)]
+
+
+# --- the base and the colors ----------------------------------------------------------------
+
+
+def one_base(doc: Document, f: Fields) -> Iterator[Problem]:
+    """Exactly one of spec.deployment and spec.template, and a safe path.
+    FAIL: {deployment: deployment.yaml, template: {...}}; {deployment: ../x.yaml}
+    PASS: {deployment: deployment.yaml}"""
+    deployment, template = f.get("spec", "deployment"), f.get("spec", "template")
+    if deployment is not None and template is not None:
+        yield doc.problem(("spec", "template"), "set either spec.deployment or spec.template, not both", key=True)
+    elif deployment is None and template is None and not f.broken & {"spec.deployment", "spec.template"}:
+        yield doc.problem(("spec",), "required: spec.deployment (a base Deployment file) "
+                                     "or spec.template (an inline PodTemplateSpec)")
+    elif isinstance(deployment, str) and (reason := unsafe_path_reason(deployment)):
+        yield doc.problem(("spec", "deployment"), reason)
+
+
+def active_has_a_version(doc: Document, f: Fields) -> Iterator[Problem]:
+    """FAIL: {active: green, green: {}}   PASS: {active: green, green: {version: v2}}"""
+    active = f.get("spec", "active")
+    if active in COLORS and f.get("spec", active, "version") is None \
+            and not f.broken & {f"spec.{active}", f"spec.{active}.version"}:
+        yield doc.problem(("spec", "active"), f'the active color "{active}" has no version; '
+                                              f"set spec.{active}.version")
+
+
+def label_keys_differ(doc: Document, f: Fields) -> Iterator[Problem]:
+    """FAIL: labels: {color: tier, version: tier}"""
+    color = f.get("spec", "labels", "color") or spec.default("labels", "color")
+    version = f.get("spec", "labels", "version") or spec.default("labels", "version")
+    if color == version:
+        yield doc.problem(("spec", "labels", "version"), "must differ from spec.labels.color")
+
+
+# --- promotion --------------------------------------------------------------------------------
+
+
+def auto_needs_a_smoke_test(doc: Document, f: Fields) -> Iterator[Problem]:
+    """Traffic must not move to a release nothing has tested.
+    FAIL: promotion: {mode: auto}   PASS: promotion: {mode: auto, smokeTest: {path: /healthz}}"""
+    if f.get("spec", "promotion", "mode") == "auto" and f.get("spec", "promotion", "smokeTest") is None \
+            and "spec.promotion.smokeTest" not in f.broken:
+        yield doc.problem(("spec", "promotion", "mode"), "mode auto needs spec.promotion.smokeTest: "
+                                                         "traffic must not move to a release nothing has tested")
+
+
+# --- routing (DESIGN §10) -------------------------------------------------------------------
+
+
+def routing_keys_fit_the_provider(doc: Document, f: Fields) -> Iterator[Problem]:
+    """A routing key the provider does not read would be silently ignored: name it.
+    FAIL: routing: {provider: service, header: x-color}"""
+    routing, provider = f.get("spec", "routing"), f.routing("provider")
+    if not isinstance(routing, dict) or provider not in PROVIDER_KEYS:
+        return
+    for key, value in routing.items():
+        if key != "provider" and key in spec.INTENT.fields["spec"].fields["routing"].fields \
+                and key not in PROVIDER_KEYS[provider] and value is not None:
+            yield doc.problem(("spec", "routing", key), f"has no effect with routing.provider {provider}", key=True)
+
+
+def mesh_callers_are_routed(doc: Document, f: Fields) -> Iterator[Problem]:
+    """istio: a VirtualService with `gateways` routes in-mesh callers only if `mesh` is one
+    of them; otherwise they reach both colors through the Service. Say it is intended.
+    FAIL: routing: {gateways: [istio-system/public]}
+    PASS: routing: {gateways: [istio-system/public, mesh]}
+    PASS: routing: {gateways: [istio-system/public], meshRouting: false}"""
+    if f.routing("provider") != "istio" or "spec.routing.gateways" in f.broken:
+        return
+    gateways, mesh = f.get("spec", "routing", "gateways"), f.routing("meshRouting")
+    if mesh is True and gateways and MESH not in gateways:
+        yield doc.problem(("spec", "routing", "gateways"), 'must include "mesh": without it, callers inside the '
+                          "mesh are not routed by the VirtualService and reach both colors through the Service; "
+                          "set spec.routing.meshRouting: false if that is intended")
+    if mesh is False and (not gateways or MESH in gateways):
+        yield doc.problem(("spec", "routing", "meshRouting"), "is false, but the VirtualService applies in the mesh"
+                          + (' ("mesh" is among spec.routing.gateways)' if gateways else
+                             " (it has no gateways, which means the mesh)"))
+
+
+def gateway_api_parents(doc: Document, f: Fields) -> Iterator[Problem]:
+    """gateway-api: gateways are `namespace/name` of Gateways (the mesh is meshRouting), and
+    the routes need a parent: a Gateway, or the Service with meshRouting.
+    FAIL: routing: {provider: gateway-api, gateways: [mesh]}
+    FAIL: routing: {provider: gateway-api, meshRouting: false}"""
+    if f.routing("provider") != "gateway-api":
+        return
+    gateways = f.get("spec", "routing", "gateways") or []
+    for i, gateway in enumerate(gateways):
+        if gateway == MESH:
+            yield doc.problem(("spec", "routing", "gateways", i), 'is not a Gateway: in-mesh callers are routed '
+                                                                  "through the Service with spec.routing.meshRouting")
+        elif isinstance(gateway, str) and not spec.matches(GATEWAY_REF, gateway):
+            yield doc.problem(("spec", "routing", "gateways", i), f"must be a Gateway as name or namespace/name "
+                                                                  f"(DNS-1123 labels), got {quote(gateway)}")
+    if not gateways and f.routing("meshRouting") is False:
+        yield doc.problem(("spec", "routing", "meshRouting"), "is false and spec.routing.gateways is empty: the "
+                                                              "HTTPRoute would attach to nothing")
+
+
+def previews_stay_inside(doc: Document, f: Fields) -> Iterator[Problem]:
+    """Header routes apply only where the production route applies too, and only where they
+    are asked for (DESIGN principle 9): each preview gateway must be a routed one.
+    FAIL: routing: {gateways: [public, mesh], preview: {gateways: [internal]}}"""
+    previews = f.get("spec", "routing", "preview", "gateways")
+    if not isinstance(previews, list) or f.routing("provider") not in ("istio", "gateway-api"):
+        return
+    gateways = f.get("spec", "routing", "gateways") or []
+    mesh = f.routing("meshRouting") is True and (f.routing("provider") == "gateway-api" or not gateways
+                                                 or MESH in gateways)
+    routed = set(gateways) | ({MESH} if mesh else set())
+    where = ", ".join(map(quote, sorted(routed))) or "nowhere"
+    for i, gateway in enumerate(previews):
+        if isinstance(gateway, str) and gateway not in routed:
+            yield doc.problem(("spec", "routing", "preview", "gateways", i),
+                              f"{quote(gateway)} is not where the routes apply ({where})")
+
+
+# --- companion objects (DESIGN §11): the rules live beside the objects, in companions.py --------
+
+
+def resource_paths_are_safe(doc: Document, f: Fields) -> list[Problem]:
+    """FAIL: resources: [../shared/sa.yaml]"""
+    return companions.path_problems(doc, f.get("spec", "resources"))
+
+
+def config_maps_are_well_formed(doc: Document, f: Fields) -> list[Problem]:
+    """Each ConfigMap once, with files or data, each file name a key used once."""
+    return companions.config_map_problems(doc, f.get("spec", "configMaps"))
+
+
+def autoscaling_bounds_the_replicas(doc: Document, f: Fields) -> list[Problem]:
+    """FAIL: {replicas: 3, autoscaling: {minReplicas: 2, maxReplicas: 1}}"""
+    return companions.autoscaling_problems(doc, f.get)
+
+
+def one_disruption_budget_field(doc: Document, f: Fields) -> list[Problem]:
+    """FAIL: podDisruptionBudget: {minAvailable: 1, maxUnavailable: 1}"""
+    return companions.budget_problems(doc, f.get("spec", "podDisruptionBudget"))
+
+
+RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
+    one_base,
+    active_has_a_version,
+    label_keys_differ,
+    auto_needs_a_smoke_test,
+    routing_keys_fit_the_provider,
+    mesh_callers_are_routed,
+    gateway_api_parents,
+    previews_stay_inside,
+    resource_paths_are_safe,
+    config_maps_are_well_formed,
+    autoscaling_bounds_the_replicas,
+    one_disruption_budget_field,
+)

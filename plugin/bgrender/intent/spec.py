@@ -1,0 +1,417 @@
+"""The shape of bluegreen.yaml, declared once.
+
+`check` walks a loaded document against it and reports every structural problem;
+`schema.py` turns the same declaration into the JSON Schema that `bgrender schema`
+prints, so the editor's view of the format and the validator cannot drift apart.
+Rules that relate several fields (an active color needs a version, ...) live in intent.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bgrender.errors import Problem, quote
+from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
+from bgrender.record import Record
+from bgrender.yamlfile.document import Document, Path
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+# Patterns are written in the subset that both Python's re and JSON Schema (ECMA-262) share.
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+# An optional DNS subdomain prefix of at most 253 characters (the lookahead), "/", and a name
+# of at most 63.
+LABEL_KEY = (r"^(?![^/]{254})([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+             r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+DIGEST = r"sha256:[a-f0-9]{64}"
+VERSION = rf"^({IMAGE_TAG}|{DIGEST})$"
+DIGEST_PATTERN = rf"^{DIGEST}$"
+# An image repository as the distribution reference grammar defines it, without tag or digest.
+_DOMAIN_PART = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_PART = r"[a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)*"
+IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
+                    rf"{_PATH_PART}(/{_PATH_PART})*$")
+# RFC 7230 token characters, lowercase only: Istio matches header keys in lowercase.
+HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
+HTTP_PATH = r"^/[^\s]*$"
+# A named port (IANA service name): at most 15 lowercase letters, digits and "-", with a letter,
+# no "-" at either end or twice in a row.
+PORT_NAME = r"^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"
+NAME_FOR_COLOR = MAX_DNS_LABEL - len("-green")  # "<name>-green" must still be a DNS label
+INT32_MAX = 2**31 - 1  # Kubernetes' replica counts are int32
+PROVIDERS = ("istio", "gateway-api", "service")
+
+
+class Scalar(Record):
+    type: type | tuple[type, ...]  # (int, str): a number or a name, like Kubernetes' IntOrString
+    description: str
+    enum: tuple[Any, ...] = ()
+    pattern: str | None = None
+    hint: str = ""  # what the pattern means, for messages
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    default: Any = None
+
+
+class Mapping(Record):
+    description: str
+    fields: dict[str, Node]
+    required: tuple[str, ...] = ()
+
+
+class Sequence(Record):
+    description: str
+    item: Node
+    min_items: int = 0
+    max_items: int | None = None
+
+
+class Map(Record):
+    """A mapping whose keys are names the user chooses (a ConfigMap's keys), each checked like
+    `key`, and whose values are checked like `value`."""
+
+    description: str
+    key: Scalar
+    value: Node
+
+
+class Object(Record):
+    """A mapping whose inside is checked elsewhere (an inline PodTemplateSpec)."""
+
+    description: str
+
+
+if TYPE_CHECKING:
+    Node = Union[Scalar, Mapping, Sequence, Map, Object]
+
+
+def _dns_label(description: str, max_length: int = MAX_DNS_LABEL) -> Scalar:
+    return Scalar(str, description, pattern=DNS_LABEL, max_length=max_length,
+                  hint='must be a DNS-1123 label (lowercase letters, digits and "-")')
+
+
+def dns_subdomain(description: str) -> Scalar:
+    return Scalar(str, description, pattern=DNS_SUBDOMAIN, max_length=MAX_DNS_SUBDOMAIN,
+                  hint="must be a DNS-1123 subdomain")
+
+
+def _color(name: str) -> Mapping:
+    return Mapping(f"The {name} color.", {
+        "version": Scalar(str, "Image tag, or sha256:<64 hex> digest, that this color runs; "
+                               "absent means the color is not deployed.",
+                          pattern=VERSION, hint='must be an image tag or a "sha256:<64 hex>" digest'),
+    })
+
+
+# --- companion objects (DESIGN §11) ----------------------------------------------------------
+
+# A Kubernetes quantity ("500m", "1Gi", "2.5"), as the API's own schema writes it.
+QUANTITY = (r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]"
+            r"|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$")
+CONFIG_KEY = r"^[-._a-zA-Z0-9]+$"  # a ConfigMap key
+CONFIG_MAP_NAME_LENGTH = 242  # "<name>-<10 hex>" must still be a 253-character DNS subdomain
+MAX_COMPANION_FILES = 100  # per list: far beyond a real app, and a bound on what one render opens
+
+
+def _path(description: str) -> Scalar:
+    return Scalar(str, description, max_length=1024)
+
+
+def _int_or_string(description: str, pattern: str, hint: str) -> Scalar:
+    """A count, or a string such as "50%" or "500m", as Kubernetes' IntOrString and Quantity."""
+    return Scalar((int, str), description, pattern=pattern, hint=hint, minimum=0, max_length=64)
+
+
+def _quantity(description: str) -> Scalar:
+    return _int_or_string(description, QUANTITY, 'must be a quantity such as 500m, 2 or "1Gi"')
+
+
+def _metric_target() -> Mapping:
+    return Mapping("The value the metric is held at.", {
+        "type": Scalar(str, "Utilization, Value or AverageValue.", enum=("Utilization", "Value", "AverageValue")),
+        "averageUtilization": Scalar(int, "Percent of the pods' requests (type Utilization).", minimum=1),
+        "averageValue": _quantity("Per-pod value (type AverageValue)."),
+        "value": _quantity("Value (type Value)."),
+    }, required=("type",))
+
+
+def _metric_identifier() -> Mapping:
+    return Mapping("The metric's name and selector.", {
+        "name": Scalar(str, "Metric name.", max_length=253),
+        "selector": Object("A label selector narrowing the metric."),
+    }, required=("name",))
+
+
+def _scaling_rules(direction: str) -> Mapping:
+    return Mapping(f"How fast to scale {direction}.", {
+        "stabilizationWindowSeconds": Scalar(int, "Past recommendations considered.", minimum=0, maximum=3600),
+        "selectPolicy": Scalar(str, "Which policy wins.", enum=("Max", "Min", "Disabled")),
+        "policies": Sequence("Scaling policies.", Mapping("A scaling policy.", {
+            "type": Scalar(str, "Pods or Percent.", enum=("Pods", "Percent")),
+            "value": Scalar(int, "How many pods, or percent of them.", minimum=1),
+            "periodSeconds": Scalar(int, "Over how long.", minimum=1, maximum=1800),
+        }, required=("type", "value", "periodSeconds")), min_items=1),
+    })
+
+
+METRIC_TYPES = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+                "Object": "object", "External": "external"}
+METRIC = Mapping("A metric the HPA scales on (autoscaling/v2 MetricSpec).", {
+    "type": Scalar(str, "Which of the fields below holds the metric.", enum=tuple(METRIC_TYPES)),
+    "resource": Mapping("CPU or memory of the pods.", {
+        "name": Scalar(str, "cpu or memory.", max_length=253), "target": _metric_target(),
+    }, required=("name", "target")),
+    "containerResource": Mapping("CPU or memory of one container of the pods.", {
+        "name": Scalar(str, "cpu or memory.", max_length=253),
+        "container": Scalar(str, "The container.", max_length=253), "target": _metric_target(),
+    }, required=("name", "container", "target")),
+    "pods": Mapping("A metric of each pod.", {"metric": _metric_identifier(), "target": _metric_target()},
+                    required=("metric", "target")),
+    "object": Mapping("A metric of another object.", {
+        "describedObject": Mapping("The object.", {
+            "apiVersion": Scalar(str, "Its apiVersion.", max_length=253),
+            "kind": Scalar(str, "Its kind.", max_length=253),
+            "name": Scalar(str, "Its name.", max_length=253),
+        }, required=("kind", "name")),
+        "metric": _metric_identifier(), "target": _metric_target(),
+    }, required=("describedObject", "metric", "target")),
+    "external": Mapping("A metric from outside the cluster.", {"metric": _metric_identifier(),
+                                                                "target": _metric_target()},
+                        required=("metric", "target")),
+}, required=("type",))
+
+COMPANIONS: dict[str, Node] = {
+    "resources": Sequence("More manifests of the app (relative paths), emitted as they are in wave -1 unless "
+                          "they set a wave.", _path("A manifest file: one or more YAML documents."),
+                          min_items=1, max_items=MAX_COMPANION_FILES),
+    "configMaps": Sequence("ConfigMaps named <name>-<hash of the content>, pinned with each color's release.",
+                           Mapping("A ConfigMap; the pod template refers to it by `name`.", {
+                               "name": Scalar(str, "The name the pod template uses.", pattern=DNS_SUBDOMAIN,
+                                              max_length=CONFIG_MAP_NAME_LENGTH,
+                                              hint="must be a DNS-1123 subdomain"),
+                               "files": Sequence("Text files (relative paths); each file's name is its key.",
+                                                 _path("A file."), min_items=1, max_items=MAX_COMPANION_FILES),
+                               "data": Map("Keys and their string values.",
+                                           Scalar(str, "A key.", pattern=CONFIG_KEY, max_length=253,
+                                                  hint='must be a ConfigMap key (letters, digits, "-", "_", ".")'),
+                                           Scalar(str, "A value.")),
+                           }, required=("name",)), min_items=1, max_items=MAX_COMPANION_FILES),
+    "autoscaling": Mapping("A HorizontalPodAutoscaler per color: the active color's scales between these bounds, "
+                           "the idle color's is held at idleReplicas.", {
+        "minReplicas": Scalar(int, "Fewest replicas of the active color; a promoted color starts here.", minimum=1),
+        "maxReplicas": Scalar(int, "Most replicas of the active color.", minimum=1),
+        "metrics": Sequence("What to scale on (default: 80% average CPU utilization).", METRIC, min_items=1),
+        "behavior": Mapping("Scaling speed.", {"scaleUp": _scaling_rules("up"),
+                                               "scaleDown": _scaling_rules("down")}),
+    }, required=("minReplicas", "maxReplicas")),
+    "podDisruptionBudget": Mapping("A PodDisruptionBudget per color; set minAvailable or maxUnavailable.", {
+        "minAvailable": _int_or_string("Pods of a color that must stay up (a count or a percent).",
+                                       r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "maxUnavailable": _int_or_string("Pods of a color that may be down (a count or a percent).",
+                                         r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "unhealthyPodEvictionPolicy": Scalar(str, "IfHealthyBudget (Kubernetes' default) or AlwaysAllow.",
+                                             enum=("IfHealthyBudget", "AlwaysAllow")),
+    }),
+}
+
+
+INTENT = Mapping("A blue/green app rendered by bgrender.", {
+    "apiVersion": Scalar(str, "Always bgrender.io/v1alpha1.", enum=("bgrender.io/v1alpha1",)),
+    "kind": Scalar(str, "Always BlueGreen.", enum=("BlueGreen",)),
+    "metadata": Mapping("Name and namespace of the app.", {
+        "name": _dns_label("App name; color Deployments are named <name>-<color>.", NAME_FOR_COLOR),
+        "namespace": _dns_label("Namespace; default $ARGOCD_APP_NAMESPACE, else none."),
+    }, required=("name",)),
+    "spec": Mapping("What runs and where traffic goes.", {
+        "image": Scalar(str, "Image repository without tag or digest; the version supplies it.",
+                        pattern=IMAGE_REPOSITORY, max_length=255,
+                        hint="must be an image repository without tag or digest (e.g. registry.example.com/team/app)"),
+        "active": Scalar(str, "The color serving production traffic.", enum=("blue", "green")),
+        "blue": _color("blue"),
+        "green": _color("green"),
+        "deployment": Scalar(str, "Base Deployment manifest, relative to this file.", max_length=1024),
+        "template": Object("Inline PodTemplateSpec, instead of `deployment`."),
+        "container": _dns_label("The container that runs `image` (default: the only one, or the one "
+                                "whose image repository equals `image`)."),
+        "replicas": Scalar(int, "Replicas of the active color (default: the base's, else 1).", minimum=0,
+                           maximum=INT32_MAX),
+        "idleReplicas": Scalar(int, "Replicas of the idle color (default: replicas); 0 turns it off.",
+                               minimum=0, maximum=INT32_MAX),
+        "labels": Mapping("Label keys bgrender adds.", {
+            "color": Scalar(str, "Label key carrying the color (selectors, pods, subsets).",
+                            pattern=LABEL_KEY, hint="must be a Kubernetes label key",
+                            max_length=317, default="bgrender.io/color"),
+            "version": Scalar(str, "Label key carrying the version (pod templates only).",
+                              pattern=LABEL_KEY, hint="must be a Kubernetes label key",
+                              max_length=317, default="version"),
+        }),
+        "service": Mapping("The Service in front of both colors.", {
+            "name": _dns_label("Service name (default metadata.name); each color has its own Service, "
+                               "<name>-<color>.", NAME_FOR_COLOR),
+            "port": Scalar(int, "Service port (default: the container's only containerPort).",
+                           minimum=1, maximum=65535),
+            "targetPort": Scalar((int, str), "Port of the app container behind the Service: a containerPort "
+                                             "or the name of one (default: the container's only port, "
+                                             "else spec.service.port).", minimum=1, maximum=65535,
+                                 pattern=PORT_NAME, max_length=15,
+                                 hint="must be a port number or a port name (at most 15 lowercase letters, "
+                                      'digits and "-", with a letter)'),
+        }),
+        "routing": Mapping("How production traffic and previews reach the colors (DESIGN §10).", {
+            "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
+                                    "service: the Service selects the active color (no mesh).",
+                               enum=PROVIDERS, default="istio"),
+            "header": Scalar(str, "Request header that picks a color on preview routes: `<header>: green` reaches "
+                                  "green.", pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
+                             hint="must be a lowercase HTTP header name (Istio matches lowercase keys)"),
+            "hosts": Sequence("Hosts routed (default: istio [service name]; gateway-api: every host of the "
+                              "Gateways' listeners).",
+                              Scalar(str, "A host.", pattern=r"^[^\s]+$", hint="must not contain spaces",
+                                     max_length=253), min_items=1),
+            "gateways": Sequence("Gateways the production route applies on: istio, Gateway names and `mesh` "
+                                 "(default: mesh only); gateway-api, `namespace/name` of Gateways (default: none).",
+                                 Scalar(str, "A gateway.", pattern=r"^[^\s]+$", hint="must not contain spaces",
+                                        max_length=253), min_items=1),
+            "meshRouting": Scalar(bool, "Route in-mesh callers too: istio, `gateways` must include `mesh`; "
+                                        "gateway-api, the route also attaches to the Service (GAMMA). Set false "
+                                        "to route only at the named gateways.", default=True),
+            "preview": Mapping("Where the header routes to each color apply.", {
+                "gateways": Sequence("Gateways the header routes apply on, a subset of `gateways` (default: the "
+                                     "mesh only; never a public gateway unless named here).",
+                                     Scalar(str, "A gateway.", pattern=r"^[^\s]+$", hint="must not contain spaces",
+                                            max_length=253)),
+            }),
+            "virtualService": dns_subdomain("VirtualService name (default metadata.name)."),
+            "destinationRule": dns_subdomain("DestinationRule name (default metadata.name)."),
+            "httpRoute": Scalar(str, "HTTPRoute name (default metadata.name); the preview route is "
+                                     "<name>-preview.", pattern=DNS_SUBDOMAIN, max_length=245,
+                                hint="must be a DNS-1123 subdomain"),
+        }),
+        "promotion": Mapping("How production traffic moves.", {
+            "mode": Scalar(str, "manual: promote by editing `active`; auto: release also promotes.",
+                           enum=("manual", "auto"), default="manual"),
+            "smokeTest": Mapping("A Job that calls a color's own Service: before production moves to the color "
+                                 "(it must pass), and in manual mode after each sync, on the idle color.", {
+                "path": Scalar(str, "HTTP path to request.", pattern=HTTP_PATH, max_length=2048,
+                               hint='must be an HTTP path starting with "/" without spaces'),
+                "expectStatus": Scalar(int, "Expected HTTP status.", minimum=100, maximum=599, default=200),
+                "image": Scalar(str, "Image with curl and sh (it runs as a non-root user).", pattern=r"^[^\s]+$",
+                                max_length=512, hint="must be an image reference", default="curlimages/curl:8.11.1"),
+                "timeoutSeconds": Scalar(int, "How long to retry before failing the sync.",
+                                         minimum=1, maximum=3600, default=60),
+                "serviceAccountName": dns_subdomain("The test pod's service account (for an AuthorizationPolicy "
+                                                     "that admits only known callers)."),
+                "imagePullSecrets": Sequence("Secrets to pull the image with, by name.",
+                                             dns_subdomain("A Secret's name."), min_items=1),
+            }, required=("path",)),
+            "scaleDownDelaySeconds": Scalar(int, "How long the color losing production traffic keeps its replicas "
+                                                 "after the switch (proxies need time to apply the new routes); "
+                                                 "0 turns it off.", minimum=0, maximum=3600, default=30),
+        }),
+        **COMPANIONS,
+    }, required=("image", "active")),
+}, required=("apiVersion", "kind", "metadata", "spec"))
+
+
+def check(node: Node, value: Any, path: Path, doc: Document) -> list[Problem]:
+    """Every structural problem of `value` against `node`, with positions from `doc`."""
+    if isinstance(node, (Mapping, Object)):
+        if not isinstance(value, dict):
+            return [doc.problem(path, f"must be a mapping, got {_kind(value)}")]
+        return _check_mapping(node, value, path, doc) if isinstance(node, Mapping) else []
+    if isinstance(node, Sequence):
+        if not isinstance(value, list):
+            return [doc.problem(path, f"must be a list, got {_kind(value)}")]
+        if len(value) < node.min_items:
+            return [doc.problem(path, f"must hold at least {node.min_items} item(s)")]
+        if node.max_items is not None and len(value) > node.max_items:
+            return [doc.problem(path, f"must hold at most {node.max_items} items, got {len(value)}")]
+        return [p for i, item in enumerate(value) for p in check(node.item, item, path + (i,), doc)]
+    if isinstance(node, Map):
+        if not isinstance(value, dict):
+            return [doc.problem(path, f"must be a mapping, got {_kind(value)}")]
+        return [p for key, item in value.items() for p in _check_scalar(node.key, key, path + (key,), doc, key=True)
+                + check(node.value, item, path + (key,), doc)]
+    return _check_scalar(node, value, path, doc)
+
+
+def _check_mapping(node: Mapping, value: dict, path: Path, doc: Document) -> list[Problem]:
+    problems = []
+    for key, item in value.items():
+        if key in node.fields:
+            if item is None and key not in node.required:
+                continue  # `green:` with nothing after it means no green, as in Kubernetes
+            problems += check(node.fields[key], item, path + (key,), doc)
+        else:
+            problems.append(doc.problem(path + (key,), _unknown_key(key, node), key=True))
+    for key in node.required:
+        if key not in value:
+            problems.append(doc.problem(path, f"required key {key!r} is missing"))
+    return problems
+
+
+def _unknown_key(key: str, node: Mapping) -> str:
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(key, node.fields, n=1)
+    return f"unknown key {quote(key)}" + (f' (did you mean "{close[0]}"?)' if close else "")
+
+
+def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document, key: bool = False) -> list[Problem]:
+    def problem(message: str) -> list[Problem]:
+        return [doc.problem(path, message, key=key)]
+
+    if node.type == (int, str):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return problem(f"must be an integer or a string, got {_kind(value)}")
+        return _check_scalar(node.replace(type=type(value)), value, path, doc, key)  # type: ignore[attr-defined]
+    if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return problem(f"must be an integer, got {_kind(value)}")
+    if node.type is bool and not isinstance(value, bool):
+        return problem(f"must be true or false, got {_kind(value)}")
+    if node.type is str and not isinstance(value, str):
+        advice = " (quote it)" if isinstance(value, (int, float, bool)) else ""
+        return problem(f"must be a string, got {_kind(value)}{advice}")
+    if node.enum and value not in node.enum:
+        choices = ", ".join(f'"{c}"' for c in node.enum)
+        return problem(f"must be one of {choices}, got {quote(value)}")
+    if isinstance(value, str) and node.max_length is not None and len(value) > node.max_length:
+        return problem(f"must be at most {node.max_length} characters, got {len(value)}")
+    if isinstance(value, str) and node.pattern and not matches(node.pattern, value):
+        return problem(f"{node.hint}, got {quote(value)}")
+    if isinstance(value, int) and node.minimum is not None and value < node.minimum:
+        return problem(f"must be at least {node.minimum}, got {value}")
+    if isinstance(value, int) and node.maximum is not None and value > node.maximum:
+        return problem(f"must be at most {node.maximum}, got {value}")
+    return []
+
+
+def is_dns_label(value: object) -> bool:
+    """A DNS-1123 label of at most 63 characters: a namespace's name, for one."""
+    return isinstance(value, str) and len(value) <= MAX_DNS_LABEL and matches(DNS_LABEL, value)
+
+
+def matches(pattern: str, value: str) -> bool:
+    """The whole value matches; Python's "$" would also accept a trailing newline."""
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "a list", dict: "a mapping", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+
+
+def default(*path: str) -> Any:
+    """The default declared here for spec.<path>, so docs, schema and code agree."""
+    node: Any = INTENT.fields["spec"]
+    for key in path:
+        node = node.fields[key]
+    return node.default

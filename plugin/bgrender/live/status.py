@@ -1,0 +1,295 @@
+"""Live state beside Git: the report of `bgrender status`, and whether the two agree.
+
+Pure. `cluster.py` reads the cluster into a LiveState; this module compares it with the Plan
+and formats the report as JSON-ready data or as a table. It must not import `kubernetes`
+(only cluster.py talks to a cluster) and it prints nothing.
+
+The report holds the cluster's values as they are (JSON escapes what it must); the table
+shows every cell and line escaped to printable ASCII, so that no value from the cluster can
+start a line of its own (a forged "in sync with Git") or reach the terminal as a control.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bgrender.app.pipeline import UNRELEASED
+from bgrender.colors import COLORS, Color
+from bgrender.errors import escape
+from bgrender.labels import version_label_value
+from bgrender.plan.plan import Plan
+
+
+@dataclass(frozen=True)
+class LiveDeployment:
+    """One color's Deployment as the cluster has it."""
+
+    name: str
+    version: str | None  # pod template annotation bgrender.io/version, else the version label
+    version_source: str | None  # "annotation", "label", or None when neither is there
+    replicas: int  # desired: spec.replicas
+    ready_replicas: int
+    rollout_pending: str | None  # why the rollout is not finished; None when every pod runs the template
+
+
+@dataclass(frozen=True)
+class LiveRouting:
+    """The app's routing object (VirtualService, HTTPRoute or Service) as the cluster has it."""
+
+    kind: str
+    name: str
+    found: bool
+    api_version: str | None  # the API version that answered
+    production: Color | None  # the color it sends production traffic to
+    note: str | None  # why production is None (no such object, the API not served, a split, ...)
+
+
+@dataclass(frozen=True)
+class LiveAutoscaler:
+    """One color's HorizontalPodAutoscaler as the cluster has it."""
+
+    name: str
+    min_replicas: int
+    max_replicas: int
+    current_replicas: int  # status.currentReplicas: the pods it last saw
+    desired_replicas: int  # status.desiredReplicas: the pods it last asked for
+
+
+@dataclass(frozen=True)
+class LiveState:
+    namespace: str
+    deployments: dict[Color, LiveDeployment | None]  # None: no such Deployment
+    routing: LiveRouting
+    # Only the colors Git gives an HPA (expected_autoscalers); None: no such HPA live.
+    autoscalers: dict[Color, LiveAutoscaler | None] = field(default_factory=dict)
+
+
+def expected_autoscalers(plan: Plan) -> dict[Color, str]:
+    """The HPA Git gives each color, by name (its Deployment's): cluster.py reads only these."""
+    return {color: git[0] for color in COLORS if (git := _git_autoscaler(plan, color))}
+
+
+def _git_autoscaler(plan: Plan, color: Color) -> tuple[str, tuple[int, int]] | None:
+    """The name and bounds of the HPA Git gives the color: with spec.autoscaling, unless the
+    color has no version or runs 0 replicas."""
+    cp = plan.colors.get(color)
+    return None if cp is None or cp.bounds is None else (plan.deployment_name(color), cp.bounds)
+
+
+def rollout_pending(*, replicas: int, generation: int, observed_generation: int | None,
+                    updated: int, current: int, available: int) -> str | None:
+    """Why a Deployment's rollout is not finished, in the order `kubectl rollout status` checks; None when it is."""
+    if observed_generation is None or observed_generation < generation:
+        return "the Deployment controller has not seen the latest spec yet"
+    if updated < replicas:
+        return f"{updated} of {replicas} pods updated"
+    if current > updated:
+        old = current - updated
+        return f"{old} old pod{'' if old == 1 else 's'} still terminating"
+    if available < updated:
+        return f"{available} of {updated} updated pods available"
+    return None
+
+
+def build_report(plan: Plan, live: LiveState, *, unreleased: bool = False) -> dict[str, Any]:
+    """The `status --output json` document; `inSync` is true only when nothing drifts.
+
+    `unreleased`: the base or its config holds changes no color runs yet (pipeline.py's
+    unreleased_base_changes). That is Git ahead of its own releases, not the cluster apart
+    from Git, so it is reported beside the drift and does not count as drift.
+    """
+    drift = drift_reasons(plan, live)
+    return {
+        "app": plan.intent.name,
+        "namespace": live.namespace,
+        "active": {"git": plan.intent.active, "live": live.routing.production},
+        "colors": {color: _color_report(plan, live, color) for color in COLORS},
+        "inSync": not drift,
+        "routing": {
+            "kind": live.routing.kind,
+            "name": live.routing.name,
+            "found": live.routing.found,
+            "apiVersion": live.routing.api_version,
+            "note": live.routing.note,
+        },
+        "drift": drift,
+        "unreleasedBaseChanges": unreleased,
+    }
+
+
+def _color_report(plan: Plan, live: LiveState, color: Color) -> dict[str, Any]:
+    deployment = live.deployments[color]
+    return {
+        "gitVersion": plan.intent.versions[color],
+        "liveVersion": deployment.version if deployment else None,
+        "replicas": deployment.replicas if deployment else 0,
+        "readyReplicas": deployment.ready_replicas if deployment else 0,
+        "deployment": plan.deployment_name(color),
+        "found": deployment is not None,
+        "rolledOut": deployment is None or deployment.rollout_pending is None,
+        "state": _state(plan, live, color),
+        "autoscaler": _autoscaler_report(plan, live, color),
+    }
+
+
+def _autoscaler_report(plan: Plan, live: LiveState, color: Color) -> dict[str, Any] | None:
+    """The color's HPA in Git and live; None when Git gives the color none."""
+    git = _git_autoscaler(plan, color)
+    if git is None:
+        return None
+    name, (low, high) = git
+    hpa = live.autoscalers.get(color)
+    return {
+        "name": name,
+        "git": {"minReplicas": low, "maxReplicas": high},
+        "live": None if hpa is None else {"minReplicas": hpa.min_replicas, "maxReplicas": hpa.max_replicas,
+                                          "currentReplicas": hpa.current_replicas,
+                                          "desiredReplicas": hpa.desired_replicas},
+    }
+
+
+def _state(plan: Plan, live: LiveState, color: Color) -> str:
+    """A few words for the table: the live role of the color, then what differs from Git."""
+    deployment = live.deployments[color]
+    if deployment is None:
+        return "missing" if plan.intent.versions[color] else "not deployed"
+    words = ["production" if live.routing.production == color else "idle"]
+    if not _same_version(plan.intent.versions[color], deployment):
+        words.append("version differs")
+    if deployment.rollout_pending:
+        words.append("rolling out")
+    return ", ".join(words)
+
+
+def drift_reasons(plan: Plan, live: LiveState) -> list[str]:
+    """Every way the cluster differs from Git, one short sentence each; empty when in sync."""
+    reasons = _routing_drift(plan, live.routing)
+    for color in COLORS:
+        reasons += _color_drift(plan, live, color) + _autoscaler_drift(plan, live, color)
+    return reasons
+
+
+def _routing_drift(plan: Plan, routing: LiveRouting) -> list[str]:
+    git = plan.intent.active
+    if routing.production == git:
+        return []
+    if routing.production is not None:
+        return [f"production traffic goes to {routing.production} live, but Git says active: {git}"]
+    return [f"no live production color for Git's active: {git} ({routing.note})"]
+
+
+def _color_drift(plan: Plan, live: LiveState, color: Color) -> list[str]:
+    git = plan.intent.versions[color]
+    deployment = live.deployments[color]
+    name = plan.deployment_name(color)
+    if deployment is None:
+        return [f"{color}: Deployment {name} not found, Git has version {git}"] if git else []
+    reasons = []
+    if not _same_version(git, deployment):
+        reasons.append(f"{color}: runs {_show(deployment.version)}, Git has {_show(git)}")
+    # A template that says the Git version is not yet what users get while old pods remain.
+    if deployment.rollout_pending:
+        reasons.append(f"{color}: rollout not finished ({deployment.rollout_pending})")
+    return reasons
+
+
+def _autoscaler_drift(plan: Plan, live: LiveState, color: Color) -> list[str]:
+    """An HPA Git gives the color that is missing live, or that scales within other bounds (the
+    idle color's, say, on the color that now serves production)."""
+    git = _git_autoscaler(plan, color)
+    if git is None:
+        return []
+    name, bounds = git
+    hpa = live.autoscalers.get(color)
+    if hpa is None:
+        return [f"{color}: HorizontalPodAutoscaler {name} not found, Git has one scaling {_range(bounds)}"]
+    if (hpa.min_replicas, hpa.max_replicas) != bounds:
+        return [f"{color}: HorizontalPodAutoscaler {name} scales {_range((hpa.min_replicas, hpa.max_replicas))} "
+                f"live, Git has {_range(bounds)}"]
+    return []
+
+
+def _range(bounds: tuple[int, int]) -> str:
+    return f"{bounds[0]}-{bounds[1]}"
+
+
+def _same_version(git: str | None, deployment: LiveDeployment) -> bool:
+    """A Deployment without the version annotation is compared by its label, where a digest is
+    shortened."""
+    if git is None or deployment.version is None:
+        return git == deployment.version
+    if deployment.version_source == "label":
+        return deployment.version == version_label_value(git)
+    return deployment.version == git
+
+
+def _show(version: str | None) -> str:
+    return version if version is not None else "no version"
+
+
+def format_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2)
+
+
+# A cell holds at most this many characters of a value (a version is at most 128 in Git).
+CELL_LIMIT = 130
+LINE_LIMIT = 400
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A header, one aligned row per color, and a verdict with the reasons for any drift."""
+    lines = _align([
+        ["app", report["app"]],
+        ["namespace", _cell(report["namespace"])],
+        ["production", _cell(_production_cell(report), LINE_LIMIT)],
+    ])
+    lines.append("")
+    autoscaled = any(report["colors"][color]["autoscaler"] for color in COLORS)
+    header = ["COLOR", "GIT VERSION", "LIVE VERSION", "READY"] + (["HPA"] if autoscaled else []) + ["STATE"]
+    lines += _align([header] + [[_cell(cell) for cell in _color_row(color, report, autoscaled)] for color in COLORS])
+    lines.append("")
+    if report["inSync"]:
+        lines.append("in sync with Git")
+    else:
+        lines.append("NOT in sync with Git:")
+        lines += [f"  - {_cell(reason, LINE_LIMIT)}" for reason in report["drift"]]
+    if report["unreleasedBaseChanges"]:
+        lines.append(f"note: {UNRELEASED}")
+    return "\n".join(lines)
+
+
+def _cell(text: str, limit: int = CELL_LIMIT) -> str:
+    """Text for one cell of the table: one line of printable ASCII, cut short."""
+    return escape(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _production_cell(report: dict[str, Any]) -> str:
+    route = report["routing"]
+    live = report["active"]["live"] or "-"
+    where = f"{route['kind']} {route['name']}, {route['apiVersion']}" if route["found"] else ""
+    where = "; ".join(part for part in (where, route["note"]) if part)
+    return f"git: {report['active']['git']}  live: {live}  ({where})"
+
+
+def _color_row(color: Color, report: dict[str, Any], autoscaled: bool) -> list[str]:
+    row = report["colors"][color]
+    ready = f"{row['readyReplicas']}/{row['replicas']}" if row["found"] else "-"
+    hpa = [_autoscaler_cell(row["autoscaler"])] if autoscaled else []
+    return [color, row["gitVersion"] or "-", row["liveVersion"] or "-", ready, *hpa, row["state"]]
+
+
+def _autoscaler_cell(autoscaler: dict[str, Any] | None) -> str:
+    """current/desired replicas (min-max), as the HPA has them live."""
+    if autoscaler is None:
+        return "-"
+    live = autoscaler["live"]
+    if live is None:
+        return "missing"
+    return f"{live['currentReplicas']}/{live['desiredReplicas']} ({live['minReplicas']}-{live['maxReplicas']})"
+
+
+def _align(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]

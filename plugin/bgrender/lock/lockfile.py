@@ -1,0 +1,279 @@
+"""bluegreen.lock.yaml: what each color runs, pinned when it is released (DESIGN §9).
+
+A color is an immutable release. `pin_color` builds a color's pod template from the current
+base (Jinja applied, labels, image set, spec.configMaps renamed to their hashed names) when
+bgrender releases it, and pins the ConfigMaps it refers to with it; the render afterwards
+takes both from the lock, so an edit of the base or of the config reaches a color only
+through the next release and production only through promotion. The lock also keeps the production
+history that rollback needs: the release serving now and the one before it.
+
+Both directions live here: building an entry (release, lock) and reading one back (render),
+with the checks that make a render fail closed when the lock and bluegreen.yaml disagree.
+Pure: texts and values in, values and texts out; `files.py` reads and writes the file.
+"""
+
+from __future__ import annotations
+
+from bgrender.colors import COLORS, Color
+from bgrender.digest import canonical_json, sha256_hex
+from bgrender.errors import InvalidInput, Problem, quote, quote_labels
+from bgrender.intent import spec
+from bgrender.intent.base_deployment import Base, image_reference, image_repository
+from bgrender.intent.configmaps import ConfigMap, mount, name_matches_data
+from bgrender.intent.intent import Intent
+from bgrender.labels import VERSION_ANNOTATION, selector_labels, template_labels
+from bgrender.plan.templating import expand
+from bgrender.record import Record
+from bgrender.yamlfile.document import Document, Path
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+LOCK_FILE = "bluegreen.lock.yaml"
+API_VERSION = "bgrender.io/v1alpha1"
+KIND = "BlueGreenLock"
+HEADER = """\
+# Written by bgrender (release, promote, rollback, lock): do not edit by hand.
+# Each color renders from its entry below, so a change to the base Deployment reaches a color
+# only through `bgrender release`. Commit it with bluegreen.yaml and review its diff: it shows
+# what the released color will run.
+"""
+_TEMPLATE: Path = ("spec", "template")
+
+
+class Entry(Record):
+    """What one color runs: its version, its Deployment selector, its whole pod template and
+    the ConfigMaps that template refers to."""
+
+    version: str
+    selector: dict[str, str]  # spec.selector.matchLabels
+    template: dict[str, Any]  # spec.template, as rendered at release
+    digest: str  # of the fields above and below, as written in the lock
+    config_maps: dict[str, dict[str, str]] = {}  # hashed name -> data: spec.configMaps the template refers to
+
+    def content_digest(self) -> str:
+        return digest_of(_content(self.version, self.selector, self.template, self.config_maps))
+
+    def intact(self) -> bool:
+        """As bgrender wrote it: the digest matches the content, each ConfigMap's name its data."""
+        return self.content_digest() == self.digest and all(
+            name_matches_data(name, data) for name, data in self.config_maps.items())
+
+
+class Release(Record):
+    """A release that served production: which color, which version, which entry."""
+
+    color: Color
+    version: str
+    digest: str
+
+
+class Lock(Record):
+    colors: dict[Color, Entry]  # only released colors
+    current: Release | None = None  # serving production now
+    previous: Release | None = None  # served production before it; what rollback returns to
+
+    def release(self, color: Color) -> Release:
+        entry = self.colors[color]
+        return Release(color, entry.version, entry.digest)
+
+
+class LockFile(Record):
+    """A lock as read, with the positions its problems are reported at."""
+
+    lock: Lock
+    doc: Document
+
+
+def digest_of(content: dict[str, Any]) -> str:
+    """sha256 over the canonical JSON of `content` (keys sorted, no spaces, UTF-8): what a
+    render checks for every color."""
+    return "sha256:" + sha256_hex(canonical_json(content).encode("utf-8", "surrogatepass"))
+
+
+def new_entry(version: str, selector: dict[str, str], template: dict[str, Any],
+              config_maps: dict[str, dict[str, str]] | None = None) -> Entry:
+    config_maps = config_maps or {}
+    return Entry(version, selector, template, digest_of(_content(version, selector, template, config_maps)),
+                 config_maps=config_maps)
+
+
+def _content(version: str, selector: dict[str, str], template: dict[str, Any],
+             config_maps: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """What an entry's digest covers. ConfigMaps count only when there are some, so the digest of
+    an entry without them is what it was before spec.configMaps existed."""
+    content = {"version": version, "selector": selector, "template": template}
+    return {**content, "configMaps": config_maps} if config_maps else content
+
+
+# --- building an entry from the base ------------------------------------------------------
+
+
+def pin_color(intent: Intent, base: Base, config: dict[str, ConfigMap], namespace: str | None, color: Color,
+              version: str) -> tuple[Entry | None, list[Problem]]:
+    """The entry `color` gets when `version` is released to it from the current base and
+    config (spec.configMaps, read: `config` is keyed by the name the pod template uses)."""
+    template, problems = expand(base.manifest["spec"]["template"], template_context(intent, namespace, color, version),
+                                lambda path, message: base.doc.problem(_TEMPLATE + path, message), at=_TEMPLATE)
+    if problems:
+        return None, problems
+    template = dict(template)
+    metadata = template["metadata"] = dict(template["metadata"])
+    metadata["labels"] = template_labels(metadata["labels"], intent.color_label, color, intent.version_label, version)
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), VERSION_ANNOTATION: version}
+    pod = template["spec"] = dict(template["spec"])
+    image = image_reference(intent.image, version)
+    containers = pod["containers"] = list(pod["containers"])
+    containers[base.container_index] = {**containers[base.container_index], "image": image}
+    if isinstance(pod.get("initContainers"), list):
+        # Init steps run from the app's own image (migrations, ...) belong to the same release.
+        pod["initContainers"] = [{**init, "image": image} if isinstance(init, dict) and
+                                 image_repository(init.get("image")) == intent.image else init
+                                 for init in pod["initContainers"]]
+    template, pinned, problems = mount(template, config, lambda path, message: base.doc.problem(_TEMPLATE + path,
+                                                                                                 message))
+    if problems:
+        return None, problems
+    return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template, pinned), []
+
+
+def template_context(intent: Intent, namespace: str | None, color: Color, version: str) -> dict[str, str]:
+    """The names a template in the base may use: one color's, never which color is active."""
+    context = {"name": intent.name, "color": color, "version": version,
+               "image": image_reference(intent.image, version)}
+    if namespace:
+        context["namespace"] = namespace
+    return context
+
+
+# --- reading a lock back --------------------------------------------------------------------
+
+
+def _release_spec(what: str) -> spec.Mapping:
+    return spec.Mapping(what, {
+        "color": spec.Scalar(str, "The color it ran on.", enum=COLORS),
+        "version": spec.Scalar(str, "Its version.", pattern=spec.VERSION, hint="must be a version"),
+        "digest": spec.Scalar(str, "Its entry's digest.", pattern=spec.DIGEST_PATTERN, hint="must be a sha256 digest"),
+    }, required=("color", "version", "digest"))
+
+
+_ENTRY = spec.Mapping("What a color runs.", {
+    "version": spec.Scalar(str, "The version.", pattern=spec.VERSION, hint="must be a version"),
+    "digest": spec.Scalar(str, "sha256 of the entry.", pattern=spec.DIGEST_PATTERN, hint="must be a sha256 digest"),
+    "selector": spec.Mapping("The Deployment's selector.", {"matchLabels": spec.Object("Selector labels.")},
+                             required=("matchLabels",)),
+    "template": spec.Object("The pod template."),
+    "configMaps": spec.Map("The ConfigMaps the template refers to, by hashed name.",
+                           spec.dns_subdomain("A hashed name."),
+                           spec.Map("Its data.", spec.Scalar(str, "A key.", pattern=spec.CONFIG_KEY, max_length=253,
+                                                             hint="must be a ConfigMap key"),
+                                    spec.Scalar(str, "A value."))),
+}, required=("version", "digest", "selector", "template"))
+
+LOCK = spec.Mapping("bluegreen.lock.yaml.", {
+    "apiVersion": spec.Scalar(str, f"Always {API_VERSION}.", enum=(API_VERSION,)),
+    "kind": spec.Scalar(str, f"Always {KIND}.", enum=(KIND,)),
+    "production": spec.Mapping("The production history.", {
+        "current": _release_spec("The release serving production."),
+        "previous": _release_spec("The release that served production before it."),
+    }),
+    "colors": spec.Mapping("The released colors.", {"blue": _ENTRY, "green": _ENTRY}),
+}, required=("apiVersion", "kind", "colors"))
+
+
+def read_lock(doc: Document) -> LockFile:
+    problems = spec.check(LOCK, doc.data, (), doc)
+    if problems:
+        raise InvalidInput(problems)
+    data = doc.data
+    colors = {color: _entry(data["colors"][color]) for color in COLORS if data["colors"].get(color)}
+    history = data.get("production") or {}
+    return LockFile(Lock(colors, _release(history.get("current")), _release(history.get("previous"))), doc)
+
+
+def _entry(raw: dict[str, Any]) -> Entry:
+    return Entry(raw["version"], raw["selector"]["matchLabels"], raw["template"], raw["digest"],
+                 config_maps=raw.get("configMaps") or {})
+
+
+def _release(raw: dict[str, Any] | None) -> Release | None:
+    return Release(raw["color"], raw["version"], raw["digest"]) if raw else None
+
+
+def pinned_entry(lock_file: LockFile, intent: Intent, intent_doc: Document, color: Color,
+                 selector: dict[str, str]) -> tuple[Entry | None, list[Problem]]:
+    """The entry a render takes `color` from, or why it may not: fail closed when the lock
+    and bluegreen.yaml disagree, naming the command that fixes it."""
+    version = intent.versions[color]
+    entry = lock_file.lock.colors.get(color)
+    doc, where = lock_file.doc, ("colors", color)
+    if entry is None:
+        return None, [intent_doc.problem(("spec", color, "version"), f"{quote(version)} has no entry in {LOCK_FILE}; "
+                                         "versions change with `bgrender release`; to pin a hand edit, run "
+                                         "`bgrender lock`")]
+    if entry.version != version:
+        return None, [intent_doc.problem(("spec", color, "version"), f"{quote(version)} differs from the version "
+                                         f"{LOCK_FILE} pins for {color}, {quote(entry.version)}; versions change "
+                                         "with `bgrender release`; to pin a hand edit, run `bgrender lock`")]
+    if entry.content_digest() != entry.digest:
+        return None, [doc.problem(where + ("digest",), f"does not match the {color} entry's content: the lock was "
+                                  f"edited by hand; restore it from Git, or run `bgrender lock` to pin {color} "
+                                  "again from the current base")]
+    renamed = next((n for n, data in sorted(entry.config_maps.items()) if not name_matches_data(n, data)), None)
+    if renamed is not None:
+        return None, [doc.problem(where + ("configMaps", renamed), "the name's hash does not match the data: the lock "
+                                  "was edited by hand; restore it from Git, or run `bgrender lock` to pin "
+                                  f"{color} again from the current base", key=True)]
+    if entry.selector != selector:
+        return None, [doc.problem(where + ("selector",), f"the pinned selector {quote_labels(entry.selector)} differs "
+                                  f"from the one bluegreen.yaml and the base now give, {quote_labels(selector)}; a "
+                                  "Deployment's selector cannot change: undo the change to the selector labels "
+                                  "or spec.labels.color")]
+    return entry, []
+
+
+
+
+# --- the production history -----------------------------------------------------------------
+
+
+def promoted(lock: Lock, old_active: Color, new_active: Color) -> Lock:
+    """The history after production moved from `old_active` to `new_active`."""
+    return lock.replace(current=lock.release(new_active), previous=lock.release(old_active))
+
+
+def recorded(lock: Lock, active: Color) -> Lock:
+    """The history once it records that `active` serves production (no change if it does)."""
+    now = lock.release(active)
+    if lock.current == now:
+        return lock
+    return lock.replace(current=now, previous=lock.current)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def dump_lock(lock: Lock) -> str:
+    """The lock's text: deterministic, the production history first, then each color's entry
+    with the pinned objects' keys sorted, in block style, so that its diff in a pull request
+    shows line by line what a color will run."""
+    from bgrender.yamlfile.dump import dump_document
+
+    data: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
+    history = {k: v for k, v in (("current", lock.current), ("previous", lock.previous)) if v}
+    if history:
+        data["production"] = {k: {"color": r.color, "version": r.version, "digest": r.digest}
+                              for k, r in history.items()}
+    data["colors"] = {color: _dumped_entry(e) for color, e in sorted(lock.colors.items())}
+    return HEADER + dump_document(data)
+
+
+def _dumped_entry(entry: Entry) -> dict[str, Any]:
+    from bgrender.yamlfile.dump import sorted_keys
+
+    out = {"version": entry.version, "digest": entry.digest, "selector": {"matchLabels": sorted_keys(entry.selector)},
+           "template": sorted_keys(entry.template)}
+    if entry.config_maps:
+        out["configMaps"] = sorted_keys(entry.config_maps)
+    return out

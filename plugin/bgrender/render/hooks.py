@@ -1,0 +1,148 @@
+"""The Jobs Argo CD runs as sync hooks (DESIGN §12): the smoke tests and the scale-down delay.
+
+- Before production moves (Sync hook, wave 1): the smoke test of the color about to serve
+  production, through that color's own Service, `<service>-<color>`: no header route, so it
+  tests that color even when the live routes do not know it yet, and with `idleReplicas: 0`.
+  It must pass, or the sync fails and the routes (wave 2) are never applied.
+- After the sync, in manual mode (PostSync hook): the smoke test of the idle color, so a release
+  is tested before anyone promotes it; a failure fails the sync, visible in Argo CD.
+- Between the switch (wave 2) and the idle color (wave 4), when the color losing production
+  scales down: a pause of promotion.scaleDownDelaySeconds (wave 3), as Argo Rollouts waits, since
+  Argo CD has no health check for Istio routes and would start wave 4 about 2 s after the switch.
+
+Their pods pass Pod Security `restricted` (non-root, no privilege escalation, all capabilities
+dropped, RuntimeDefault seccomp), carry requests and limits (a ResourceQuota admits them), and
+mount no service account token. Their shell scripts are constants: user values reach them only
+as environment variables, never as code.
+"""
+
+from __future__ import annotations
+
+from bgrender import routing, waves
+from bgrender.colors import Color, other
+from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, bounded_name, metadata
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+    from bgrender.intent.intent import SmokeTest
+    from bgrender.plan.plan import Plan
+
+# The test gives up after timeoutSeconds; this leaves room for the image pull and the Istio
+# proxy's start before Kubernetes itself stops the Job.
+GRACE_SECONDS = 120
+# Any non-root user: the images need no home and write nothing (the root filesystem is read-only).
+USER = 65532
+RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
+INJECT = "sidecar.istio.io/inject"
+
+SMOKE_TEST_SCRIPT = """\
+deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
+while :; do
+  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL") || true
+  [ "$status" = "$EXPECT_STATUS" ] && break
+  [ "$(date +%s)" -ge "$deadline" ] && break
+  sleep 2
+done
+# A classic Istio sidecar runs until told to exit, and the Job would never complete; a native
+# one (an init container) exits with the pod anyway; without a sidecar this call just fails.
+curl -s -o /dev/null --max-time 2 -X POST http://127.0.0.1:15020/quitquitquit || true
+if [ "$status" = "$EXPECT_STATUS" ]; then
+  echo "smoke test passed: $COLOR at $URL answered $status"
+  exit 0
+fi
+echo "smoke test failed: $COLOR at $URL answered ${status:-nothing}, expected $EXPECT_STATUS" >&2
+exit 1
+"""
+
+
+def hook_jobs(plan: Plan) -> list[dict[str, Any]]:
+    """The Jobs this app's syncs run, in their phases and waves."""
+    jobs = []
+    test = plan.intent.smoke_test
+    if test is not None:
+        jobs.append(smoke_test(plan, test, plan.active, "Sync", "-smoke-test"))
+        idle = plan.colors.get(other(plan.active))
+        if plan.intent.mode == "manual" and idle is not None and idle.replicas > 0:
+            jobs.append(smoke_test(plan, test, idle.color, "PostSync", "-smoke-test-idle"))
+    if scales_down(plan):
+        jobs.append(scale_down_delay(plan))
+    return jobs
+
+
+def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, suffix: str) -> dict[str, Any]:
+    intent = plan.intent
+    host = routing.color_service(plan, color) + (f".{plan.namespace}" if plan.namespace else "")
+    env = {"URL": f"http://{host}:{plan.port}{test.path}", "COLOR": color, "EXPECT_STATUS": str(test.expect_status),
+           "TIMEOUT_SECONDS": str(test.timeout_seconds)}
+    container = _container("smoke-test", test.image, ["sh", "-c", SMOKE_TEST_SCRIPT], env)
+    pod = _pod(container, test)
+    pod_metadata: dict[str, Any] = {"labels": {APP_LABEL: intent.name}}
+    if intent.provider == "istio":
+        # In the mesh (mTLS), and started only once the proxy is ready.
+        pod_metadata["labels"][INJECT] = "true"
+        pod_metadata["annotations"] = {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'}
+    wave = waves.SMOKE_TEST if phase == "Sync" else 0
+    return _job(plan, bounded_name(intent.name, suffix), phase, wave, test.timeout_seconds + GRACE_SECONDS,
+                pod_metadata, pod)
+
+
+def scales_down(plan: Plan) -> bool:
+    """Whether the color that loses production runs fewer replicas afterwards: only then does
+    it need the pause (and every sync pays for it, so it is not rendered otherwise)."""
+    idle = plan.colors.get(other(plan.active))
+    return plan.intent.scale_down_delay > 0 and idle is not None and idle.replicas < plan.colors[plan.active].replicas
+
+
+def scale_down_delay(plan: Plan) -> dict[str, Any]:
+    intent = plan.intent
+    image = intent.smoke_test.image if intent.smoke_test else _default_image()
+    container = _container("scale-down-delay", image, ["sleep", str(intent.scale_down_delay)], {})
+    pod_metadata = {"labels": {APP_LABEL: intent.name, INJECT: "false"}}  # no network: no proxy to stop
+    return _job(plan, bounded_name(intent.name, "-scale-down-delay"), "Sync", waves.SCALE_DOWN_DELAY,
+                intent.scale_down_delay + GRACE_SECONDS, pod_metadata, _pod(container, intent.smoke_test))
+
+
+def _default_image() -> str:
+    from bgrender.intent.spec import default
+
+    return default("promotion", "smokeTest", "image")
+
+
+def _job(plan: Plan, name: str, phase: str, wave: int, deadline: int, pod_metadata: dict[str, Any],
+         pod: dict[str, Any]) -> dict[str, Any]:
+    meta = metadata(name, plan.namespace, {APP_LABEL: plan.intent.name}, wave)
+    # Each sync replaces the last run, which stays until then for its logs.
+    meta["annotations"].update({HOOK: phase, HOOK_DELETE_POLICY: "BeforeHookCreation"})
+    # Not the app labels: no Service may send traffic to these pods.
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+            "spec": {"backoffLimit": 0, "activeDeadlineSeconds": deadline,
+                     "template": {"metadata": pod_metadata, "spec": pod}}}
+
+
+def _container(name: str, image: str, command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": name, "image": image, "command": command,
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                            "readOnlyRootFilesystem": True},
+        "resources": RESOURCES,
+    }
+    if env:
+        container["env"] = [{"name": k, "value": v} for k, v in env.items()]
+    return container
+
+
+def _pod(container: dict[str, Any], test: SmokeTest | None) -> dict[str, Any]:
+    pod: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": USER, "runAsGroup": USER,
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+    }
+    if test is not None and test.service_account:
+        pod["serviceAccountName"] = test.service_account
+    if test is not None and test.pull_secrets:
+        pod["imagePullSecrets"] = [{"name": name} for name in test.pull_secrets]
+    return pod

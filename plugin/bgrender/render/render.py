@@ -1,0 +1,52 @@
+"""Plan → Kubernetes objects (DESIGN §4–§5). Pure: plain dicts in, plain dicts out.
+
+Label placement is the point of the whole tool: selectors get the app labels plus the
+color (constant for a Deployment's life); the version goes only on pod templates, so a
+release is an ordinary rolling update and never `spec.selector: field is immutable`.
+"""
+
+from __future__ import annotations
+
+from bgrender import routing
+from bgrender.labels import HOOK, SYNC_WAVE
+from bgrender.plan.plan import ColorPlan, Plan
+from bgrender.render.companions import companion_objects
+from bgrender.render.hooks import hook_jobs
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+# Argo CD's own order: phase, then wave, then kind, then name (PreSync and SyncFail: none here).
+PHASES = {"Sync": 0, "PostSync": 1}
+
+
+def render(plan: Plan) -> list[dict[str, Any]]:
+    objects = routing.objects(plan)
+    objects += [deployment(plan, cp) for cp in plan.colors.values()]
+    objects += hook_jobs(plan)
+    objects += companion_objects(plan, objects)
+    return sorted(objects, key=_apply_order)
+
+
+def _apply_order(obj: dict[str, Any]) -> tuple[int, int, str, str]:
+    annotations = obj["metadata"]["annotations"]
+    return (PHASES[annotations.get(HOOK, "Sync")], int(annotations[SYNC_WAVE]), obj["kind"],
+            obj["metadata"]["name"])
+
+
+def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
+    """The base Deployment with this color's name, labels, wave and replicas, and the selector
+    and pod template of what the color runs (its lock entry): DESIGN §4's table, §9."""
+    d = dict(cp.shell)
+    meta = d["metadata"] = dict(d["metadata"])
+    meta["name"] = plan.deployment_name(cp.color)
+    if plan.namespace:
+        meta["namespace"] = plan.namespace
+    meta["labels"] = {**(meta.get("labels") or {}), plan.intent.color_label: cp.color}
+    meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
+    d["spec"] = {**d["spec"], "replicas": cp.replicas, "selector": {"matchLabels": dict(cp.entry.selector)},
+                 "template": cp.entry.template}
+    if cp.bounds is not None:  # its HPA sets the replicas; Argo CD must not set them back
+        del d["spec"]["replicas"]
+    return d

@@ -1,0 +1,187 @@
+"""Manifests → text. Keys are sorted and nothing varies between runs, so the same input
+gives byte-identical output (Argo CD diffs and caches on it).
+
+Every string must read back as that same string in every program that reads the stream:
+Argo CD and kubectl (Go, sigs.k8s.io/yaml over yaml.v2: YAML 1.1 rules), yaml.v3 and other
+YAML 1.2 readers (core schema), and PyYAML. PyYAML's dumper quotes only what its own YAML 1.1
+resolver would misread, so a short git SHA like `12345e6` went out plain and Go read the
+float 12345000000. `plain_is_string` is written from the resolvers' rules, as one superset:
+a string any of them could read as something else is quoted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from bgrender.digest import canonical_json
+from bgrender.errors import InvalidInput, Problem
+from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused import-time regexes
+
+try:
+    from yaml import CSafeDumper as _SafeDumper
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
+
+
+TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+if TYPE_CHECKING:
+    from typing import Any
+
+# Whole plain scalars that are not strings, compared in lowercase (a superset of each list):
+# YAML 1.1 booleans y/yes/n/no/true/false/on/off (PyYAML leaves out y and n, Go's yaml.v2 does
+# not), nulls (the empty scalar too), Go's and YAML 1.2's infinities and NaN, the merge key
+# `<<`, YAML 1.1's `=` (the "value" type; PyYAML resolves it) and its `!`, `&` and `*` (the
+# "yaml" type, which PyYAML resolves too; as indicators they are quoted anyway).
+_KEYWORDS = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "", "~", "null",
+                       ".inf", "+.inf", "-.inf", ".nan", "<<", "=", "!", "&", "*"})
+_LONGEST_KEYWORD = max(map(len, _KEYWORDS))
+_NUMBER_START = frozenset("+-.0123456789")
+# Numbers, once "_" is removed (YAML 1.1 allows it between digits, and Go's yaml.v2 and v3
+# delete every "_" before they try a number). Not re.VERBOSE: it compiles a third faster.
+_NUMBER = (
+    r"[-+]?("
+    # hex: YAML 1.1 and 1.2, Go; octal 0o17: YAML 1.2, Go (its ParseInt takes the prefix);
+    # binary: YAML 1.1, Go. With no digit too: PyYAML reads `0x_` as an int (and fails to build it).
+    r"0[xX][0-9a-fA-F]*"
+    r"|0[oO][0-7]*"
+    r"|0[bB][01]*"
+    # decimal and old-style octal (0777) ints; floats with or without a dot, exponent with or
+    # without a sign (Go: `12345e6`, `01234589`); YAML 1.1's base 60 (`1:00`, `1:30.5`);
+    # and YAML 1.1's spec float, whose fraction may hold more dots (`1.2.3`)
+    r"|[0-9]+(:[0-9]+)*(\.[0-9.]*)?([eE][-+]?[0-9]+)?"
+    r"|\.[0-9.]*([eE][-+]?[0-9]+)?"  # `.5`, `.5e3`, and the spec's `.`
+    r")")
+# Outside the prefixes 0x, 0o and 0b, a number holds only these characters.
+_DECIMAL_CHARS = frozenset("0123456789.:eE+-")
+# YAML 1.1 timestamps as PyYAML reads them (2024-01-02, ... 10:00:00Z) and as Go's yaml.v2
+# and v3 do (one-digit month and day too): a date, alone or followed by a time.
+_TIMESTAMP = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?"
+
+
+def plain_is_string(text: str) -> bool:
+    """Whether `text`, written as a plain (unquoted) scalar, reads back as the string `text`
+    under YAML 1.1 (PyYAML, Go's yaml.v2) and YAML 1.2 (core schema, Go's yaml.v3) alike.
+    Only the type is decided here; the emitter still quotes what YAML's syntax needs."""
+    if len(text) <= _LONGEST_KEYWORD and text.lower() in _KEYWORDS:
+        return False
+    if text[:1] not in _NUMBER_START:  # each reader decides "number or date" by the first character
+        return True
+    if _is_decimal_int(text):  # a sync wave, a port
+        return False
+    # Most such scalars ("128Mi", a short git SHA) are ruled out by their characters, so the
+    # two patterns compile (in re's cache) only when a scalar needs them.
+    digits = text.replace("_", "")
+    unsigned = digits.lstrip("+-")
+    if (unsigned[:2].lower() in ("0x", "0o", "0b") or _DECIMAL_CHARS.issuperset(unsigned)) \
+            and re.fullmatch(_NUMBER, digits):
+        return False
+    return not (text[4:5] == "-" and re.fullmatch(_TIMESTAMP, text, re.DOTALL))
+
+
+# YAML's standard tags (yamldoc.py and yamledit.py use them too).
+TAG = "tag:yaml.org,2002:"
+STR_TAG, INT_TAG, BOOL_TAG, NULL_TAG = f"{TAG}str", f"{TAG}int", f"{TAG}bool", f"{TAG}null"
+# The booleans and nulls bgrender writes, and the empty value, as every reader takes them.
+_COMMON_KEYWORDS = {"true": BOOL_TAG, "false": BOOL_TAG, "null": NULL_TAG, "": NULL_TAG, "~": NULL_TAG}
+
+
+def plain_tag(text: str) -> str | None:
+    """The type PyYAML's YAML 1.1 resolver gives the plain scalar `text`, for the common
+    scalars of a manifest (strings, decimal ints, true, false, null), decided without its
+    regexes (a test holds them equal); None for the others."""
+    if text in _COMMON_KEYWORDS:
+        return _COMMON_KEYWORDS[text]
+    if _is_decimal_int(text):
+        return INT_TAG
+    return STR_TAG if plain_is_string(text) else None
+
+
+def _is_decimal_int(text: str) -> bool:
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    return digits.isdigit() and digits.isascii() and (digits[0] != "0" or digits == "0")
+
+
+class CommonScalarsFirst:
+    """For PyYAML's loaders and dumpers: the plain scalars `plain_tag` knows skip the
+    resolver's regexes; only the others go through them. pyyaml.py compiles each of those
+    regexes when it is first used, so a render usually compiles none."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = plain_tag(value)
+            if tag is not None:
+                return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+
+
+class _Dumper(CommonScalarsFirst, _SafeDumper):  # type: ignore[misc, valid-type]
+    """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
+    never an anchor or alias, even where two objects share a value; strings another reader could
+    take for a number, boolean or null single-quoted."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None if plain_is_string(value) else "'"
+    return dumper.represent_scalar(STR_TAG, value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def plain_reads_back(value: str, *, flow: bool) -> bool:
+    """True when `value` may be written unquoted into a file people edit (bluegreen.yaml): every
+    reader takes it for this string (plain_is_string), and YAML's syntax reads it back whole (no
+    indicator, no ` #` comment, no surrounding space)."""
+    if not value or value != value.strip() or any(c in value for c in "\r\n\t") or not plain_is_string(value):
+        return False
+    sample = f"{{k: {value}}}" if flow else f"k: {value}\n"
+    try:
+        return yaml.safe_load(sample) == {"k": value}
+    except yaml.YAMLError:
+        return False
+
+
+def dump_yaml(objects: list[dict[str, Any]]) -> str:
+    return yaml.dump_all(objects, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+                         allow_unicode=True, explicit_start=True, width=1 << 16)
+
+
+def dump_document(data: dict[str, Any]) -> str:
+    """One document for a file bgrender writes (the lock): keys in the order `data` gives them."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=1 << 16)
+
+
+def sorted_keys(data: Any) -> Any:
+    """`data` with the keys of every mapping in it sorted, as dump_yaml writes them."""
+    if isinstance(data, dict):
+        return {k: sorted_keys(data[k]) for k in sorted(data)}
+    if isinstance(data, list):
+        return [sorted_keys(v) for v in data]
+    return data
+
+
+def dump_json_lines(objects: list[dict[str, Any]]) -> str:
+    return "".join(canonical_json(o) + "\n" for o in objects)
+
+
+DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
+# A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
+# text), but aliases can still make each color's copy large; 4 MiB is 200 times any real app
+# and far below what Argo CD accepts (~100 MiB), so its cache never holds a runaway render.
+MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+
+
+def dump_output(objects: list[dict[str, Any]], output: str, intent_path: str) -> str:
+    """A render's output in the `output` format of DUMPERS; InvalidInput past MAX_OUTPUT_BYTES."""
+    text = DUMPERS[output](objects)
+    size = len(text.encode("utf-8"))
+    if size > MAX_OUTPUT_BYTES:
+        message = (f"the rendered manifests would be {size / 2**20:.1f} MiB, more than the "
+                   f"{MAX_OUTPUT_BYTES // 2**20} MiB limit; is a value repeated through YAML aliases?")
+        raise InvalidInput([Problem(os.path.normpath(intent_path), 0, 0, "", message)])
+    return text
