@@ -7,7 +7,8 @@ the same work. Pure.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+from bgrender import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -9,7 +9,8 @@ ordinary rolling update and never `spec.selector: field is immutable`.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+from bgrender import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import stat
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
 from bgrender.record import Record
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Callable
 

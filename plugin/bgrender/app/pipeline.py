@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from bgrender import TYPE_CHECKING
 from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from bgrender.errors import InvalidInput, Problem
 from bgrender.intent.base_deployment import Base, load_base
@@ -21,7 +22,6 @@ from bgrender.render.companions import Companions, load_companions
 from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, load_document
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path

@@ -26,7 +26,8 @@ try:  # the encoder json.dumps itself uses; the json package would cost ~2 ms to
 except ImportError:  # pragma: no cover - a Python without the C accelerator
     from json.encoder import encode_basestring_ascii as _json_string
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+from bgrender import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

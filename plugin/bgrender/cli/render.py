@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import (
     UNRELEASED,
     find_apps,
@@ -25,7 +26,6 @@ from bgrender.intent.env import log_level, under_argocd
 from bgrender.render.render import render
 from bgrender.yamlfile.dump import DUMPERS, dump_output
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 

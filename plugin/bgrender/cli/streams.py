@@ -13,9 +13,9 @@ import errno
 import os
 import sys
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import BgRenderError
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

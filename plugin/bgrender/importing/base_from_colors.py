@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from bgrender import TYPE_CHECKING
 from bgrender.colors import Color, other
 from bgrender.importing.recognize import Recognized
 from bgrender.intent.base_deployment import image_repository
@@ -22,7 +23,6 @@ from bgrender.plan.templating import copy_data, is_template
 from bgrender.record import Record
 from bgrender.yamlfile.document import Path, dotted
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -16,6 +16,7 @@ OUT_DIR.
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color, other
 from bgrender.errors import escape
 from bgrender.importing import migration
@@ -28,7 +29,6 @@ from bgrender.labels import bounded_name
 from bgrender.record import Record
 from bgrender.yamlfile.dump import dump_document
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -21,12 +21,12 @@ import os
 import shutil
 from collections.abc import Mapping
 
+from bgrender import TYPE_CHECKING
 from bgrender.app.files import decode_text, read_app_file
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, load_document, load_streams
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -8,6 +8,7 @@ ASCII.
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, other
 from bgrender.errors import escape
 from bgrender.importing.layouts import Layout
@@ -16,7 +17,6 @@ from bgrender.intent.base_deployment import image_reference
 from bgrender.labels import version_label_value
 from bgrender.yamlfile.document import get_in
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from bgrender.importing.importer import Names
 

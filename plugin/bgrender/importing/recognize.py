@@ -14,6 +14,7 @@ carry over is listed in `dropped`, for the notes; importer.py writes the files.
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.digest import canonical_json
 from bgrender.errors import BgRenderError, escape, quote
@@ -25,7 +26,6 @@ from bgrender.record import Record
 from bgrender.routing import Malformed, istio
 from bgrender.yamlfile.document import get_in
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -4,6 +4,7 @@ built around an inline PodTemplateSpec. Checked here, so the render can trust it
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.app.files import read_named_file, shown_beside
 from bgrender.errors import InvalidInput, Problem, quote
 from bgrender.intent import spec
@@ -13,7 +14,6 @@ from bgrender.plan.templating import copy_data
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, Path, get_in, load_document
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -11,13 +11,13 @@ companions.load_companions; nothing here does I/O.
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import Problem, quote
 from bgrender.plan.templating import copy_data
 from bgrender.record import Record
 from bgrender.yamlfile.document import Path
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any

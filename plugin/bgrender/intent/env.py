@@ -7,11 +7,11 @@ as Argo CD before v3.0 dropped empty variables.
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, quote
 from bgrender.intent import spec
 from bgrender.record import Record
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

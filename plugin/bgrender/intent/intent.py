@@ -6,6 +6,7 @@ every problem is collected before anything is raised, so a user fixes a file in 
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.errors import InvalidInput
 from bgrender.intent import spec
@@ -15,7 +16,6 @@ from bgrender.record import Record
 from bgrender.render.companions import Autoscaling, ConfigMapSpec, autoscaling_of, config_map_specs
 from bgrender.yamlfile.document import Document
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any, Literal
 

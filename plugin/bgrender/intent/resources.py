@@ -15,14 +15,13 @@ cluster (principle 1), and Argo CD's KUBE_API_VERSIONS lists kinds without their
 
 from __future__ import annotations
 
-from bgrender import waves
+from bgrender import TYPE_CHECKING, waves
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
 from bgrender.labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, get_in
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

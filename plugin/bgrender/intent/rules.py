@@ -8,6 +8,7 @@ typed field is reported once, by spec.py. The next rule is one more function in 
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.app.files import unsafe_path_reason
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
@@ -15,7 +16,6 @@ from bgrender.intent import spec
 from bgrender.render import companions
 from bgrender.yamlfile.document import Document
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from typing import Any

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bgrender import __version__
+from bgrender import TYPE_CHECKING, __version__
 from bgrender.intent import spec
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, quote
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, Path
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any, Union
 

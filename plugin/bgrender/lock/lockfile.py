@@ -14,6 +14,7 @@ Pure: texts and values in, values and texts out; `files.py` reads and writes the
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
@@ -26,7 +27,6 @@ from bgrender.plan.templating import expand
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, Path
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

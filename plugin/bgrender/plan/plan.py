@@ -4,7 +4,7 @@ environment. `resolve` settles every default; it is pure (no I/O), like the rend
 
 from __future__ import annotations
 
-from bgrender import routing, waves
+from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS, Color
 from bgrender.errors import InvalidInput, Problem
 from bgrender.intent.base_deployment import Base, target_port
@@ -18,7 +18,6 @@ from bgrender.record import Record
 from bgrender.render.companions import NONE, Companions
 from bgrender.yamlfile.document import Document
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

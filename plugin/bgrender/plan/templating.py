@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import functools
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, escape
 from bgrender.yamlfile.document import Path
 from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from bgrender import waves
+from bgrender import TYPE_CHECKING, waves
 from bgrender.app.files import read_named_file, shown_beside, unsafe_path_reason
 from bgrender.errors import InvalidInput, Problem, quote
 from bgrender.intent.configmaps import MAX_DATA_BYTES, ConfigMap, data_bytes, hashed_name
@@ -25,7 +25,6 @@ from bgrender.record import Record
 from bgrender.yamlfile.document import Document, load_streams
 from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any

@@ -18,11 +18,10 @@ as environment variables, never as code.
 
 from __future__ import annotations
 
-from bgrender import routing, waves
+from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import Color, other
 from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, bounded_name, metadata
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

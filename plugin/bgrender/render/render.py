@@ -7,13 +7,12 @@ release is an ordinary rolling update and never `spec.selector: field is immutab
 
 from __future__ import annotations
 
-from bgrender import routing
+from bgrender import TYPE_CHECKING, routing
 from bgrender.labels import HOOK, SYNC_WAVE
 from bgrender.plan.plan import ColorPlan, Plan
 from bgrender.render.companions import companion_objects
 from bgrender.render.hooks import hook_jobs
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import sys
 
-from bgrender import labels, waves
+from bgrender import TYPE_CHECKING, labels, waves
 from bgrender.colors import Color
 from bgrender.labels import selector_labels
 from bgrender.record import Record
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any

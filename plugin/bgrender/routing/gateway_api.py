@@ -17,11 +17,10 @@ without headers say which per-color Service gets production.
 
 from __future__ import annotations
 
-from bgrender import routing, waves
+from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
 from bgrender.intent.rules import MESH  # in routing.preview.gateways: the Service parent
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

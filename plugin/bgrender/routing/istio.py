@@ -10,10 +10,9 @@ is the one Istio sends every other request to; its subset is the production colo
 
 from __future__ import annotations
 
-from bgrender import routing, waves
+from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -7,10 +7,9 @@ Reading back: the color in the live Service's selector gets production.
 
 from __future__ import annotations
 
-from bgrender import routing
+from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import COLORS
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

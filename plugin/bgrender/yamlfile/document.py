@@ -18,10 +18,10 @@ try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, escape, quote
 from bgrender.yamlfile.dump import INT_TAG, NULL_TAG, STR_TAG, TAG, CommonScalarsFirst
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
 if TYPE_CHECKING:
     from typing import Any
 

@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
 
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+from bgrender import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

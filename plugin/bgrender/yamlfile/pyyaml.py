@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 import sys
 
-TYPE_CHECKING = False  # the typing module costs ~3 ms at startup; only type checkers need it
+from bgrender import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from types import ModuleType
 
