@@ -8,6 +8,11 @@ is the field's default. Records compare, order and hash by their fields.
 
 from __future__ import annotations
 
+from bgrender import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 
 class Record:
     __fields__: tuple[str, ...] = ()
@@ -39,7 +44,7 @@ class Record:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
-    def replace(self, **changes: object) -> Record:
+    def replace(self, **changes: object) -> Self:
         """A copy with some fields changed (dataclasses.replace for Records)."""
         return type(self)(**{**dict(zip(self.__fields__, self._values())), **changes})
 
