@@ -25,7 +25,7 @@ from bgrender.cli.main import cli
 from bgrender.colors import COLORS
 from bgrender.importing.layouts import KUSTOMIZATION_FILES, read_layout
 from bgrender.importing.recognize import recognize
-from bgrender.intent.base_deployment import image_reference
+from bgrender.images import image_reference
 from bgrender.labels import VERSION_ANNOTATION, version_label_value
 
 from .conftest import REPO, UPDATE, case_env, cases, check_golden, runner_env

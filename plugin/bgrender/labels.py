@@ -39,7 +39,6 @@ APP_LABEL = "bgrender.io/app"
 MAX_LABEL_VALUE = 63
 MAX_DNS_LABEL = 63
 MAX_DNS_SUBDOMAIN = 253
-_HASH_CHARS = 8
 
 
 def metadata(name: str, namespace: str | None, labels: dict[str, str], wave: int) -> dict[str, Any]:
@@ -70,16 +69,3 @@ def version_label_value(version: str) -> str:
     if version.startswith("sha256:"):
         return "sha256-" + version[len("sha256:"):][:12]
     return version[:MAX_LABEL_VALUE].strip("_.-")
-
-
-def bounded_name(stem: str, suffix: str, limit: int = MAX_DNS_LABEL) -> str:
-    """`stem + suffix` (a name bgrender makes, e.g. "<app>-smoke-test"), within `limit`
-    characters whatever the stem's length: a stem too long is cut and followed by a hash of
-    itself, so the name stays a valid DNS label, stable across renders and distinct per stem."""
-    if len(stem) + len(suffix) <= limit:
-        return stem + suffix
-    import hashlib  # only for names that need cutting
-
-    digest = hashlib.sha256(stem.encode()).hexdigest()[:_HASH_CHARS]
-    cut = stem[: limit - len(suffix) - _HASH_CHARS - 1].rstrip("-.")
-    return f"{cut}-{digest}{suffix}"

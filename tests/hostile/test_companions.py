@@ -11,7 +11,7 @@ import pytest
 from bgrender.app.files import MAX_FILE_BYTES
 from bgrender.intent.configmaps import MAX_DATA_BYTES
 from bgrender.intent.spec import MAX_COMPANION_FILES
-from bgrender.render.companions import MAX_COMPANION_BYTES
+from bgrender.intent.resources import MAX_COMPANION_BYTES
 from bgrender.yamlfile.document import MAX_DEPTH, MAX_NODES
 
 from .conftest import assert_refused, render

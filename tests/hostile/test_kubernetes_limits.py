@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bgrender.app.pipeline import AppTexts, find_intent, render_app
-from bgrender.labels import bounded_name
+from bgrender.names import bounded_name
 
 from ..conftest import EXAMPLES, case_env, cases, clean_env
 from .conftest import MINIMAL, assert_refused, render

@@ -2,7 +2,7 @@
 
 Callers (the CLI, the edit commands, tests) use these functions and never the stages
 directly, so every path applies the same checks in the same order. The app's files are read
-here, through files.py; an edit command that has new texts in hand passes them as AppTexts.
+here, through app/files.py and app/reading.py; an edit command that has new texts in hand passes them as AppTexts.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import os
 
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
+from bgrender.app.reading import read_base, read_companions
 from bgrender.errors import InvalidInput, Problem
-from bgrender.intent.base_deployment import Base, load_base
+from bgrender.intent.base_deployment import Base, check_base
 from bgrender.intent.env import Options, options_from_env
 from bgrender.intent.intent import Intent, parse_intent
-from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, pin_color, read_lock
+from bgrender.intent.resources import Companions
+from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, read_lock
 from bgrender.plan.plan import Plan, resolve
+from bgrender.plan.pod_template import pin_color
 from bgrender.record import Record
-from bgrender.render.companions import Companions, load_companions
 from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, load_document
 
@@ -127,13 +129,15 @@ def load_intent(intent_path: PathLike, *, text: str | None = None) -> Intent:
     return parse_intent(load_document(text, _shown(intent_path)))
 
 
-def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None) -> App:
-    """Read (unless `texts` are given), parse and check an app: its intent, base and lock."""
+def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | None = None,
+             intent_doc: Document | None = None) -> App:
+    """Read (unless `texts` are given), parse and check an app: its intent, base and lock.
+    An edit command that has parsed texts.intent already passes it as `intent_doc`."""
     intent_path = os.fspath(intent_path)
     options, env_error = _options(env)
     texts = read_texts(intent_path) if texts is None else texts
     try:
-        intent_doc = load_document(texts.intent, _shown(intent_path))
+        intent_doc = load_document(texts.intent, _shown(intent_path)) if intent_doc is None else intent_doc
         intent = parse_intent(intent_doc)
     except InvalidInput as err:  # report the environment's problems along with the file's
         raise InvalidInput(err.problems + (env_error.problems if env_error else [])) from err
@@ -141,8 +145,8 @@ def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | No
         raise env_error
     assert options is not None
     app_dir = os.path.dirname(intent_path) or "."
-    base = load_base(intent, intent_doc, app_dir)
-    companions = load_companions(intent, intent_doc, base, app_dir)
+    base = check_base(intent, intent_doc, read_base(intent, intent_doc, app_dir))
+    companions = read_companions(intent, intent_doc, base, app_dir)
     lock = None if texts.lock is None else read_lock(_lock_document(texts.lock, _shown(lock_file(intent_path))))
     return App(intent, intent_doc, base, lock, options, companions)
 

@@ -16,12 +16,12 @@ import re
 
 from bgrender import TYPE_CHECKING
 from bgrender.colors import Color, other
+from bgrender.images import image_repository
 from bgrender.importing.recognize import Recognized
-from bgrender.intent.base_deployment import image_repository
 from bgrender.labels import ORDER_ANNOTATIONS
-from bgrender.plan.templating import copy_data, is_template
+from bgrender.plan.templating import is_template
 from bgrender.record import Record
-from bgrender.yamlfile.document import Path, dotted
+from bgrender.yamlfile.document import Path, copy_data, dotted
 
 if TYPE_CHECKING:
     from typing import Any

@@ -24,8 +24,8 @@ from bgrender.importing.base_from_colors import base_deployment
 from bgrender.importing.layouts import Layout
 from bgrender.importing.recognize import Recognized, recognize
 from bgrender.intent import spec
-from bgrender.intent.rules import MESH
-from bgrender.labels import bounded_name
+from bgrender.intent.providers import MESH
+from bgrender.names import bounded_name
 from bgrender.record import Record
 from bgrender.yamlfile.dump import dump_document
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, other
 from bgrender.errors import escape
+from bgrender.images import image_reference
 from bgrender.importing.layouts import Layout
 from bgrender.importing.recognize import Recognized
-from bgrender.intent.base_deployment import image_reference
 from bgrender.labels import version_label_value
 from bgrender.yamlfile.document import get_in
 

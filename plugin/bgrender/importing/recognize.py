@@ -18,9 +18,10 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.digest import canonical_json
 from bgrender.errors import BgRenderError, escape, quote
+from bgrender.images import image_repository
 from bgrender.importing.layouts import Layout, Manifest
 from bgrender.intent import spec
-from bgrender.intent.base_deployment import image_repository
+from bgrender.intent.providers import ISTIO
 from bgrender.labels import version_label_value
 from bgrender.record import Record
 from bgrender.routing import Malformed, istio
@@ -170,7 +171,7 @@ def _no_pair(deployments: list[Manifest]) -> str:
 
 
 def _subset_keys(objects: list[Manifest]) -> set[str]:
-    return {k for rule in _of_kind(objects, "DestinationRule", istio.GROUP)
+    return {k for rule in _of_kind(objects, "DestinationRule", ISTIO.group)
             for subset in get_in(rule.data, ("spec", "subsets")) or []
             for k, v in _strings(get_in(subset, ("labels",))).items() if v in COLORS}
 
@@ -295,7 +296,7 @@ def _one_for_service(candidates: list[Manifest], kind: str, service: Manifest, c
 def _destination_rule(objects: list[Manifest], service: Manifest,
                       color_label: str) -> tuple[Manifest, dict[str, Color]]:
     """The Service's DestinationRule, and the color each of its subsets selects."""
-    rules = [r for r in _of_kind(objects, "DestinationRule", istio.GROUP)
+    rules = [r for r in _of_kind(objects, "DestinationRule", ISTIO.group)
              if names_service(get_in(r.data, ("spec", "host")), service)]
     rule = _one_for_service(rules, "DestinationRule", service, "keep only the one in use")
     colors = _subset_colors(rule, color_label)
@@ -324,7 +325,7 @@ def _http(virtual_service: Manifest) -> list[Any]:
 
 
 def _virtual_service(objects: list[Manifest], service: Manifest) -> Manifest:
-    routing = [v for v in _of_kind(objects, "VirtualService", istio.GROUP)
+    routing = [v for v in _of_kind(objects, "VirtualService", ISTIO.group)
                if any(names_service(get_in(d, ("destination", "host")), service)
                       for r in _http(v) for d in _destinations(r))]
     return _one_for_service(routing, "VirtualService", service, "the layout must apply one (as a kustomization "

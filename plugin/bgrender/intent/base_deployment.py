@@ -1,18 +1,18 @@
-"""The base Deployment both colors are copied from: a file next to bluegreen.yaml, or one
-built around an inline PodTemplateSpec. Checked here, so the render can trust it.
+"""The base Deployment both colors are copied from: a file bluegreen.yaml names, or one
+built around an inline PodTemplateSpec. Checked here, so the render can trust it; the file
+itself is read by app/reading.py.
 """
 
 from __future__ import annotations
 
 from bgrender import TYPE_CHECKING
-from bgrender.app.files import read_named_file, shown_beside
 from bgrender.errors import InvalidInput, Problem, quote
+from bgrender.images import image_repository
 from bgrender.intent import spec
 from bgrender.intent.intent import Intent
 from bgrender.labels import ORDER_ANNOTATIONS
-from bgrender.plan.templating import copy_data
 from bgrender.record import Record
-from bgrender.yamlfile.document import Document, Path, get_in, load_document
+from bgrender.yamlfile.document import Document, Path, copy_data, get_in
 
 if TYPE_CHECKING:
     from typing import Any
@@ -30,12 +30,13 @@ class Base(Record):
     ports: tuple[tuple[int, str | None], ...]  # every port the app container declares: (containerPort, name)
 
 
-def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
-    if intent.template is not None:
+def check_base(intent: Intent, intent_doc: Document, base_doc: Document | None) -> Base:
+    """The Base: the file's document (`base_doc`, read by app/reading.py), or for an inline
+    template one built around it; InvalidInput with every problem."""
+    if base_doc is None:
         manifest, doc = _from_template(intent), intent_doc
     else:
-        doc = _load_base_file(intent, intent_doc, app_dir)
-        manifest = doc.data
+        manifest, doc = base_doc.data, base_doc
     problems = _deployment_problems(manifest, doc, intent)
     if problems:
         raise InvalidInput(problems)
@@ -52,14 +53,6 @@ def load_base(intent: Intent, intent_doc: Document, app_dir: str) -> Base:
         container_port=_only_container_port(container),
         ports=_declared_ports(container),
     )
-
-
-def _load_base_file(intent: Intent, intent_doc: Document, app_dir: str) -> Document:
-    assert intent.deployment is not None
-    shown = shown_beside(intent.file, intent.deployment)
-    text = read_named_file(app_dir, intent.deployment, shown,
-                           lambda message: intent_doc.problem(("spec", "deployment"), message))
-    return load_document(text, shown)
 
 
 def _from_template(intent: Intent) -> dict[str, Any]:
@@ -185,21 +178,6 @@ def _app_container(d: dict, doc: Document, intent: Intent, intent_doc: Document)
 
 def _listed(names: list[str]) -> str:
     return ", ".join(map(quote, names[:10])) + (", ..." if len(names) > 10 else "")
-
-
-def image_repository(image: Any) -> str | None:
-    """"reg:5000/app:1.2@sha256:..." -> "reg:5000/app"."""
-    if not isinstance(image, str):
-        return None
-    image = image.split("@", 1)[0]
-    slash = image.rfind("/")
-    colon = image.rfind(":")
-    return image[:colon] if colon > slash else image
-
-
-def image_reference(image: str, version: str) -> str:
-    """The image a color runs: `image:tag`, or `image@sha256:...` for a digest."""
-    return f"{image}@{version}" if version.startswith("sha256:") else f"{image}:{version}"
 
 
 def _only_container_port(container: dict) -> int | None:

@@ -5,7 +5,7 @@ references to `<name>` into that name. The config a color runs is then fixed by 
 template, so it is pinned in the lock with the color and changes only through a release, as
 the image does; a ConfigMap is emitted while some color's entry pins it.
 
-Called by lock.pin_color (mount) and companions (reading, objects). Pure: the files are read by
+Called by plan/pod_template.py (mount), app/reading.py and render/companions.py. Pure: the files are read by
 companions.load_companions; nothing here does I/O.
 """
 
@@ -14,9 +14,8 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import Problem, quote
-from bgrender.plan.templating import copy_data
 from bgrender.record import Record
-from bgrender.yamlfile.document import Path
+from bgrender.yamlfile.document import Path, copy_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -10,14 +10,27 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.errors import InvalidInput
 from bgrender.intent import spec
-from bgrender.intent.rules import MESH, relation_problems
+from bgrender.intent.providers import MESH
+from bgrender.intent.rules import relation_problems
 from bgrender.intent.spec import default
 from bgrender.record import Record
-from bgrender.render.companions import Autoscaling, ConfigMapSpec, autoscaling_of, config_map_specs
 from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:
     from typing import Any, Literal
+
+
+class ConfigMapSpec(Record):
+    name: str
+    files: tuple[str, ...]
+    data: dict[str, str]
+
+
+class Autoscaling(Record):
+    min_replicas: int
+    max_replicas: int
+    metrics: list[dict[str, Any]] | None
+    behavior: dict[str, Any] | None
 
 
 class SmokeTest(Record):
@@ -121,10 +134,20 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         smoke_test=_smoke_test(promotion.get("smokeTest")),
         scale_down_delay=promotion.get("scaleDownDelaySeconds", default("promotion", "scaleDownDelaySeconds")),
         resources=tuple(s.get("resources", ())),
-        config_maps=config_map_specs(s.get("configMaps", [])),
-        autoscaling=autoscaling_of(s.get("autoscaling")),
+        config_maps=_config_maps(s.get("configMaps", [])),
+        autoscaling=_autoscaling(s.get("autoscaling")),
         disruption_budget=s.get("podDisruptionBudget"),
     )
+
+
+def _config_maps(raw: list[dict[str, Any]]) -> tuple[ConfigMapSpec, ...]:
+    return tuple(ConfigMapSpec(c["name"], tuple(c.get("files", ())), dict(c.get("data", {}))) for c in raw)
+
+
+def _autoscaling(raw: dict[str, Any] | None) -> Autoscaling | None:
+    if raw is None:
+        return None
+    return Autoscaling(raw["minReplicas"], raw["maxReplicas"], raw.get("metrics"), raw.get("behavior"))
 
 
 def _smoke_test(raw: dict[str, Any] | None) -> SmokeTest | None:

@@ -18,9 +18,11 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING, waves
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
+from bgrender.intent.configmaps import ConfigMap
 from bgrender.labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, get_in
+from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
 
 if TYPE_CHECKING:
     from typing import Any
@@ -205,5 +207,17 @@ def _placed(resource: Resource, namespace: str | None) -> dict[str, Any]:
     return obj
 
 
+# Everything spec.resources and spec.configMaps read, together. It all ends up in the render,
+# whose output is capped, so more could never render; the cap keeps a list of a hundred 1 MiB
+# files from being read at all.
+MAX_COMPANION_BYTES = MAX_OUTPUT_BYTES
 
 
+class Companions(Record):
+    """What the companion files hold, read (app/reading.py) and checked."""
+
+    config_maps: dict[str, ConfigMap]  # by the name the pod template uses
+    resources: tuple[Resource, ...]
+
+
+NONE = Companions({}, ())

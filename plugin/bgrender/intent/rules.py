@@ -8,26 +8,22 @@ typed field is reported once, by spec.py. The next rule is one more function in 
 
 from __future__ import annotations
 
+import os
+
 from bgrender import TYPE_CHECKING
-from bgrender.app.files import unsafe_path_reason
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
 from bgrender.intent import spec
-from bgrender.render import companions
+from bgrender.intent.paths import unsafe_path_reason
+from bgrender.intent.providers import MESH, PROVIDERS
+from bgrender.intent.spec import CONFIG_KEY, METRIC_TYPES, matches
 from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
-MESH = "mesh"
 GATEWAY_REF = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # namespace/name
-# The routing keys each provider reads; any other is a mistake worth naming.
-PROVIDER_KEYS = {
-    "istio": {"header", "hosts", "gateways", "meshRouting", "preview", "virtualService", "destinationRule"},
-    "gateway-api": {"header", "hosts", "gateways", "meshRouting", "preview", "httpRoute"},
-    "service": set(),
-}
 
 
 class Fields:
@@ -110,11 +106,11 @@ def routing_keys_fit_the_provider(doc: Document, f: Fields) -> Iterator[Problem]
     """A routing key the provider does not read would be silently ignored: name it.
     FAIL: routing: {provider: service, header: x-color}"""
     routing, provider = f.get("spec", "routing"), f.routing("provider")
-    if not isinstance(routing, dict) or provider not in PROVIDER_KEYS:
+    if not isinstance(routing, dict) or provider not in PROVIDERS:
         return
     for key, value in routing.items():
         if key != "provider" and key in spec.INTENT.fields["spec"].fields["routing"].fields \
-                and key not in PROVIDER_KEYS[provider] and value is not None:
+                and key not in PROVIDERS[provider].routing_keys and value is not None:
             yield doc.problem(("spec", "routing", key), f"has no effect with routing.provider {provider}", key=True)
 
 
@@ -175,27 +171,101 @@ def previews_stay_inside(doc: Document, f: Fields) -> Iterator[Problem]:
                               f"{quote(gateway)} is not where the routes apply ({where})")
 
 
-# --- companion objects (DESIGN §11): the rules live beside the objects, in companions.py --------
+# --- companion objects (DESIGN §11) ----------------------------------------------------------
 
 
 def resource_paths_are_safe(doc: Document, f: Fields) -> list[Problem]:
     """FAIL: resources: [../shared/sa.yaml]"""
-    return companions.path_problems(doc, f.get("spec", "resources"))
+    return _path_problems(doc, f.get("spec", "resources"))
+
+
+def _path_problems(doc: Document, paths: Any, at: tuple = ("spec", "resources")) -> list[Problem]:
+    if not isinstance(paths, list):
+        return []
+    return [doc.problem(at + (i,), reason) for i, path in enumerate(paths)
+            if isinstance(path, str) and (reason := unsafe_path_reason(path))]
 
 
 def config_maps_are_well_formed(doc: Document, f: Fields) -> list[Problem]:
     """Each ConfigMap once, with files or data, each file name a key used once."""
-    return companions.config_map_problems(doc, f.get("spec", "configMaps"))
+    config_maps = f.get("spec", "configMaps")
+    if not isinstance(config_maps, list):
+        return []
+    problems, names = [], {}
+    for i, entry in enumerate(config_maps):
+        at = ("spec", "configMaps", i)
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("files") is None and entry.get("data") is None:
+            problems.append(doc.problem(at, "set files, data or both"))
+        if isinstance(entry.get("name"), str) and names.setdefault(entry["name"], i) != i:
+            problems.append(doc.problem(at + ("name",), f"{quote(entry['name'])} is declared twice (also at "
+                                                        f"spec.configMaps[{names[entry['name']]}])"))
+        problems += _path_problems(doc, entry.get("files"), at + ("files",)) + _key_problems(doc, entry, at)
+    return problems
+
+
+def _key_problems(doc: Document, entry: dict[str, Any], at: tuple) -> list[Problem]:
+    """Each file is stored under its file name, which must be a ConfigMap key no other file or
+    data entry of the ConfigMap uses."""
+    files, data = entry.get("files"), entry.get("data")
+    keys = set(data) if isinstance(data, dict) else set()
+    problems = []
+    for i, path in enumerate(files if isinstance(files, list) else []):
+        key = os.path.basename(path) if isinstance(path, str) else None
+        if key is None or unsafe_path_reason(path):
+            continue
+        if not matches(CONFIG_KEY, key) or key in (".", ".."):
+            problems.append(doc.problem(at + ("files", i), f"the file name {quote(key)} is its key in the "
+                                        'ConfigMap, and must be one (letters, digits, "-", "_", ".")'))
+        elif key in keys:
+            problems.append(doc.problem(at + ("files", i), f"the key {quote(key)} is used twice in this ConfigMap"))
+        keys.add(key)
+    return problems
 
 
 def autoscaling_bounds_the_replicas(doc: Document, f: Fields) -> list[Problem]:
     """FAIL: {replicas: 3, autoscaling: {minReplicas: 2, maxReplicas: 1}}"""
-    return companions.autoscaling_problems(doc, f.get)
+    get = f.get
+    scaling = get("spec", "autoscaling")
+    if not isinstance(scaling, dict):
+        return []
+    at = ("spec", "autoscaling")
+    problems = []
+    low, high = get(*at, "minReplicas"), get(*at, "maxReplicas")
+    if isinstance(low, int) and isinstance(high, int) and high < low:
+        problems.append(doc.problem(at + ("maxReplicas",), f"must be at least minReplicas ({low}), got {high}"))
+    if get("spec", "replicas") is not None:
+        problems.append(doc.problem(("spec", "replicas"), "is set by the HPA with spec.autoscaling (from minReplicas "
+                                                          "to maxReplicas); remove it"))
+    for i, metric in enumerate(get("spec", "autoscaling", "metrics") or []):
+        problems += _metric_problems(doc, metric, at + ("metrics", i))
+    return problems
+
+
+def _metric_problems(doc: Document, metric: Any, at: tuple) -> list[Problem]:
+    """A metric holds exactly the field its type names, and a target the value its type names."""
+    if not isinstance(metric, dict) or metric.get("type") not in METRIC_TYPES:
+        return []
+    field = METRIC_TYPES[metric["type"]]
+    problems = [doc.problem(at + (other,), f"does not go with type {metric['type']} (which reads {field})", key=True)
+                for other in METRIC_TYPES.values() if other != field and other in metric]
+    if field not in metric:
+        return problems + [doc.problem(at, f"type {metric['type']} needs {field}")]
+    target = metric[field].get("target") if isinstance(metric[field], dict) else None
+    wanted = {"Utilization": "averageUtilization", "Value": "value", "AverageValue": "averageValue"}
+    needed = wanted.get(target["type"]) if isinstance(target, dict) and isinstance(target.get("type"), str) else None
+    if needed is not None and needed not in target:
+        problems.append(doc.problem(at + (field, "target"), f"type {target['type']} needs {needed}"))
+    return problems
 
 
 def one_disruption_budget_field(doc: Document, f: Fields) -> list[Problem]:
     """FAIL: podDisruptionBudget: {minAvailable: 1, maxUnavailable: 1}"""
-    return companions.budget_problems(doc, f.get("spec", "podDisruptionBudget"))
+    budget = f.get("spec", "podDisruptionBudget")
+    if isinstance(budget, dict) and ("minAvailable" in budget) == ("maxUnavailable" in budget):
+        return [doc.problem(("spec", "podDisruptionBudget"), "set exactly one of minAvailable and maxUnavailable")]
+    return []
 
 
 RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (

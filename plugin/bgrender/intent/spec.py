@@ -12,6 +12,7 @@ import re
 
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, quote
+from bgrender.intent import providers
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, Path
@@ -43,7 +44,7 @@ HTTP_PATH = r"^/[^\s]*$"
 PORT_NAME = r"^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"
 NAME_FOR_COLOR = MAX_DNS_LABEL - len("-green")  # "<name>-green" must still be a DNS label
 INT32_MAX = 2**31 - 1  # Kubernetes' replica counts are int32
-PROVIDERS = ("istio", "gateway-api", "service")
+PROVIDERS = tuple(providers.PROVIDERS)
 
 
 class Scalar(Record):

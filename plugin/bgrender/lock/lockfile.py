@@ -1,14 +1,14 @@
 """bluegreen.lock.yaml: what each color runs, pinned when it is released (DESIGN §9).
 
-A color is an immutable release. `pin_color` builds a color's pod template from the current
-base (Jinja applied, labels, image set, spec.configMaps renamed to their hashed names) when
-bgrender releases it, and pins the ConfigMaps it refers to with it; the render afterwards
-takes both from the lock, so an edit of the base or of the config reaches a color only
+A color is an immutable release. plan/pod_template.py builds a color's pod template from the
+current base when bgrender releases it, and pins the ConfigMaps it refers to with it; the
+render afterwards takes both from the lock, so an edit of the base or of the config reaches a color only
 through the next release and production only through promotion. The lock also keeps the production
 history that rollback needs: the release serving now and the one before it.
 
-Both directions live here: building an entry (release, lock) and reading one back (render),
-with the checks that make a render fail closed when the lock and bluegreen.yaml disagree.
+Both directions of the file live here: writing entries and history, and reading them back
+(render), with the checks that make a render fail closed when the lock and bluegreen.yaml
+disagree.
 Pure: texts and values in, values and texts out; `files.py` reads and writes the file.
 """
 
@@ -19,13 +19,10 @@ from bgrender.colors import COLORS, Color
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
-from bgrender.intent.base_deployment import Base, image_reference, image_repository
-from bgrender.intent.configmaps import ConfigMap, mount, name_matches_data
+from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.intent import Intent
-from bgrender.labels import VERSION_ANNOTATION, selector_labels, template_labels
-from bgrender.plan.templating import expand
 from bgrender.record import Record
-from bgrender.yamlfile.document import Document, Path
+from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:
     from typing import Any
@@ -39,7 +36,6 @@ HEADER = """\
 # only through `bgrender release`. Commit it with bluegreen.yaml and review its diff: it shows
 # what the released color will run.
 """
-_TEMPLATE: Path = ("spec", "template")
 
 
 class Entry(Record):
@@ -105,46 +101,6 @@ def _content(version: str, selector: dict[str, str], template: dict[str, Any],
     an entry without them is what it was before spec.configMaps existed."""
     content = {"version": version, "selector": selector, "template": template}
     return {**content, "configMaps": config_maps} if config_maps else content
-
-
-# --- building an entry from the base ------------------------------------------------------
-
-
-def pin_color(intent: Intent, base: Base, config: dict[str, ConfigMap], namespace: str | None, color: Color,
-              version: str) -> tuple[Entry | None, list[Problem]]:
-    """The entry `color` gets when `version` is released to it from the current base and
-    config (spec.configMaps, read: `config` is keyed by the name the pod template uses)."""
-    template, problems = expand(base.manifest["spec"]["template"], template_context(intent, namespace, color, version),
-                                lambda path, message: base.doc.problem(_TEMPLATE + path, message), at=_TEMPLATE)
-    if problems:
-        return None, problems
-    template = dict(template)
-    metadata = template["metadata"] = dict(template["metadata"])
-    metadata["labels"] = template_labels(metadata["labels"], intent.color_label, color, intent.version_label, version)
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), VERSION_ANNOTATION: version}
-    pod = template["spec"] = dict(template["spec"])
-    image = image_reference(intent.image, version)
-    containers = pod["containers"] = list(pod["containers"])
-    containers[base.container_index] = {**containers[base.container_index], "image": image}
-    if isinstance(pod.get("initContainers"), list):
-        # Init steps run from the app's own image (migrations, ...) belong to the same release.
-        pod["initContainers"] = [{**init, "image": image} if isinstance(init, dict) and
-                                 image_repository(init.get("image")) == intent.image else init
-                                 for init in pod["initContainers"]]
-    template, pinned, problems = mount(template, config, lambda path, message: base.doc.problem(_TEMPLATE + path,
-                                                                                                 message))
-    if problems:
-        return None, problems
-    return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template, pinned), []
-
-
-def template_context(intent: Intent, namespace: str | None, color: Color, version: str) -> dict[str, str]:
-    """The names a template in the base may use: one color's, never which color is active."""
-    context = {"name": intent.name, "color": color, "version": version,
-               "image": image_reference(intent.image, version)}
-    if namespace:
-        context["namespace"] = namespace
-    return context
 
 
 # --- reading a lock back --------------------------------------------------------------------

@@ -1,35 +1,30 @@
-"""The Plan: everything a render needs, resolved from the intent, its base Deployment and the
-environment. `resolve` settles every default; it is pure (no I/O), like the render after it.
+"""The Plan: everything a render needs, resolved from the intent, its base Deployment, the
+lock and the environment. `resolve` settles every default; it is pure (no I/O), like the
+render after it. Each color's Deployment is settled by deployment.py.
 """
 
 from __future__ import annotations
 
-from bgrender import TYPE_CHECKING, routing, waves
-from bgrender.colors import COLORS, Color
-from bgrender.errors import InvalidInput, Problem
-from bgrender.intent.base_deployment import Base, target_port
-from bgrender.intent.env import Options, unserved_problem
-from bgrender.intent.intent import Intent
-from bgrender.intent.resources import Resource
-from bgrender.labels import selector_labels
-from bgrender.lock.lockfile import Entry, Lock, LockFile, pin_color, pinned_entry, recorded, template_context
-from bgrender.plan.templating import expand
+from bgrender import TYPE_CHECKING, names
+from bgrender.colors import COLORS
+from bgrender.errors import InvalidInput
+from bgrender.intent.base_deployment import target_port
+from bgrender.intent.env import unserved_problem
+from bgrender.intent.providers import PROVIDERS
+from bgrender.intent.resources import NONE
+from bgrender.lock.lockfile import Lock, recorded
+from bgrender.plan.deployment import ColorPlan, Source, color_plan
 from bgrender.record import Record
-from bgrender.render.companions import NONE, Companions
-from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:
-    from typing import Any
-
-
-class ColorPlan(Record):
-    color: Color
-    version: str
-    replicas: int  # what the color runs; with an HPA, the fewest it runs (minReplicas, or idleReplicas)
-    bounds: tuple[int, int] | None  # the HPA's minReplicas and maxReplicas; None: no HPA, spec.replicas is set
-    wave: int
-    shell: dict[str, Any]  # the base Deployment without its pod template, this color's templates expanded
-    entry: Entry  # what the color runs: its selector and pod template (from the lock, or pinned now)
+    from bgrender.colors import Color
+    from bgrender.errors import Problem
+    from bgrender.intent.base_deployment import Base
+    from bgrender.intent.env import Options
+    from bgrender.intent.intent import Intent
+    from bgrender.intent.resources import Companions, Resource
+    from bgrender.lock.lockfile import LockFile
+    from bgrender.yamlfile.document import Document
 
 
 class Plan(Record):
@@ -52,7 +47,7 @@ class Plan(Record):
         return self.intent.active
 
     def deployment_name(self, color: Color) -> str:
-        return f"{self.base_name}-{color}"
+        return names.color_deployment(self.base_name, color)
 
 
 def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
@@ -63,6 +58,30 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     it."""
     problems: list[Problem] = []
     namespace = intent.namespace or options.namespace
+    port, target = _ports(intent, intent_doc, base, problems)
+    replicas = _replicas(intent, intent_doc, base, problems)
+    routing_api = _routing_api(intent, options, problems)
+    source = Source(intent, intent_doc, base, namespace, lock_file, companions.config_maps, replicas)
+    colors: dict[Color, ColorPlan] = {}
+    for color in COLORS:
+        version = intent.versions[color]
+        if version is not None:
+            cp, color_problems = color_plan(source, color, version)
+            problems += color_problems
+            if cp is not None:
+                colors[color] = cp
+    if problems:
+        raise InvalidInput(problems)
+    assert port is not None and target is not None
+    pins = lock_file.lock if lock_file else recorded(Lock({c: cp.entry for c, cp in colors.items()}), intent.active)
+    return Plan(intent=intent, base_name=base.name, namespace=namespace, routing_api=routing_api,
+                app_labels=base.app_labels, port=port, target_port=target, colors=colors,
+                resources=companions.resources, pins=pins, locked=lock_file is not None)
+
+
+def _ports(intent: Intent, intent_doc: Document, base: Base,
+           problems: list[Problem]) -> tuple[int | None, int | str | None]:
+    """The Service port and the container port behind it."""
     port = intent.port or base.container_port
     if port is None:
         problems.append(intent_doc.problem(("spec",), "no port to route to: set spec.service.port (the app "
@@ -71,65 +90,16 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     if reason:
         problems.append(intent_doc.problem(("spec", "service", "port" if intent.target_port is None else "targetPort"),
                                            reason))
-    replicas = _replicas(intent, intent_doc, base, problems)
-    routing_api = _routing_api(intent, options, problems)
-    shell_manifest = _without_template(base.manifest)
-    colors: dict[Color, ColorPlan] = {}
-    for color in COLORS:
-        version = intent.versions[color]
-        if version is None:
-            continue
-        context = template_context(intent, namespace, color, version)
-        shell, shell_problems = expand(shell_manifest, context, base.doc.problem)
-        if lock_file is None:
-            entry, entry_problems = pin_color(intent, base, companions.config_maps, namespace, color, version)
-        else:
-            selector = selector_labels(base.app_labels, intent.color_label, color)
-            entry, entry_problems = pinned_entry(lock_file, intent, intent_doc, color, selector)
-        problems += shell_problems + entry_problems
-        if entry is None:
-            continue
-        active = color == intent.active
-        count = replicas if active else _idle_replicas(intent, replicas)
-        colors[color] = ColorPlan(
-            color=color,
-            version=version,
-            replicas=count,
-            bounds=_bounds(intent, active, count),
-            wave=waves.ACTIVE if active else waves.IDLE,
-            shell=shell,
-            entry=entry,
-        )
-    if problems:
-        raise InvalidInput(problems)
-    assert port is not None
-    pins = lock_file.lock if lock_file else recorded(Lock({c: cp.entry for c, cp in colors.items()}), intent.active)
-    return Plan(
-        intent=intent,
-        base_name=base.name,
-        namespace=namespace,
-        routing_api=routing_api,
-        app_labels=base.app_labels,
-        port=port,
-        target_port=target,
-        colors=colors,
-        resources=companions.resources,
-        pins=pins,
-        locked=lock_file is not None,
-    )
+    return port, target
 
 
 def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> str:
     """The newest API version of the routing provider's objects that the destination serves."""
-    provider = routing.provider(intent.provider)
-    api = options.api_version(provider.GROUP, provider.VERSIONS)
+    provider = PROVIDERS[intent.provider]
+    api = options.api_version(provider.group, provider.versions)
     if api is None:
-        problems.append(unserved_problem(provider.API, provider.PRODUCT, provider.GROUP, provider.VERSIONS))
+        problems.append(unserved_problem(provider.api, provider.product, provider.group, provider.versions))
     return api or ""
-
-
-def _without_template(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {**manifest, "spec": {k: v for k, v in manifest["spec"].items() if k != "template"}}
 
 
 def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[Problem]) -> int:
@@ -146,18 +116,3 @@ def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[P
         problems.append(doc.problem(("spec", "replicas"), "the active color serves production traffic and "
                                                           "needs at least 1 replica"))
     return replicas
-
-
-def _idle_replicas(intent: Intent, replicas: int) -> int:
-    return replicas if intent.idle_replicas is None else intent.idle_replicas
-
-
-def _bounds(intent: Intent, active: bool, replicas: int) -> tuple[int, int] | None:
-    """The HPA's bounds: spec.autoscaling's for the active color; for the idle color, held at its
-    count, so that its Deployment never carries spec.replicas either and a promotion changes
-    only the HPA (a Deployment that drops spec.replicas would fall back to 1 replica). An idle
-    color at 0 replicas has no HPA (an HPA cannot go below 1): its Deployment says 0."""
-    scaling = intent.autoscaling
-    if scaling is None or replicas == 0:
-        return None
-    return (scaling.min_replicas, scaling.max_replicas) if active else (replicas, replicas)

@@ -19,7 +19,7 @@ import functools
 
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, escape
-from bgrender.yamlfile.document import Path
+from bgrender.yamlfile.document import Path, copy_data
 from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
 
 if TYPE_CHECKING:
@@ -194,16 +194,6 @@ def _literal_integer(node: Any) -> bool:
     if isinstance(node, nodes.Neg):
         node = node.node
     return isinstance(node, nodes.Const) and type(node.value) is int
-
-
-def copy_data(data: Any) -> Any:
-    """A copy of loaded YAML data: new dicts and lists, the same scalars (all immutable).
-    copy.deepcopy gives the same for such data, several times slower, and costs an import."""
-    if isinstance(data, dict):
-        return {k: copy_data(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [copy_data(v) for v in data]
-    return data
 
 
 def _get(data: Any, path: Path) -> Any:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import Color, other
-from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, bounded_name, metadata
+from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, metadata
+from bgrender.names import hook_job
 
 if TYPE_CHECKING:
     from typing import Any
@@ -61,16 +62,16 @@ def hook_jobs(plan: Plan) -> list[dict[str, Any]]:
     jobs = []
     test = plan.intent.smoke_test
     if test is not None:
-        jobs.append(smoke_test(plan, test, plan.active, "Sync", "-smoke-test"))
+        jobs.append(smoke_test(plan, test, plan.active, "Sync", "smoke-test"))
         idle = plan.colors.get(other(plan.active))
         if plan.intent.mode == "manual" and idle is not None and idle.replicas > 0:
-            jobs.append(smoke_test(plan, test, idle.color, "PostSync", "-smoke-test-idle"))
+            jobs.append(smoke_test(plan, test, idle.color, "PostSync", "smoke-test-idle"))
     if scales_down(plan):
         jobs.append(scale_down_delay(plan))
     return jobs
 
 
-def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, suffix: str) -> dict[str, Any]:
+def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, purpose: str) -> dict[str, Any]:
     intent = plan.intent
     host = routing.color_service(plan, color) + (f".{plan.namespace}" if plan.namespace else "")
     env = {"URL": f"http://{host}:{plan.port}{test.path}", "COLOR": color, "EXPECT_STATUS": str(test.expect_status),
@@ -83,7 +84,7 @@ def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, suffix: st
         pod_metadata["labels"][INJECT] = "true"
         pod_metadata["annotations"] = {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'}
     wave = waves.SMOKE_TEST if phase == "Sync" else 0
-    return _job(plan, bounded_name(intent.name, suffix), phase, wave, test.timeout_seconds + GRACE_SECONDS,
+    return _job(plan, hook_job(intent.name, purpose), phase, wave, test.timeout_seconds + GRACE_SECONDS,
                 pod_metadata, pod)
 
 
@@ -99,7 +100,7 @@ def scale_down_delay(plan: Plan) -> dict[str, Any]:
     image = intent.smoke_test.image if intent.smoke_test else _default_image()
     container = _container("scale-down-delay", image, ["sleep", str(intent.scale_down_delay)], {})
     pod_metadata = {"labels": {APP_LABEL: intent.name, INJECT: "false"}}  # no network: no proxy to stop
-    return _job(plan, bounded_name(intent.name, "-scale-down-delay"), "Sync", waves.SCALE_DOWN_DELAY,
+    return _job(plan, hook_job(intent.name, "scale-down-delay"), "Sync", waves.SCALE_DOWN_DELAY,
                 intent.scale_down_delay + GRACE_SECONDS, pod_metadata, _pod(container, intent.smoke_test))
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing
 from bgrender.labels import HOOK, SYNC_WAVE
-from bgrender.plan.plan import ColorPlan, Plan
+from bgrender.plan import deployment
 from bgrender.render.companions import companion_objects
 from bgrender.render.hooks import hook_jobs
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from bgrender.plan.plan import Plan
 
 # Argo CD's own order: phase, then wave, then kind, then name (PreSync and SyncFail: none here).
 PHASES = {"Sync": 0, "PostSync": 1}
@@ -22,7 +24,7 @@ PHASES = {"Sync": 0, "PostSync": 1}
 
 def render(plan: Plan) -> list[dict[str, Any]]:
     objects = routing.objects(plan)
-    objects += [deployment(plan, cp) for cp in plan.colors.values()]
+    objects += [deployment.manifest(cp, plan.namespace, plan.intent.color_label) for cp in plan.colors.values()]
     objects += hook_jobs(plan)
     objects += companion_objects(plan, objects)
     return sorted(objects, key=_apply_order)
@@ -32,20 +34,3 @@ def _apply_order(obj: dict[str, Any]) -> tuple[int, int, str, str]:
     annotations = obj["metadata"]["annotations"]
     return (PHASES[annotations.get(HOOK, "Sync")], int(annotations[SYNC_WAVE]), obj["kind"],
             obj["metadata"]["name"])
-
-
-def deployment(plan: Plan, cp: ColorPlan) -> dict[str, Any]:
-    """The base Deployment with this color's name, labels, wave and replicas, and the selector
-    and pod template of what the color runs (its lock entry): DESIGN §4's table, §9."""
-    d = dict(cp.shell)
-    meta = d["metadata"] = dict(d["metadata"])
-    meta["name"] = plan.deployment_name(cp.color)
-    if plan.namespace:
-        meta["namespace"] = plan.namespace
-    meta["labels"] = {**(meta.get("labels") or {}), plan.intent.color_label: cp.color}
-    meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
-    d["spec"] = {**d["spec"], "replicas": cp.replicas, "selector": {"matchLabels": dict(cp.entry.selector)},
-                 "template": cp.entry.template}
-    if cp.bounds is not None:  # its HPA sets the replicas; Argo CD must not set them back
-        del d["spec"]["replicas"]
-    return d

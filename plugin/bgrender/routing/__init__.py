@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from bgrender import TYPE_CHECKING, labels, waves
+from bgrender import TYPE_CHECKING, labels, names, waves
 from bgrender.colors import Color
 from bgrender.labels import selector_labels
 from bgrender.record import Record
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
+    from bgrender.intent.providers import Provider
     from bgrender.plan.plan import Plan
 
 
@@ -41,6 +42,10 @@ class LiveObject(Record):
     versions: tuple[str, ...]  # newest first
     resource: str  # the plural, as RBAC names it
     name: str
+
+
+def live_object(provider: Provider, kind: str, resource: str, name: str) -> LiveObject:
+    return LiveObject(provider.product, kind, provider.group, provider.versions, resource, name)
 
 
 class Production(Record):
@@ -85,7 +90,7 @@ def services(plan: Plan) -> list[dict[str, Any]]:
 
 
 def color_service(plan: Plan, color: Color) -> str:
-    return f"{plan.intent.service_name}-{color}"
+    return names.color_service(plan.intent.service_name, color)
 
 
 def service_object(plan: Plan, name: str, wave: int, selector: dict[str, str]) -> dict[str, Any]:

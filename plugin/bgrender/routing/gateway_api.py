@@ -19,17 +19,13 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
-from bgrender.intent.rules import MESH  # in routing.preview.gateways: the Service parent
+from bgrender.intent.providers import GATEWAY_API, MESH  # in routing.preview.gateways: the Service parent
 
 if TYPE_CHECKING:
     from typing import Any
 
     from bgrender.plan.plan import Plan
 
-GROUP = "gateway.networking.k8s.io"
-VERSIONS = ("v1", "v1beta1")  # newest first; HTTPRoute is v1 since Gateway API 1.0
-API = "HTTPRoute API"
-PRODUCT = "the Gateway API"
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
@@ -59,7 +55,7 @@ def _parents(plan: Plan, gateways: tuple[str, ...] | list[str], mesh: bool) -> l
     parents = [{"group": "", "kind": "Service", "name": plan.intent.service_name, "port": plan.port}] if mesh else []
     for gateway in gateways:
         namespace, _, name = gateway.rpartition("/")
-        parent = {"group": GROUP, "kind": "Gateway", "name": name}
+        parent = {"group": GATEWAY_API.group, "kind": "Gateway", "name": name}
         parents.append({**parent, "namespace": namespace} if namespace else parent)
     return parents
 
@@ -72,7 +68,7 @@ def _backend(plan: Plan, color: str) -> dict[str, Any]:
 
 
 def live(plan: Plan) -> routing.LiveObject:
-    return routing.LiveObject(PRODUCT, "HTTPRoute", GROUP, VERSIONS, "httproutes", plan.intent.http_route)
+    return routing.live_object(GATEWAY_API, "HTTPRoute", "httproutes", plan.intent.http_route)
 
 
 def production(route: dict[str, Any], plan: Plan) -> routing.Production:

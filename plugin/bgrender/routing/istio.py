@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
+from bgrender.intent.providers import ISTIO
 
 if TYPE_CHECKING:
     from typing import Any
 
     from bgrender.plan.plan import Plan
 
-GROUP = "networking.istio.io"
-VERSIONS = ("v1", "v1beta1", "v1alpha3")  # newest first; v1 since Istio 1.22
-API = "Istio networking API"
-PRODUCT = "Istio"
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
@@ -69,7 +66,7 @@ def _destination(plan: Plan, color: str) -> dict[str, Any]:
 
 
 def live(plan: Plan) -> routing.LiveObject:
-    return routing.LiveObject(PRODUCT, "VirtualService", GROUP, VERSIONS, "virtualservices",
+    return routing.live_object(ISTIO, "VirtualService", "virtualservices",
                               plan.intent.virtual_service)
 
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import COLORS
+from bgrender.intent.providers import SERVICE
 
 if TYPE_CHECKING:
     from typing import Any
 
     from bgrender.plan.plan import Plan
 
-GROUP = ""
-VERSIONS = ("v1",)
-API = PRODUCT = "the core API"  # always served
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
@@ -25,7 +23,7 @@ def objects(plan: Plan) -> list[dict[str, Any]]:
 
 
 def live(plan: Plan) -> routing.LiveObject:
-    return routing.LiveObject(PRODUCT, "Service", GROUP, VERSIONS, "services", plan.intent.service_name)
+    return routing.live_object(SERVICE, "Service", "services", plan.intent.service_name)
 
 
 def production(svc: dict[str, Any], plan: Plan) -> routing.Production:
