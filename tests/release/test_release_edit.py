@@ -1,4 +1,4 @@
-"""Document.set_scalar: the value changes, every other byte stays; unsafe shapes are refused."""
+"""edit.set_scalar: the value changes, every other byte stays; unsafe shapes are refused."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from bgrender.errors import InvalidInput, RefusedEdit
 from bgrender.yamlfile.document import load_document
-from bgrender.yamlfile.edit import format_scalar
+from bgrender.yamlfile.edit import format_scalar, set_scalar
 
 GREEN = ("spec", "green", "version")
 AFTER_BLUE = ("blue", "active")
 
 
 def edit(text: str, path=GREEN, value="v2", after=AFTER_BLUE) -> str:
-    return load_document(text, "bg.yaml").set_scalar(path, value, after=after)
+    return set_scalar(load_document(text, "bg.yaml"), path, value, after)
 
 
 def changed_lines(old: str, new: str) -> list[str]:

@@ -21,6 +21,7 @@ from bgrender.record import Record
 from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, get_in, load_document
 from bgrender.yamlfile.dump import dump_output
+from bgrender.yamlfile.edit import set_scalar
 
 Load = Callable[[AppTexts], App]  # parse and check an app from its texts (pipeline.load_app, bound)
 # The files are validated as they would render with no build environment: whether an edit is
@@ -278,7 +279,7 @@ def _edited(doc: Document, edits: list[Edit]) -> str:
     for n, step in enumerate(edits):
         if n:
             doc = load_document(text, doc.file)
-        text = doc.set_scalar(step.path, step.value, after=step.after)
+        text = set_scalar(doc, step.path, step.value, step.after)
     return text
 
 

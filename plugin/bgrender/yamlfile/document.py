@@ -85,7 +85,7 @@ class Document:
     position of every value and key.
 
     The one model of a YAML file in bgrender: reading with positions (bluegreen.yaml, the base,
-    the lock) and minimal edits (`set_scalar`, for release, promote and rollback) use the same
+    the lock) and minimal edits (edit.py's `set_scalar`, for release, promote and rollback) use the same
     nodes, so a file is parsed once per version of its text.
     """
 
@@ -122,17 +122,6 @@ class Document:
             if node is None:
                 return None
         return None if isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG else node
-
-    def set_scalar(self, path: Path, value: str, *, after: tuple[str, ...] = ()) -> str:
-        """This document's text with the string at `path` set to `value`, every other byte kept.
-
-        Missing mappings on the way are created; a key that must be inserted goes after the
-        first sibling named in `after` that exists, else after the last sibling. Shapes that
-        cannot be edited without reformatting are refused (RefusedEdit) with their position.
-        """
-        from bgrender.yamlfile.edit import set_scalar  # only the edit commands load the text splicing
-
-        return set_scalar(self, path, value, after)
 
 
 def load_document(text: str, file: str) -> Document:

@@ -1,6 +1,6 @@
 """Minimal text edits of a yamldoc.Document: set one scalar, every byte outside its span kept.
 
-Called through `Document.set_scalar` by the release, promote and rollback use case. It finds
+Called by the release, promote and rollback use case. It finds
 the exact character span of a value from the marks of the composed nodes and replaces only
 that span, or inserts the missing lines indented like their siblings. Shapes it cannot edit
 without reformatting (anchors and aliases, tags, block scalars, a key missing from a
@@ -19,7 +19,13 @@ from bgrender.yamlfile.dump import NULL_TAG, STR_TAG
 DEFAULT_INDENT_STEP = 2
 
 
-def set_scalar(doc: Document, path: Path, value: str, after: tuple[str, ...]) -> str:
+def set_scalar(doc: Document, path: Path, value: str, after: tuple[str, ...] = ()) -> str:
+    """The document's text with the string at `path` set to `value`, every other byte kept.
+
+    Missing mappings on the way are created; a key that must be inserted goes after the
+    first sibling named in `after` that exists, else after the last sibling. Shapes that
+    cannot be edited without reformatting are refused (RefusedEdit) with their position.
+    """
     if not isinstance(doc.root, MappingNode):
         raise InvalidInput([Problem(doc.file, 1, 1, "", "the file must hold one YAML mapping")])
     node: Node = doc.root
