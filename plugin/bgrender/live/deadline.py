@@ -1,7 +1,7 @@
 """One deadline for a block of blocking work, and for the processes that work starts.
 
 `cluster.py` runs all of a command's cluster work (the kubeconfig, exec credential plugins,
-the requests) inside one `deadline(--timeout)`. Socket timeouts alone cannot bound it: they
+transport.py's requests) inside one `deadline(--timeout)`. Socket timeouts alone cannot bound it: they
 count per socket operation, so a server that sends a byte now and then restarts them forever,
 and an exec plugin has none at all. In the main thread, SIGALRM raises OutOfTime wherever
 the work waits; the stack unwinds, and `confined_processes` kills every process the work
@@ -9,7 +9,7 @@ started, with everything those started. In another thread there is no SIGALRM: `
 still bounds each step, for callers that pass it on as their socket timeouts.
 
 Standard library only: it must not import the kubernetes client (the caller names the
-modules whose `subprocess` it confines).
+modules whose `subprocess` it confines: kubeconfig.plugin_modules).
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ import time
 from collections.abc import Iterable, Iterator
 from types import FrameType, ModuleType
 
+from bgrender import TYPE_CHECKING
 from bgrender.process import kill_group
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # setitimer takes microseconds: a shorter, positive delay would round to 0, which disarms it.
 _SHORTEST_ALARM = 0.001
@@ -140,34 +144,33 @@ def confined_processes(clock: Deadline, modules: Iterable[ModuleType]) -> Iterat
     shim = _subprocess_shim(clock, confined)
     patched = [(module, module.subprocess) for module in modules]
     for module, _ in patched:
-        module.subprocess = shim  # type: ignore[attr-defined]
+        vars(module)["subprocess"] = shim  # a module's namespace: what `module.subprocess = shim` sets
     try:
         yield confined
     finally:
         with clock.held():  # the cleanup itself must not be cut short by the alarm
             for module, original in patched:
-                module.subprocess = original  # type: ignore[attr-defined]
+                vars(module)["subprocess"] = original
             for process in confined.started:
                 _end(process, confined)
 
 
 def _subprocess_shim(clock: Deadline, confined: Confined) -> ModuleType:
-    class Popen(subprocess.Popen):  # type: ignore[type-arg]
-        def __init__(self, *args: object, **kwargs: object) -> None:
+    class Popen(subprocess.Popen):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # as subprocess.Popen takes them
             # A session of its own: one killpg reaches whatever it starts. A plugin that asks
             # for a password still reads it from its stdin, which is the terminal.
             kwargs["start_new_session"] = True
             with clock.held():
-                super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+                super().__init__(*args, **kwargs)
                 confined.started.append(self)
 
     shim = ModuleType(subprocess.__name__)
-    shim.__dict__.update(vars(subprocess))
-    shim.Popen = Popen  # type: ignore[attr-defined]
+    shim.__dict__.update(vars(subprocess), Popen=Popen)
     return shim
 
 
-def _end(process: subprocess.Popen, confined: Confined) -> None:  # type: ignore[type-arg]
+def _end(process: subprocess.Popen, confined: Confined) -> None:
     if process.returncode is None:  # not reaped yet, so its pid still names its process group
         confined.killed.append([str(arg) for arg in _argv(process)])
         kill_group(process)
@@ -176,6 +179,6 @@ def _end(process: subprocess.Popen, confined: Confined) -> None:  # type: ignore
             stream.close()
 
 
-def _argv(process: subprocess.Popen) -> list[object]:  # type: ignore[type-arg]
+def _argv(process: subprocess.Popen) -> list[object]:
     args = process.args
     return [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
