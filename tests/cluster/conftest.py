@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bgrender.app.pipeline import find_intent, plan_app, render_app
-from bgrender.live.cluster import Connection
+from bgrender.live.kubeconfig import Connection
 from bgrender.plan.plan import Plan
 
 from .fake_kube_api import FakeKubeApi, TlsFiles, make_tls, write_kubeconfig

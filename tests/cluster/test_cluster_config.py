@@ -9,7 +9,8 @@ import pytest
 from kubernetes.config import incluster_config
 
 from bgrender.errors import ClusterError
-from bgrender.live.cluster import Connection, kubeconfig_path, load_config, read_live
+from bgrender.live.cluster import read_live
+from bgrender.live.kubeconfig import Connection, kubeconfig_path, load_config
 
 from .conftest import deploy, plan_of
 from .fake_kube_api import FakeKubeApi, TlsFiles, write_kubeconfig

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bgrender.errors import ClusterError
-from bgrender.live.cluster import Connection, read_live
+from bgrender.live.cluster import read_live
+from bgrender.live.kubeconfig import Connection
 
 from .conftest import deploy, plan_of
 from .fake_kube_api import Answer, Blackhole, Drip, FakeKubeApi, TlsFiles, write_kubeconfig

@@ -15,7 +15,7 @@ import yaml
 from kubernetes.config import incluster_config
 
 from bgrender.app.pipeline import find_intent, render_app
-from bgrender.live import cluster
+from bgrender.live import kubeconfig as live_config  # not `kubeconfig`: the fixture of that name
 
 from .conftest import copy_example, run_cli
 from .fake_kube_api import FakeKubeApi, TlsFiles, set_production, write_kubeconfig
@@ -145,7 +145,7 @@ def in_a_pod(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tls_files: TlsFile
     namespace = tmp_path / "namespace"
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(tls_files.cert))
-    monkeypatch.setattr(cluster, "SERVICE_ACCOUNT_NAMESPACE", str(namespace))
+    monkeypatch.setattr(live_config, "SERVICE_ACCOUNT_NAMESPACE", str(namespace))
     monkeypatch.delenv("POD_NAMESPACE", raising=False)
     return namespace
 

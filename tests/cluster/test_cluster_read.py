@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bgrender.errors import ClusterError
-from bgrender.live.cluster import Connection, check_live, read_live
+from bgrender.live.cluster import check_live, read_live
+from bgrender.live.kubeconfig import Connection
 
 from .conftest import plan_of
 from .fake_kube_api import FakeKubeApi, set_production, set_rollout
@@ -124,7 +125,7 @@ def test_a_route_matching_every_uri_is_the_default_route(kube_api: FakeKubeApi, 
 
 def test_check_live_passes_when_the_live_color_is_active(kube_api: FakeKubeApi, live_gorilla: Path,
                                                          conn: Connection, capsys: pytest.CaptureFixture) -> None:
-    check_live(plan_of(live_gorilla), conn)
+    assert check_live(plan_of(live_gorilla), conn) is None
     assert capsys.readouterr() == ("", "")
 
 
@@ -141,12 +142,12 @@ def test_check_live_refuses_naming_both_colors(kube_api: FakeKubeApi, live_goril
 def test_check_live_passes_before_the_first_sync_and_says_so(kube_api: FakeKubeApi, live_gorilla: Path,
                                                             conn: Connection,
                                                             capsys: pytest.CaptureFixture) -> None:
+    """check_live returns the note and prints nothing: the command prints it (test_cluster_providers)."""
     kube_api.delete("virtualservices", VS)
-    check_live(plan_of(live_gorilla), conn)
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err == f"check-live: VirtualService {VS} not found in namespace default; " \
-                  "no color serves production yet, go ahead\n"
+    note = check_live(plan_of(live_gorilla), conn)
+    assert capsys.readouterr() == ("", "")
+    assert note == f"check-live: VirtualService {VS} not found in namespace default; " \
+                   "no color serves production yet, go ahead"
 
 
 def test_check_live_refuses_when_the_production_color_is_unclear(kube_api: FakeKubeApi, live_gorilla: Path,

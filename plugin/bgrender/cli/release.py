@@ -150,10 +150,13 @@ def _lines(data: bytes | None) -> list[str]:
 
 def _compare_with_cluster(source: Source, outcome: Outcome, *, kubeconfig: str | None, context: str | None,
                           timeout: float) -> None:
-    """Refuse (ClusterError, exit 3) when the live production color is not the file's active.
-    A first release makes the file valid; the cluster is then compared with the new file."""
+    """Refuse (ClusterError, exit 3) when the live production color is not the file's active;
+    print check_live's note when there is nothing live to compare with yet. A first release
+    makes the file valid; the cluster is then compared with the new file."""
     from bgrender.live import cluster  # only here: the plain release path never imports kubernetes
 
     texts = source.texts if any(source.state().versions.values()) else AppTexts(outcome.intent, outcome.lock)
     plan = plan_app(source.file, os.environ, texts)
-    cluster.check_live(plan, cluster.Connection(kubeconfig, context, timeout))
+    note = cluster.check_live(plan, cluster.Connection(kubeconfig, context, timeout))
+    if note:
+        write_err(note + "\n")

@@ -3,7 +3,7 @@
 Exit 0 when the cluster matches Git; 3 when it does not (the report is still printed, so
 CI can show what drifted) or when the cluster could not be read (nothing on stdout). A base
 holding changes no color runs yet is Git ahead of its releases, not drift: reported, exit 0.
-The `kubernetes` client is imported only when the command runs, through cluster.py.
+The `kubernetes` client is imported only when the command runs, through live/cluster.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Live state beside Git: the report of `bgrender status`, and whether the two agree.
+"""Live state beside Git: the records of what runs live, the report of `bgrender status`,
+and whether the two agree.
 
-Pure. `cluster.py` reads the cluster into a LiveState; this module compares it with the Plan
-and formats the report as JSON-ready data or as a table. It must not import `kubernetes`
-(only cluster.py talks to a cluster) and it prints nothing.
+Pure: the LiveState records (answers.py fills them from the API server's answers, cluster.py
+gathers them), their comparison with the Plan, and the report formatted as JSON-ready data
+or as a table. It must not import `kubernetes` (only the cluster commands load it) and it
+prints nothing: `bgrender status` (cli/status.py) prints the report.
 
 The report holds the cluster's values as they are (JSON escapes what it must); the table
 shows every cell and line escaped to printable ASCII, so that no value from the cluster can
