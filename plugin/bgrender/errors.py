@@ -25,6 +25,12 @@ class Problem(Record):
         return ": ".join([p for p in parts if p] + [_printable(self.message)])
 
 
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of the character at `offset` in `text`."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
 def escape(text: str) -> str:
     """`text` safe to show on one line of a terminal or of Argo CD's UI: every character
     outside printable ASCII is written as an escape. A newline cannot start a forged line,

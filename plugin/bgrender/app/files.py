@@ -12,7 +12,7 @@ import os
 import stat
 
 from bgrender import TYPE_CHECKING
-from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
+from bgrender.errors import BgRenderError, InvalidInput, Problem, escape, line_column
 from bgrender.record import Record
 
 if TYPE_CHECKING:
@@ -102,9 +102,7 @@ def decode_text(raw: bytes, shown: str) -> str:
         message = f"not valid UTF-8 (byte 0x{raw[err.start]:02x})"
         raise InvalidInput([Problem(shown, line, column, "", message)]) from err
     if "\x00" in text:
-        offset = text.index("\x00")
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        line, column = line_column(text, text.index("\x00"))
         raise InvalidInput([Problem(shown, line, column, "", "contains a NUL byte; is this a binary file?")])
     return text
 

@@ -50,7 +50,6 @@ CLUSTER_SCOPED = frozenset({
                                       "VolumeAttributesClass")),
     ("storagemigration.k8s.io", "StorageVersionMigration"),
 })
-API_VERSION = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?v[0-9]+((alpha|beta)[0-9]+)?$"
 KIND = r"^[A-Z][A-Za-z0-9]*$"
 WAVE = r"^[-+]?[0-9]{1,9}$"  # Argo CD reads it with strconv.Atoi
 # Kinds whose pods the app's Service would select if they carried the app labels, and where
@@ -112,7 +111,7 @@ def _object_problems(doc: Document, namespace: str | None) -> list[Problem]:
     if not isinstance(obj, dict):
         return [doc.problem((), "must be a Kubernetes object: a mapping with apiVersion, kind and metadata.name")]
     problems = [doc.problem((field,), message) for field, pattern, message in (
-        ("apiVersion", API_VERSION, "must be a Kubernetes apiVersion (e.g. v1, apps/v1)"),
+        ("apiVersion", spec.KUBE_API_VERSION, "must be a Kubernetes apiVersion (e.g. v1, apps/v1)"),
         ("kind", KIND, "must be a Kubernetes kind (e.g. ServiceAccount)"))
         if not (isinstance(obj.get(field), str) and spec.matches(pattern, obj[field]))]
     if problems:

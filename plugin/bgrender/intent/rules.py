@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
-GATEWAY_REF = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # namespace/name
 
 
 class Fields:
@@ -145,7 +144,7 @@ def gateway_api_parents(doc: Document, f: Fields) -> Iterator[Problem]:
         if gateway == MESH:
             yield doc.problem(("spec", "routing", "gateways", i), 'is not a Gateway: in-mesh callers are routed '
                                                                   "through the Service with spec.routing.meshRouting")
-        elif isinstance(gateway, str) and not spec.matches(GATEWAY_REF, gateway):
+        elif isinstance(gateway, str) and not spec.matches(spec.GATEWAY_REF, gateway):
             yield doc.problem(("spec", "routing", "gateways", i), f"must be a Gateway as name or namespace/name "
                                                                   f"(DNS-1123 labels), got {quote(gateway)}")
     if not gateways and f.routing("meshRouting") is False:

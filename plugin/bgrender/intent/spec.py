@@ -20,13 +20,18 @@ from bgrender.yamlfile.document import Document, Path
 if TYPE_CHECKING:
     from typing import Any, Union
 
+API_VERSION = "bgrender.io/v1alpha1"  # of bluegreen.yaml and of its lock
+
 # Patterns are written in the subset that both Python's re and JSON Schema (ECMA-262) share.
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"  # a DNS-1123 label, unanchored; every DNS pattern is built on it
+_SUBDOMAIN = rf"{_LABEL}(\.{_LABEL})*"
+DNS_LABEL = rf"^{_LABEL}$"
+DNS_SUBDOMAIN = rf"^{_SUBDOMAIN}$"
+GATEWAY_REF = rf"^({_LABEL}/)?{_LABEL}$"  # a Gateway: name, or namespace/name
+KUBE_API_VERSION = rf"^({_SUBDOMAIN}/)?v[0-9]+((alpha|beta)[0-9]+)?$"  # a Kubernetes apiVersion: [group/]version
 # An optional DNS subdomain prefix of at most 253 characters (the lookahead), "/", and a name
 # of at most 63.
-LABEL_KEY = (r"^(?![^/]{254})([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-             r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_KEY = rf"^(?![^/]{{254}})({_SUBDOMAIN}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9])?$"
 IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 DIGEST = r"sha256:[a-f0-9]{64}"
 VERSION = rf"^({IMAGE_TAG}|{DIGEST})$"
@@ -222,7 +227,7 @@ COMPANIONS: dict[str, Node] = {
 
 
 INTENT = Mapping("A blue/green app rendered by bgrender.", {
-    "apiVersion": Scalar(str, "Always bgrender.io/v1alpha1.", enum=("bgrender.io/v1alpha1",)),
+    "apiVersion": Scalar(str, f"Always {API_VERSION}.", enum=(API_VERSION,)),
     "kind": Scalar(str, "Always BlueGreen.", enum=("BlueGreen",)),
     "metadata": Mapping("Name and namespace of the app.", {
         "name": _dns_label("App name; color Deployments are named <name>-<color>.", NAME_FOR_COLOR),

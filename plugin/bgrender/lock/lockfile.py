@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 LOCK_FILE = "bluegreen.lock.yaml"
-API_VERSION = "bgrender.io/v1alpha1"
 KIND = "BlueGreenLock"
 HEADER = """\
 # Written by bgrender (release, promote, rollback, lock): do not edit by hand.
@@ -128,7 +127,7 @@ _ENTRY = spec.Mapping("What a color runs.", {
 }, required=("version", "digest", "selector", "template"))
 
 LOCK = spec.Mapping("bluegreen.lock.yaml.", {
-    "apiVersion": spec.Scalar(str, f"Always {API_VERSION}.", enum=(API_VERSION,)),
+    "apiVersion": spec.Scalar(str, f"Always {spec.API_VERSION}.", enum=(spec.API_VERSION,)),
     "kind": spec.Scalar(str, f"Always {KIND}.", enum=(KIND,)),
     "production": spec.Mapping("The production history.", {
         "current": _release_spec("The release serving production."),
@@ -216,7 +215,7 @@ def dump_lock(lock: Lock) -> str:
     shows line by line what a color will run."""
     from bgrender.yamlfile.dump import dump_document
 
-    data: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
+    data: dict[str, Any] = {"apiVersion": spec.API_VERSION, "kind": KIND}
     history = {k: v for k, v in (("current", lock.current), ("previous", lock.previous)) if v}
     if history:
         data["production"] = {k: {"color": r.color, "version": r.version, "digest": r.digest}

@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 from bgrender import TYPE_CHECKING
-from bgrender.errors import InvalidInput, Problem, escape, quote
+from bgrender.errors import InvalidInput, Problem, escape, line_column, quote
 from bgrender.yamlfile.dump import INT_TAG, NULL_TAG, STR_TAG, TAG, CommonScalarsFirst
 
 if TYPE_CHECKING:
@@ -178,18 +178,13 @@ def _syntax_problem(err: yaml.YAMLError, text: str, file: str) -> Problem:
     if mark is not None:
         line, column = mark.line + 1, mark.column + 1
     elif getattr(err, "position", None) is not None:  # ReaderError: a bad character, no mark
-        line, column = _line_column(text, err.position)  # type: ignore[attr-defined]
+        line, column = line_column(text, err.position)  # type: ignore[attr-defined]
     else:
         line, column = 1, 1
     reason = getattr(err, "problem", None) or str(err).splitlines()[0]
     if "expected a single document" in str(err):
         reason = "holds more than one YAML document; put one object in this file"
     return Problem(file, line, column, "", f"invalid YAML: {escape(reason)}")  # may hold the offending character
-
-
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _unsupported(node: yaml.Node) -> str:
