@@ -13,9 +13,10 @@ Nothing here prints: check_live returns its note for the command to show.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import COLORS, Color
@@ -37,6 +38,8 @@ from bgrender.routing import Malformed
 
 if TYPE_CHECKING:
     from bgrender.live.transport import Transport
+
+T = TypeVar("T")
 
 
 def read_live(plan: Plan, conn: Connection) -> LiveState:
@@ -127,20 +130,20 @@ class _Reader:
         self.namespace = namespace
 
     def deployment(self, name: str, version_label: str) -> LiveDeployment | None:
-        return self._one(Request("deployments", "apps", name, self.namespace), "v1", live_deployment,
-                         version_label)
+        return self._one(Request("deployments", "apps", name, self.namespace), "v1",
+                         partial(live_deployment, version_label=version_label))
 
     def autoscaler(self, name: str) -> LiveAutoscaler | None:
         # autoscaling/v2 is what the render emits (served since Kubernetes 1.23)
         return self._one(Request("horizontalpodautoscalers", "autoscaling", name, self.namespace), "v2",
                          live_autoscaler)
 
-    def _one(self, request: Request, version: str, parse: Callable[..., Any], *args: Any) -> Any:
+    def _one(self, request: Request, version: str, parse: Callable[[Any], T]) -> T | None:
         """The object parsed, or None when the server has no such object."""
         answer = self.http.get(request, request.path(version))
         if isinstance(answer, NotFound):
             return None
-        return self._parsed(request, parse, answer, *args)
+        return self._parsed(request, partial(parse, answer))
 
     def routing(self, plan: Plan) -> LiveRouting:
         """The live object that says where production goes, read with the newest version the
@@ -151,7 +154,7 @@ class _Reader:
             request = Request(live.resource, live.group, live.name, self.namespace, version)
             answer = self.http.get(request, request.path(version))
             if not isinstance(answer, NotFound):
-                return self._parsed(request, live_routing, answer, live, version, plan)
+                return self._parsed(request, partial(live_routing, answer, live, version, plan))
             if answer.details.get("name") == live.name:
                 return LiveRouting(live.kind, live.name, False, api_version(live.group, version), None,
                                    f"{live.kind} {escape(live.name)} not found in namespace {self.namespace}")
@@ -160,8 +163,9 @@ class _Reader:
                                                                     f"{'/'.join(live.versions)} ({live.product} not "
                                                                     "installed?)")
 
-    def _parsed(self, request: Request, parse: Callable[..., Any], *args: Any) -> Any:
+    def _parsed(self, request: Request, parse: Callable[[], T]) -> T:
+        """What `parse` makes of an answer; a ClusterError naming the request when it is malformed."""
         try:
-            return parse(*args)
+            return parse()
         except Malformed as e:  # its text may quote the answer as it is
             raise malformed(self.http.host, request, one_line(e)) from e
