@@ -1,10 +1,11 @@
-"""The `release`, `promote`, `rollback` and `lock` commands: the shell around release.py.
+"""The `release`, `promote`, `rollback` and `lock` commands: the shell around release/edits.py.
 
 This module parses the command line, holds the app's edit lock from the first read to the
-last write, runs the use case (release.py: texts in, texts out), and writes the lock, then
-bluegreen.yaml, atomically (files.py). On any failure the command raises a BgRenderError (the
-CLI group prints it and exits with its code) with stdout empty and both files as they were.
-`cli.py` registers these commands.
+last write, runs the use case (release/edits.py: texts in, texts out), and writes the lock,
+then bluegreen.yaml, atomically (app/files.py); `release --check-live` first compares the
+cluster with the app the use case loaded. On any failure the command raises a BgRenderError
+(the CLI group prints it and exits with its code) with stdout empty and both files as they
+were. `cli/main.py` registers these commands.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from functools import partial
 import click
 
 from bgrender.app.files import BOM, EditLock, FileChange, undo_files, write_files
-from bgrender.app.pipeline import AppTexts, decode_texts, intent_file, load_app, lock_file, plan_app, read_files
+from bgrender.app.pipeline import decode_texts, intent_file, load_app, lock_file, plan_of, read_files
 from bgrender.cli.status import connection_options
 from bgrender.cli.streams import OutputFailed, write_err, write_out
+from bgrender.intent.env import options_from_env
 from bgrender.release import edits as use_case
 from bgrender.release.edits import VALIDATION_ENV, Outcome, Source
 
@@ -106,7 +108,7 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
         bom = BOM if intent_bytes.startswith(BOM) else b""
         changes = [FileChange(p, old, new) for p, old, new in (
             (shown_lock, lock_bytes, _bytes(outcome.lock)),
-            (shown, intent_bytes, bom + _bytes(outcome.intent) if outcome.intent is not None else None),
+            (shown, intent_bytes, _bytes(outcome.intent, bom)),
         ) if new is not None]
         if dry_run:
             write_out("".join(unified_diff(c.path, c.old, c.new) for c in changes))
@@ -116,8 +118,8 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
         _print_or_undo(outcome.summary, changes)
 
 
-def _bytes(text: str | None) -> bytes | None:
-    return None if text is None else text.encode("utf-8")
+def _bytes(text: str | None, bom: bytes = b"") -> bytes | None:
+    return None if text is None else bom + text.encode("utf-8")
 
 
 def _print_or_undo(summary: str, changes: list[FileChange]) -> None:
@@ -155,8 +157,8 @@ def _compare_with_cluster(source: Source, outcome: Outcome, *, kubeconfig: str |
     makes the file valid; the cluster is then compared with the new file."""
     from bgrender.live import cluster  # only here: the plain release path never imports kubernetes
 
-    texts = source.texts if any(source.state().versions.values()) else AppTexts(outcome.intent, outcome.lock)
-    plan = plan_app(source.file, os.environ, texts)
+    assert outcome.app is not None  # a release that changes something says what it started from
+    plan = plan_of(outcome.app.replace(options=options_from_env(os.environ)))  # as `render` would here
     note = cluster.check_live(plan, cluster.Connection(kubeconfig, context, timeout))
     if note:
         write_err(note + "\n")

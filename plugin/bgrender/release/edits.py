@@ -3,27 +3,41 @@ what each refuses (DESIGN §6, §9).
 
 A pure use case: the texts of the two files and a loader (which reads the base Deployment
 through the core) in; the new texts and a one-line commit message out, or a refusal
-(RefusedEdit) or the problems of the files (InvalidInput). Both new texts are rendered by the
-core before they are returned, so what a command would write always renders. `release_cli.py`
-parses the command line, holds the edit lock and writes the files.
+(RefusedEdit) or the problems of the files (InvalidInput). bluegreen.yaml is parsed once: what
+decides a command (name, active color, versions, mode) is read from the validated Intent, and
+edits and refusals take their positions from the same Document. A file without any version
+does not validate yet; a first release tells it by the validation's problems. The text is
+parsed again after each edit (the next edit needs its positions, the result is validated),
+and both new texts are rendered by the core before they are returned, so what a command would
+write always renders. `cli/release.py` parses the command line, holds the edit lock and
+writes the files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import App, AppTexts, plan_of
 from bgrender.colors import COLORS, Color, other
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
 from bgrender.lock.lockfile import LOCK_FILE, Entry, Lock, dump_lock, promoted, recorded
-from bgrender.plan.plan import Plan
 from bgrender.record import Record
 from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, get_in, load_document
 from bgrender.yamlfile.dump import dump_output
 from bgrender.yamlfile.edit import set_scalar
 
-Load = Callable[[AppTexts], App]  # parse and check an app from its texts (pipeline.load_app, bound)
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from bgrender.intent.intent import Intent
+    from bgrender.plan.plan import Plan
+
+    class Load(Protocol):
+        """Parse and check an app from its texts (pipeline.load_app, bound to the app's path and
+        environment); `intent_doc` is texts.intent when the caller has parsed it already."""
+
+        def __call__(self, texts: AppTexts, intent_doc: Document | None = None) -> App: ...
+
 # The files are validated as they would render with no build environment: whether an edit is
 # allowed must not depend on the variables of the machine that runs it.
 VALIDATION_ENV: dict[str, str] = {}
@@ -37,40 +51,50 @@ class Source(Record):
     texts: AppTexts
     load: Load
 
-    def state(self) -> State:
-        return read_state(self.texts.intent, self.file)
+    def document(self) -> Document:
+        """bluegreen.yaml parsed: the one parse of the file as it is."""
+        return load_document(self.texts.intent, self.file)
 
-    def current(self) -> tuple[App, Plan]:
-        """The app as its files are now, which must render: a command starts from a valid state."""
-        app = self.load(self.texts)
-        plan = plan_of(app)
-        render(plan)
-        return app, plan
+    def open(self, doc: Document | None = None) -> State:
+        """The app as its files are now, checked (InvalidInput otherwise)."""
+        doc = self.document() if doc is None else doc
+        return State(doc, self.load(self.texts, doc))
 
 
 class State(Record):
-    """The fields of bluegreen.yaml that decide a command, read even from a file that does
-    not validate yet (one without any version, before its first release)."""
+    """An app as a command finds it: bluegreen.yaml's Document (where edits go and refusals
+    point) and the app loaded from it, whose validated Intent says what decides a command."""
 
     doc: Document
-    name: str
-    active: Color
-    versions: dict[Color, str | None]
-    mode: str
+    app: App
+
+    @property
+    def intent(self) -> Intent:
+        return self.app.intent
+
+    @property
+    def name(self) -> str:
+        return self.intent.name
+
+    @property
+    def active(self) -> Color:
+        return self.intent.active
 
     @property
     def idle(self) -> Color:
         return other(self.active)
 
+    def plan(self) -> Plan:
+        """The app's plan, which must render: a command starts from a valid state."""
+        plan = plan_of(self.app)
+        render(plan)
+        return plan
+
     def refusal(self, color: Color, message: str) -> RefusedEdit:
-        """A refusal naming the color's version, at its line, else its block's, else `active`'s."""
-        where = next((p for p in (("spec", color, "version"), ("spec", color), ("spec", "active"))
-                      if self.doc.node(p) is not None), ("spec",))
-        line, column = self.doc.position(where)
-        return RefusedEdit(str(Problem(self.doc.file, line, column, f"spec.{color}.version", message)))
+        return _refusal(self.doc, color, message)
 
     def describe(self, color: Color) -> str:
-        version = self.versions[color]
+        version = self.intent.versions[color]
         return f"{color} {version}" if version else color
 
 
@@ -83,11 +107,14 @@ class Edit(Record):
 
 
 class Outcome(Record):
-    """What a command writes (None: that file stays as it is) and the line that says what it did."""
+    """What a command writes (None: that file stays as it is), the line that says what it did,
+    and the app it started from as it renders (a first release: as it will be, since the file
+    did not validate before), which `release --check-live` compares with the cluster."""
 
     intent: str | None
     lock: str | None
     summary: str
+    app: App | None = None
 
     @property
     def changed(self) -> bool:
@@ -106,36 +133,6 @@ class EditWouldBeInvalid(RefusedEdit):
         return [self.header, *InvalidInput(self.problems).lines()]
 
 
-def read_state(text: str, file: str) -> State:
-    """Name, active, versions and mode; InvalidInput when they cannot be read."""
-    doc = load_document(text, file)
-    problems: list[Problem] = []
-
-    def string_at(*path: str, required: bool = False) -> str | None:
-        node = doc.node(path)
-        if node is None:
-            if required:
-                problems.append(Problem(file, 0, 0, ".".join(path), "is required"))
-            return None
-        value = get_in(doc.data, path)
-        if not isinstance(value, str):
-            problems.append(doc.problem(path, "must be a string"))
-            return None
-        return value
-
-    name = string_at("metadata", "name", required=True)
-    active = string_at("spec", "active", required=True)
-    versions = {color: string_at("spec", color, "version") for color in COLORS}
-    mode = string_at("spec", "promotion", "mode") or "manual"
-    if active is not None and active not in COLORS:
-        problems.append(doc.problem(("spec", "active"), 'must be "blue" or "green"'))
-    if problems:
-        raise InvalidInput(problems)
-    return State(doc, name or "", active, versions, mode)
-
-
-
-
 # --- the commands ---------------------------------------------------------------------------
 
 
@@ -147,15 +144,17 @@ def release(source: Source, version: str | None) -> Outcome:
     idle color already holds changes nothing; one that production already runs is refused,
     since both colors would then be the same and the rollback target lost.
     """
-    state = source.state()
-    if not any(state.versions.values()):
-        return _first_release(source, state, version)
-    app, plan = source.current()
-    active, idle = state.active, state.idle
+    doc = source.document()
+    try:
+        state = source.open(doc)
+    except InvalidInput as err:
+        return _first_release(source, doc, err, version)
+    app, plan = state.app, state.plan()
+    active, idle, versions = state.active, state.idle, state.intent.versions
     given, version = version is not None, version or plan.colors[active].version
     entry = _pin(app, plan, idle, version)
     held = plan.pins.colors.get(idle)
-    if held is not None and held.digest == entry.digest and state.versions[idle] == version:
+    if held is not None and held.digest == entry.digest and versions[idle] == version:
         return Outcome(None, None, f"{state.name}: {version} built from the current base is already on {idle} "
                                    f"(idle); nothing to release (`bgrender promote` sends production to it)")
     if version == plan.colors[active].version and _pin(app, plan, active, version).digest == plan.pins.colors[
@@ -164,9 +163,9 @@ def release(source: Source, version: str | None) -> Outcome:
                                     "releasing it again would put one release on both colors and lose the rollback "
                                     "target")
     lock = plan.pins.replace(colors={**plan.pins.colors, idle: entry})
-    edits = [_set_version(idle, version)] if state.versions[idle] != version else []
+    edits = [_set_version(idle, version)] if versions[idle] != version else []
     what = version if given and edits else f"{version} with the current base"
-    if state.mode == "auto":
+    if state.intent.mode == "auto":
         edits.append(_set_active(idle))
         lock = promoted(lock, active, idle)
         summary = f"release {state.name} {what} to {idle} and promote it ({state.describe(active)} becomes idle)"
@@ -175,19 +174,33 @@ def release(source: Source, version: str | None) -> Outcome:
     return _outcome(source, state, edits, lock, summary)
 
 
-def _first_release(source: Source, state: State, version: str | None) -> Outcome:
-    active = state.active
+def _first_release(source: Source, doc: Document, err: InvalidInput, version: str | None) -> Outcome:
+    """A file that does not validate only because no color has a version yet gets its first
+    release, on the active color; any other file's problems are raised."""
+    active = _unreleased(doc, err)
     if version is None:
-        raise state.refusal(active, "no color has a version yet: name the first one (bgrender release VERSION)")
-    edits = [_set_version(active, version)]
-    plan = plan_of(source.load(AppTexts(_edited(state.doc, edits), None)))
-    summary = f"release {state.name} {version} to {active} (first release; {active} serves production)"
-    return _outcome(source, state, edits, plan.pins, summary)
+        raise _refusal(doc, active, "no color has a version yet: name the first one (bgrender release VERSION)")
+    if remaining := [p for p in err.problems if p.path not in ("spec.active", f"spec.{active}.version")]:
+        raise InvalidInput(remaining) from err
+    text = _edited(doc, [_set_version(active, version)])
+    released = Source(source.file, AppTexts(text, None), source.load).open()
+    summary = f"release {released.name} {version} to {active} (first release; {active} serves production)"
+    return _outcome(source, released, [], plan_of(released.app).pins, summary)
+
+
+def _unreleased(doc: Document, err: InvalidInput) -> Color:
+    """The active color of a file whose colors have no version yet (before its first release);
+    `err`, the file's problems, for any other file."""
+    active = get_in(doc.data, ("spec", "active"))
+    if active not in COLORS or any(get_in(doc.data, ("spec", c, "version")) not in (None, "") for c in COLORS):
+        raise err
+    return active
 
 
 def promote(source: Source) -> Outcome:
     """Send production to the idle color: the new release goes live. No pod template changes."""
-    state, (_, plan) = source.state(), source.current()
+    state = source.open()
+    plan = state.plan()
     _require_version(state, "promote")
     lock = promoted(plan.pins, state.active, state.idle)
     summary = f"promote {state.name} {state.describe(state.idle)} to production ({state.describe(state.active)} " \
@@ -198,7 +211,8 @@ def promote(source: Source) -> Outcome:
 def rollback(source: Source) -> Outcome:
     """Send production back to the release that served it before, which the idle color must
     still hold, digest for digest; refuse otherwise (a second rollback too)."""
-    state, (_, plan) = source.state(), source.current()
+    state = source.open()
+    plan = state.plan()
     _require_version(state, "roll back to")
     pins, active, idle = plan.pins, state.active, state.idle
     if not plan.locked or pins.previous is None:
@@ -223,8 +237,8 @@ def lock(source: Source) -> Outcome:
     """Pin the colors as they render now: each deployed color keeps an entry that still
     matches bluegreen.yaml and is intact; one that does not (no lock yet, a hand-edited
     version, a hand-edited entry) is pinned from the current base."""
-    state = source.state()
-    app = source.load(source.texts)
+    state = source.open()  # not rendered: a lock that no longer matches is what this command mends
+    app = state.app
     fresh = plan_of(app.replace(lock=None))  # every deployed color pinned from the base now
     old = app.lock.lock if app.lock else Lock({})
     colors, pinned = {}, []
@@ -257,8 +271,16 @@ def _pin(app: App, plan: Plan, color: Color, version: str) -> Entry:
     return entry
 
 
+def _refusal(doc: Document, color: Color, message: str) -> RefusedEdit:
+    """A refusal naming the color's version, at its line, else its block's, else `active`'s."""
+    where = next((p for p in (("spec", color, "version"), ("spec", color), ("spec", "active"))
+                  if doc.node(p) is not None), ("spec",))
+    line, column = doc.position(where)
+    return RefusedEdit(str(Problem(doc.file, line, column, f"spec.{color}.version", message)))
+
+
 def _require_version(state: State, verb: str) -> None:
-    if not state.versions[state.idle]:
+    if not state.intent.versions[state.idle]:
         raise state.refusal(state.idle, f"cannot {verb} {state.idle}: it has no version (release one first: "
                                         "bgrender release VERSION)")
 
@@ -286,11 +308,12 @@ def _edited(doc: Document, edits: list[Edit]) -> str:
 def _outcome(source: Source, state: State, edits: list[Edit], lock: Lock, summary: str) -> Outcome:
     """The new texts, rendered by the core before anyone writes them."""
     intent = _edited(state.doc, edits)
-    deployed = {c for c in COLORS if state.versions[c]} | {e.path[1] for e in edits if e.path[-1] == "version"}
+    deployed = {c for c in COLORS if state.intent.versions[c]} | {e.path[1] for e in edits if e.path[-1] == "version"}
     lock_text = dump_lock(lock.replace(colors={c: e for c, e in lock.colors.items() if c in deployed}))
     try:
-        dump_output(render(plan_of(source.load(AppTexts(intent, lock_text)))), "yaml", source.file)
+        doc = load_document(intent, source.file) if edits else state.doc  # unedited: parsed already
+        dump_output(render(plan_of(source.load(AppTexts(intent, lock_text), doc))), "yaml", source.file)
     except InvalidInput as err:
         raise EditWouldBeInvalid(err, source.file) from err
     return Outcome(intent if intent != source.texts.intent else None,
-                   lock_text if lock_text != source.texts.lock else None, summary)
+                   lock_text if lock_text != source.texts.lock else None, summary, state.app)
