@@ -23,9 +23,9 @@ from click.testing import CliRunner, Result
 
 from bgrender.cli.main import cli
 from bgrender.colors import COLORS
+from bgrender.images import image_reference
 from bgrender.importing.layouts import KUSTOMIZATION_FILES, read_layout
 from bgrender.importing.recognize import recognize
-from bgrender.images import image_reference
 from bgrender.labels import VERSION_ANNOTATION, version_label_value
 
 from .conftest import REPO, UPDATE, case_env, cases, check_golden, runner_env

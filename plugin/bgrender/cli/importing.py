@@ -1,14 +1,14 @@
-"""The `import` command: the shell around importer.py (DESIGN §13).
+"""The `import` command: the shell around importing/importer.py (DESIGN §13).
 
 It refuses an OUT_DIR that exists and is not empty, reads the layout (layouts.py: kustomize
 builds or plain files), runs the use case (importer.py: objects in, texts out), then makes
 the app whole and proves it before OUT_DIR sees any of it: with deployment.yaml in a scratch
-directory, it pins the lock through the `lock` command's own code (release.lock), which
+directory, it pins the lock through the `lock` command's own code (release/edits.lock), which
 renders the three files as `render` would, limits included. Only then are they written into
 OUT_DIR, each atomically, bluegreen.yaml last (a directory holding it is an app). stdout gets
 the paths written; stderr what the user should know, and the migration steps. On any failure
 the command raises a BgRenderError (exit 1; the CLI group prints it) with stdout empty and
-OUT_DIR as it was. `cli.py` registers the command.
+OUT_DIR as it was. `cli/main.py` registers the command.
 """
 
 from __future__ import annotations

@@ -2,14 +2,12 @@
 base deployment.yaml, with what to tell the user and the steps of the migration (DESIGN §13).
 
 A pure use case: the layout's objects in (layouts.py read them), texts out. recognize.py
-tells what each object is; this module chooses the names and writes bluegreen.yaml, keeping
-the layout's names, label keys, header, hosts and gateways, the active color and each color's
-version; base_from_colors.py makes the base Deployment; migration.py says what changes and
-how to move across. Where the old selectors held more than the app labels and the color
-(kustomize's commonLabels put the version there), the new Deployments get new names: a
-selector cannot change.
+tells what each object is; naming.py chooses the names; this module writes bluegreen.yaml,
+keeping the layout's names, label keys, header, hosts and gateways, the active color and each
+color's version, and says how routing changes; base_from_colors.py makes the base
+Deployment; migration.py says what else changes and how to move across.
 
-It writes nothing and pins nothing: import_cli.py writes the two texts, pins the lock
+It writes nothing and pins nothing: cli/importing.py writes the two texts, pins the lock
 through the `lock` command's own code, and renders the result before anything reaches
 OUT_DIR.
 """
@@ -17,15 +15,15 @@ OUT_DIR.
 from __future__ import annotations
 
 from bgrender import TYPE_CHECKING
-from bgrender.colors import COLORS, Color, other
+from bgrender.colors import COLORS, other
 from bgrender.errors import escape
 from bgrender.importing import migration
 from bgrender.importing.base_from_colors import base_deployment
 from bgrender.importing.layouts import Layout
+from bgrender.importing.naming import Names, choose_names
 from bgrender.importing.recognize import Recognized, recognize
 from bgrender.intent import spec
 from bgrender.intent.providers import MESH
-from bgrender.names import bounded_name
 from bgrender.record import Record
 from bgrender.yamlfile.dump import dump_document
 
@@ -33,19 +31,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEPLOYMENT_FILE = "deployment.yaml"
-RENAMED_SUFFIX = "-bg"
 INTENT_HEADER = """\
 # Imported by `bgrender import` from a blue/green layout: the layout's names, label keys,
 # header and hosts. Before the first sync, read the README's migration guide ("Coming from a
 # kustomize blue/green layout"): the old Applications must go first, without cascading.
 """
-
-
-class Names(Record):
-    app: str  # metadata.name
-    base: str  # the base Deployment's: the colors are <base>-blue and <base>-green
-    old: dict[Color, str]  # the live Deployments'
-    renamed: str | None  # why the Deployments get new names; None: they keep theirs
 
 
 class Imported(Record):
@@ -70,45 +60,6 @@ def import_layout(layout: Layout, source: str, out_dir: str) -> Imported:
              *migration.difference_notes(found, differences), *migration.left_out(found, layout)]
     return Imported(INTENT_HEADER + dump_document(intent), deployment_text, tuple(notes),
                     tuple(migration.migration_steps(found, names, layout, out_dir)))
-
-
-# --- names ------------------------------------------------------------------------------------
-
-
-def choose_names(found: Recognized) -> Names:
-    old = {c: found.deployments[c].name for c in COLORS}
-    stem = old["blue"].removesuffix("-blue")
-    stem = stem if old["blue"] != stem and old["green"] == f"{stem}-green" and _fits(stem) else None
-    app = next((v for k in ("app.kubernetes.io/name", "app") if _fits(v := found.app_labels.get(k, ""))), None)
-    app = app or stem or bounded_name(found.service.name, "", spec.NAME_FOR_COLOR)
-    if found.selector_changes:
-        base = bounded_name(stem or app, RENAMED_SUFFIX, spec.NAME_FOR_COLOR)
-        if {f"{base}-blue", f"{base}-green"} & set(old.values()):  # an old name holds -bg already
-            base = bounded_name(base, RENAMED_SUFFIX, spec.NAME_FOR_COLOR)
-        return Names(app, base, old, _renamed_for_selectors(found, old, base))
-    if stem:
-        return Names(app, stem, old, None)
-    return Names(app, app, old, f"new Deployment names: {app}-blue and {app}-green, as bgrender names a color's "
-                                f"Deployment <base>-<color>; the old ones, {escape(old['blue'])} and "
-                                f"{escape(old['green'])}, are not named so")
-
-
-def _fits(name: str) -> bool:
-    return bool(name) and len(name) <= spec.NAME_FOR_COLOR and spec.matches(spec.DNS_LABEL, name)
-
-
-def _renamed_for_selectors(found: Recognized, old: dict[Color, str], base: str) -> str:
-    extra = found.extra_selector_keys
-    why = " (as kustomize's commonLabels make them)" if found.version_label in extra else ""
-    keys = ", ".join(escape(k) for k in extra)
-    return (f"new Deployment names: {base}-blue and {base}-green. The old Deployments, {escape(old['blue'])} and "
-            f"{escape(old['green'])}, also select on {keys}{why}; bgrender's select only {_braced(found)}, and a "
-            "Deployment's selector cannot change: rendering them under the old names would fail the first sync "
-            "with `spec.selector: ... field is immutable`")
-
-
-def _braced(found: Recognized) -> str:
-    return "{" + ", ".join(escape(k) for k in [*found.app_labels, found.color_label]) + "}"
 
 
 # --- the base Deployment ------------------------------------------------------------------------
@@ -144,7 +95,7 @@ def intent_data(found: Recognized, names: Names, base: dict[str, Any]) -> tuple[
     routing, notes = _routing_data(found, names)
     if routing:
         body["routing"] = routing
-    return {"apiVersion": "bgrender.io/v1alpha1", "kind": "BlueGreen", "metadata": metadata, "spec": body}, notes
+    return {"apiVersion": spec.API_VERSION, "kind": "BlueGreen", "metadata": metadata, "spec": body}, notes
 
 
 def _service_data(found: Recognized, names: Names) -> dict[str, Any]:

@@ -12,7 +12,7 @@ Hidden directories are skipped and symlinked ones not followed, as `validate` do
 This module is the I/O edge of the import: files are read with the core's hardened readers,
 confined to SOURCE_DIR; kustomize runs without a shell, with a deadline and bounded output,
 and its output is parsed under one budget. It decides nothing about blue and green
-(recognize.py does) and writes nothing (import_cli.py does).
+(recognize.py does) and writes nothing (cli/importing.py does).
 """
 
 from __future__ import annotations

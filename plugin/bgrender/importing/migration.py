@@ -8,17 +8,14 @@ ASCII.
 
 from __future__ import annotations
 
-from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, other
 from bgrender.errors import escape
 from bgrender.images import image_reference
 from bgrender.importing.layouts import Layout
+from bgrender.importing.naming import Names
 from bgrender.importing.recognize import Recognized
 from bgrender.labels import version_label_value
 from bgrender.yamlfile.document import get_in
-
-if TYPE_CHECKING:
-    from bgrender.importing.importer import Names
 
 STEPS_HEADER = 'to migrate (the README\'s "Coming from a kustomize blue/green layout" explains each step):'
 

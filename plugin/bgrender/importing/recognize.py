@@ -309,9 +309,14 @@ def _destination_rule(objects: list[Manifest], service: Manifest,
 def _subset_colors(rule: Manifest, color_label: str) -> dict[str, Color]:
     """Subset name -> the color it selects."""
     subsets = get_in(rule.data, ("spec", "subsets"))
-    return {s["name"]: _strings(s.get("labels"))[color_label] for s in (subsets if isinstance(subsets, list) else [])
+    return {s["name"]: color for s in (subsets if isinstance(subsets, list) else [])
             if isinstance(s, dict) and isinstance(s.get("name"), str)
-            and _strings(s.get("labels")).get(color_label) in COLORS}
+            and (color := _color(_strings(s.get("labels")).get(color_label)))}
+
+
+def _color(value: object) -> Color | None:
+    """`value` as a color, if it is one."""
+    return next((c for c in COLORS if c == value), None)
 
 
 def _destinations(route: Any) -> list[dict[str, Any]]:
@@ -393,7 +398,10 @@ def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Col
         if not isinstance(exact, str):
             return None
         found.add((name, exact))
-    return found.pop() if len(found) == 1 and color and next(iter(found))[1] == color else None
+    if len(found) != 1 or not color:
+        return None
+    name, exact = found.pop()
+    return (name, color) if exact == color else None
 
 
 # --- what is left over ----------------------------------------------------------------------------
