@@ -10,8 +10,8 @@ import pytest
 
 from bgrender.app.files import MAX_FILE_BYTES
 from bgrender.intent.configmaps import MAX_DATA_BYTES
-from bgrender.intent.spec import MAX_COMPANION_FILES
 from bgrender.intent.resources import MAX_COMPANION_BYTES
+from bgrender.intent.spec import MAX_COMPANION_FILES
 from bgrender.yamlfile.document import MAX_DEPTH, MAX_NODES
 
 from .conftest import assert_refused, render

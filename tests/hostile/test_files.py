@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from bgrender.intent.paths import unsafe_path_reason
+from bgrender.intent.spec import unsafe_path_reason
 
 from .conftest import assert_refused, render
 

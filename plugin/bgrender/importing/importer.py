@@ -23,7 +23,7 @@ from bgrender.importing.layouts import Layout
 from bgrender.importing.naming import Names, choose_names
 from bgrender.importing.recognize import Recognized, recognize
 from bgrender.intent import spec
-from bgrender.intent.providers import MESH
+from bgrender.intent.spec import MESH
 from bgrender.record import Record
 from bgrender.yamlfile.dump import dump_document
 

@@ -21,7 +21,7 @@ from bgrender.errors import BgRenderError, escape, quote
 from bgrender.images import image_repository
 from bgrender.importing.layouts import Layout, Manifest
 from bgrender.intent import spec
-from bgrender.intent.providers import ISTIO
+from bgrender.intent.spec import ISTIO
 from bgrender.labels import version_label_value
 from bgrender.record import Record
 from bgrender.routing import Malformed, istio

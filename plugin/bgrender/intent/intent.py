@@ -10,9 +10,8 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.errors import InvalidInput
 from bgrender.intent import spec
-from bgrender.intent.providers import MESH
 from bgrender.intent.rules import relation_problems
-from bgrender.intent.spec import default
+from bgrender.intent.spec import MESH, default
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document
 

@@ -14,9 +14,7 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
 from bgrender.intent import spec
-from bgrender.intent.paths import unsafe_path_reason
-from bgrender.intent.providers import MESH, PROVIDERS
-from bgrender.intent.spec import CONFIG_KEY, METRIC_TYPES, matches
+from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
 from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:

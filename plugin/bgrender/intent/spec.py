@@ -12,7 +12,6 @@ import re
 
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, quote
-from bgrender.intent import providers
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, Path
@@ -49,7 +48,35 @@ HTTP_PATH = r"^/[^\s]*$"
 PORT_NAME = r"^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$"
 NAME_FOR_COLOR = MAX_DNS_LABEL - len("-green")  # "<name>-green" must still be a DNS label
 INT32_MAX = 2**31 - 1  # Kubernetes' replica counts are int32
-PROVIDERS = tuple(providers.PROVIDERS)
+
+
+# --- routing providers: their names, APIs and the routing keys each reads -------------------
+
+# The gateway name meaning "callers inside the mesh" (Istio's; bgrender uses it for every provider).
+MESH = "mesh"
+
+
+class Provider(Record):
+    """A routing provider (DESIGN §10); routing/ builds and reads its objects."""
+
+    name: str  # as spec.routing.provider says it
+    group: str  # the API group of its objects ("" for the core group)
+    versions: tuple[str, ...]  # the API versions bgrender can write, newest first
+    api: str  # its API, for messages
+    product: str  # what serves that API, for messages
+    routing_keys: frozenset[str]  # the spec.routing keys it reads besides `provider`
+
+
+ISTIO = Provider("istio", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"),  # v1 since Istio 1.22
+                 "Istio networking API", "Istio",
+                 frozenset({"header", "hosts", "gateways", "meshRouting", "preview", "virtualService",
+                            "destinationRule"}))
+GATEWAY_API = Provider("gateway-api", "gateway.networking.k8s.io", ("v1", "v1beta1"),  # HTTPRoute is v1 since 1.0
+                       "HTTPRoute API", "the Gateway API",
+                       frozenset({"header", "hosts", "gateways", "meshRouting", "preview", "httpRoute"}))
+SERVICE = Provider("service", "", ("v1",), "the core API", "the core API", frozenset())  # always served
+
+PROVIDERS = {p.name: p for p in (ISTIO, GATEWAY_API, SERVICE)}
 
 
 class Scalar(Record):
@@ -271,7 +298,7 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
         "routing": Mapping("How production traffic and previews reach the colors (DESIGN §10).", {
             "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
                                     "service: the Service selects the active color (no mesh).",
-                               enum=PROVIDERS, default="istio"),
+                               enum=tuple(PROVIDERS), default="istio"),
             "header": Scalar(str, "Request header that picks a color on preview routes: `<header>: green` reaches "
                                   "green.", pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
                              hint="must be a lowercase HTTP header name (Istio matches lowercase keys)"),
@@ -421,3 +448,23 @@ def default(*path: str) -> Any:
     for key in path:
         node = node.fields[key]
     return node.default
+
+
+# --- paths written in bluegreen.yaml ---------------------------------------------------------
+
+
+def unsafe_path_reason(rel: str) -> str | None:
+    """Why a path written in bluegreen.yaml may not be used, or None when it may.
+
+    POSIX rules, as the sidecar reads the repository on Linux: "a:deployment.yaml" and
+    "a\\b.yaml" are ordinary relative names there, not a drive and a separator. Whatever a
+    path says, read_app_file still confines what it resolves to."""
+    if not rel:
+        return "must not be empty"
+    if "\x00" in rel:
+        return "must not contain NUL bytes"
+    if rel.startswith("/"):
+        return "must be relative to the directory of bluegreen.yaml, not absolute"
+    if ".." in rel.split("/"):
+        return 'must not contain ".."'
+    return None

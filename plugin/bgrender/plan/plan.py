@@ -10,8 +10,8 @@ from bgrender.colors import COLORS
 from bgrender.errors import InvalidInput
 from bgrender.intent.base_deployment import target_port
 from bgrender.intent.env import unserved_problem
-from bgrender.intent.providers import PROVIDERS
 from bgrender.intent.resources import NONE
+from bgrender.intent.spec import PROVIDERS
 from bgrender.lock.lockfile import Lock, recorded
 from bgrender.plan.deployment import ColorPlan, Source, color_plan
 from bgrender.record import Record

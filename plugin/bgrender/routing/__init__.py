@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-    from bgrender.intent.providers import Provider
+    from bgrender.intent.spec import Provider
     from bgrender.plan.plan import Plan
 
 

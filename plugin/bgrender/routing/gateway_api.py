@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
-from bgrender.intent.providers import GATEWAY_API, MESH  # in routing.preview.gateways: the Service parent
+from bgrender.intent.spec import GATEWAY_API, MESH  # in routing.preview.gateways: the Service parent
 
 if TYPE_CHECKING:
     from typing import Any

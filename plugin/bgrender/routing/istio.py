@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
-from bgrender.intent.providers import ISTIO
+from bgrender.intent.spec import ISTIO
 
 if TYPE_CHECKING:
     from typing import Any

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import COLORS
-from bgrender.intent.providers import SERVICE
+from bgrender.intent.spec import SERVICE
 
 if TYPE_CHECKING:
     from typing import Any
