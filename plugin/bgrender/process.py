@@ -17,7 +17,11 @@ import subprocess
 import time
 from collections.abc import Mapping
 
+from bgrender import TYPE_CHECKING
 from bgrender.record import Record
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _CHUNK = 64 * 1024
 
@@ -36,8 +40,8 @@ def run_bounded(argv: list[str], *, env: Mapping[str, str], timeout: float, max_
     try:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    env=dict(env), start_new_session=True)
-    except OSError as err:
-        return Ran(None, b"", b"", f"could not be started: {err.strerror or err}")
+    except OSError as exc:
+        return Ran(None, b"", b"", f"could not be started: {exc.strerror or exc}")
     deadline, late = time.monotonic() + timeout, f"did not finish within {timeout:g} s"
     try:
         out, err, failure = _collect(process, deadline, late, max_stdout, max_stderr)
@@ -59,9 +63,10 @@ def _collect(process: subprocess.Popen[bytes], deadline: float, late: str, max_s
     """Both pipes read as they fill (reading one while the other is full would deadlock),
     until both close, the deadline passes, or stdout passes its cap."""
     out, err = bytearray(), bytearray()
+    assert process.stdout is not None and process.stderr is not None  # run_bounded opens both as pipes
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ, out)  # type: ignore[arg-type]
-        selector.register(process.stderr, selectors.EVENT_READ, err)  # type: ignore[arg-type]
+        selector.register(process.stdout, selectors.EVENT_READ, out)
+        selector.register(process.stderr, selectors.EVENT_READ, err)
         while selector.get_map():
             left = deadline - time.monotonic()
             if left <= 0:
@@ -79,7 +84,7 @@ def _collect(process: subprocess.Popen[bytes], deadline: float, late: str, max_s
     return bytes(out), bytes(err), None
 
 
-def kill_group(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def kill_group(process: subprocess.Popen[Any]) -> None:
     """Kill a process started in a session of its own, and everything it started, then reap it."""
     with contextlib.suppress(OSError):
         if hasattr(os, "killpg"):

@@ -52,7 +52,7 @@ class Record:
         return tuple(getattr(self, f) for f in self.__fields__)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
+        return type(other) is type(self) and self._values() == other._values()
 
     def __lt__(self, other: Record) -> bool:
         return self._values() < other._values()

@@ -28,7 +28,9 @@ def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
 
     `shown` is how messages name the file. Raises InvalidInput with a single problem.
     """
-    return decode_text(read_app_bytes(root, rel, shown), shown)
+    raw = read_app_bytes(root, rel, shown)
+    assert raw is not None  # not missing_ok: an absent file raises
+    return decode_text(raw, shown)
 
 
 def shown_beside(intent_file: str, rel: str) -> str:

@@ -64,9 +64,9 @@ def read_companions(intent: Intent, intent_doc: Document, base: Base, app_dir: s
         return NONE
     reader = _Reader(intent, intent_doc, app_dir)
     config_maps = {spec.name: _config_map(reader, spec, i) for i, spec in enumerate(intent.config_maps)}
-    read = [(i, shown_beside(intent.file, rel), reader.read(rel, ("spec", "resources", i)))
-            for i, rel in enumerate(intent.resources)]
-    read = [(i, file, text) for i, file, text in read if text is not None]
+    tried = [(i, shown_beside(intent.file, rel), reader.read(rel, ("spec", "resources", i)))
+             for i, rel in enumerate(intent.resources)]
+    read = [(i, file, text) for i, file, text in tried if text is not None]
     try:
         streams = load_streams([(text, file) for _, file, text in read])
     except InvalidInput as err:  # report the files that could not be read along with those that did not parse

@@ -19,7 +19,7 @@ from bgrender.yamlfile.document import Path, copy_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from typing import Any
+    from typing import Any, TypeGuard
 
 HASH_LENGTH = 10  # hex digits: 40 bits tell apart every version of a config a team will ever have
 MAX_DATA_BYTES = 1024 * 1024  # the most a ConfigMap may hold (Kubernetes' limit)
@@ -72,7 +72,7 @@ def mount(template: dict[str, Any], config: dict[str, ConfigMap],
     pinned: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []
     for ref in references(template.get("spec")):
-        found = config.get(ref.holder.get("name"))  # type: ignore[arg-type]
+        found = config.get(ref.holder["name"])  # a str: references() yields only named holders
         if found is None:
             continue
         ref.holder["name"] = found.hashed_name
@@ -127,7 +127,7 @@ def _items(holder: Any, field: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from ((i, item) for i, item in enumerate(value) if isinstance(item, dict))
 
 
-def _named(ref: Any) -> bool:
+def _named(ref: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(ref, dict) and isinstance(ref.get("name"), str)
 
 

@@ -92,7 +92,8 @@ def check_documents(docs: list[Document], namespace: str | None, app_labels: dic
             objects.append(doc)
     docs = objects
     crd_scopes = {_crd_kind(d.data): d.data["spec"].get("scope") == "Cluster" for d in docs if _is_crd(d.data)}
-    resources, seen = [], {}
+    resources: list[Resource] = []
+    seen: dict[tuple[str, str, str], Document] = {}
     for doc in docs:
         group, kind, _ = identity(doc.data)
         scoped = crd_scopes.get((group, kind), (group, kind) in CLUSTER_SCOPED)

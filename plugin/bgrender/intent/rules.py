@@ -106,7 +106,7 @@ def routing_keys_fit_the_provider(doc: Document, f: Fields) -> Iterator[Problem]
     if not isinstance(routing, dict) or provider not in PROVIDERS:
         return
     for key, value in routing.items():
-        if key != "provider" and key in spec.INTENT.fields["spec"].fields["routing"].fields \
+        if key != "provider" and key in spec.mapping("routing").fields \
                 and key not in PROVIDERS[provider].routing_keys and value is not None:
             yield doc.problem(("spec", "routing", key), f"has no effect with routing.provider {provider}", key=True)
 
@@ -188,7 +188,8 @@ def config_maps_are_well_formed(doc: Document, f: Fields) -> list[Problem]:
     config_maps = f.get("spec", "configMaps")
     if not isinstance(config_maps, list):
         return []
-    problems, names = [], {}
+    problems: list[Problem] = []
+    names: dict[str, int] = {}
     for i, entry in enumerate(config_maps):
         at = ("spec", "configMaps", i)
         if not isinstance(entry, dict):
@@ -251,9 +252,10 @@ def _metric_problems(doc: Document, metric: Any, at: tuple) -> list[Problem]:
         return problems + [doc.problem(at, f"type {metric['type']} needs {field}")]
     target = metric[field].get("target") if isinstance(metric[field], dict) else None
     wanted = {"Utilization": "averageUtilization", "Value": "value", "AverageValue": "averageValue"}
-    needed = wanted.get(target["type"]) if isinstance(target, dict) and isinstance(target.get("type"), str) else None
-    if needed is not None and needed not in target:
-        problems.append(doc.problem(at + (field, "target"), f"type {target['type']} needs {needed}"))
+    if isinstance(target, dict) and isinstance(target.get("type"), str):
+        needed = wanted.get(target["type"])
+        if needed is not None and needed not in target:
+            problems.append(doc.problem(at + (field, "target"), f"type {target['type']} needs {needed}"))
     return problems
 
 

@@ -402,7 +402,7 @@ def _check_scalar(node: Scalar, value: Any, path: Path, doc: Document, key: bool
     if node.type == (int, str):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             return problem(f"must be an integer or a string, got {_kind(value)}")
-        return _check_scalar(node.replace(type=type(value)), value, path, doc, key)  # type: ignore[attr-defined]
+        return _check_scalar(node.replace(type=type(value)), value, path, doc, key)
     if node.type is int and (isinstance(value, bool) or not isinstance(value, int)):
         return problem(f"must be an integer, got {_kind(value)}")
     if node.type is bool and not isinstance(value, bool):
@@ -448,6 +448,16 @@ def default(*path: str) -> Any:
     for key in path:
         node = node.fields[key]
     return node.default
+
+
+def mapping(*path: str) -> Mapping:
+    """The Mapping declared here for spec.<path> (every step of it a Mapping)."""
+    node = INTENT
+    for key in ("spec", *path):
+        child = node.fields[key]
+        assert isinstance(child, Mapping)
+        node = child
+    return node
 
 
 # --- paths written in bluegreen.yaml ---------------------------------------------------------

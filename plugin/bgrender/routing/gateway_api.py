@@ -24,6 +24,7 @@ from bgrender.intent.spec import GATEWAY_API, MESH  # in routing.preview.gateway
 if TYPE_CHECKING:
     from typing import Any
 
+    from bgrender.colors import Color
     from bgrender.plan.plan import Plan
 
 
@@ -52,7 +53,8 @@ def _route(plan: Plan, name: str, parents: list[dict[str, Any]], rules: list[dic
 
 
 def _parents(plan: Plan, gateways: tuple[str, ...] | list[str], mesh: bool) -> list[dict[str, Any]]:
-    parents = [{"group": "", "kind": "Service", "name": plan.intent.service_name, "port": plan.port}] if mesh else []
+    parents: list[dict[str, Any]] = (
+        [{"group": "", "kind": "Service", "name": plan.intent.service_name, "port": plan.port}] if mesh else [])
     for gateway in gateways:
         namespace, _, name = gateway.rpartition("/")
         parent = {"group": GATEWAY_API.group, "kind": "Gateway", "name": name}
@@ -60,7 +62,7 @@ def _parents(plan: Plan, gateways: tuple[str, ...] | list[str], mesh: bool) -> l
     return parents
 
 
-def _backend(plan: Plan, color: str) -> dict[str, Any]:
+def _backend(plan: Plan, color: Color) -> dict[str, Any]:
     return {"group": "", "kind": "Service", "name": routing.color_service(plan, color), "port": plan.port}
 
 

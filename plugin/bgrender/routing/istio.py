@@ -87,7 +87,7 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
 
 
 # The http matches that match every request: none, or only the URI prefix "/".
-MATCHES_EVERY_REQUEST = ({}, {"uri": {"prefix": "/"}})
+MATCHES_EVERY_REQUEST: tuple[dict[str, Any], ...] = ({}, {"uri": {"prefix": "/"}})
 
 
 def default_route(vs: dict[str, Any]) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused im
 try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is absent
     from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # another class, the same interface
 
 from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, escape, line_column, quote
@@ -50,7 +50,7 @@ _FLOAT = f"{TAG}float"
 MAX_INT_DIGITS = 66
 
 
-class _Loader(CommonScalarsFirst, _SafeLoader):  # type: ignore[misc, valid-type]
+class _Loader(CommonScalarsFirst, _SafeLoader):
     pass
 
 
@@ -114,7 +114,7 @@ class Document:
 
     def node(self, path: Path) -> yaml.Node | None:
         """The node at `path` (mapping keys only); None when a key on the way is missing or null."""
-        node = self.root
+        node: yaml.Node | None = self.root
         for key in path:
             if not isinstance(node, yaml.MappingNode):
                 return None
@@ -177,8 +177,8 @@ def _syntax_problem(err: yaml.YAMLError, text: str, file: str) -> Problem:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     if mark is not None:
         line, column = mark.line + 1, mark.column + 1
-    elif getattr(err, "position", None) is not None:  # ReaderError: a bad character, no mark
-        line, column = line_column(text, err.position)  # type: ignore[attr-defined]
+    elif (position := getattr(err, "position", None)) is not None:  # ReaderError: a bad character, no mark
+        line, column = line_column(text, position)
     else:
         line, column = 1, 1
     reason = getattr(err, "problem", None) or str(err).splitlines()[0]
@@ -249,7 +249,8 @@ def _first_past(root: yaml.Node, sizes: Sizes, limit: int, which: int) -> tuple[
     """The node, its path and its place in document order (the builder's value count there) at
     which building first counts more than `limit` values (`which` 0) or characters (1); the
     root's cost must pass it."""
-    node, path, total, index = root, (), 0, 0
+    node, total, index = root, 0, 0
+    path: Path = ()
     while True:
         index += 1
         if isinstance(node, yaml.ScalarNode):
@@ -319,6 +320,7 @@ class _Builder:
             if node.tag != _SEQ:
                 self.fail(node, path, _unsupported(node))
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)  # the composer makes no other kind of node
         return self.build_scalar(node, path, depth)
 
     def build_mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:

@@ -21,13 +21,18 @@ from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused im
 try:
     from yaml import CSafeDumper as _SafeDumper
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
+    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]  # another class, the same interface
 
 
 from bgrender import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any
+
+    # CommonScalarsFirst is mixed into PyYAML's resolvers: typed as one, so super().resolve checks
+    from yaml.resolver import BaseResolver as _ResolverMixin
+else:
+    _ResolverMixin = object  # at run time a plain mixin, its resolve found through the MRO
 
 # Whole plain scalars that are not strings, compared in lowercase (a superset of each list):
 # YAML 1.1 booleans y/yes/n/no/true/false/on/off (PyYAML leaves out y and n, Go's yaml.v2 does
@@ -103,7 +108,7 @@ def _is_decimal_int(text: str) -> bool:
     return digits.isdigit() and digits.isascii() and (digits[0] != "0" or digits == "0")
 
 
-class CommonScalarsFirst:
+class CommonScalarsFirst(_ResolverMixin):
     """For PyYAML's loaders and dumpers: the plain scalars `plain_tag` knows skip the
     resolver's regexes; only the others go through them. pyyaml.py compiles each of those
     regexes when it is first used, so a render usually compiles none."""
@@ -113,10 +118,10 @@ class CommonScalarsFirst:
             tag = plain_tag(value)
             if tag is not None:
                 return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+        return super().resolve(kind, value, implicit)
 
 
-class _Dumper(CommonScalarsFirst, _SafeDumper):  # type: ignore[misc, valid-type]
+class _Dumper(CommonScalarsFirst, _SafeDumper):
     """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
     never an anchor or alias, even where two objects share a value; strings another reader could
     take for a number, boolean or null single-quoted."""
@@ -125,7 +130,7 @@ class _Dumper(CommonScalarsFirst, _SafeDumper):  # type: ignore[misc, valid-type
         return True
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None if plain_is_string(value) else "'"
     return dumper.represent_scalar(STR_TAG, value, style=style)
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
 from bgrender.yamlfile.document import Document, Path, dotted
 from bgrender.yamlfile.dump import NULL_TAG, STR_TAG
+
+if TYPE_CHECKING:
+    from typing import TypeGuard
 
 DEFAULT_INDENT_STEP = 2
 
@@ -57,7 +61,7 @@ def _entry(mapping: MappingNode, key: str) -> tuple[Node, Node] | None:
     return next(((k, v) for k, v in mapping.value if isinstance(k, ScalarNode) and k.value == key), None)
 
 
-def _is_null(node: Node) -> bool:
+def _is_null(node: Node) -> TypeGuard[ScalarNode]:
     return isinstance(node, ScalarNode) and node.tag == NULL_TAG
 
 
@@ -175,6 +179,7 @@ def _indent_step(doc: Document, mapping: MappingNode) -> int:
         step = _nested_step(mapping, value)
         if step:
             return step
+    assert isinstance(doc.root, MappingNode)  # set_scalar edits no other document
     return _first_nested_step(doc.root) or DEFAULT_INDENT_STEP
 
 

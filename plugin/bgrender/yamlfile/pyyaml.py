@@ -51,7 +51,7 @@ def _import_yaml() -> ModuleType:
             return _LazyPattern(pattern, flags)
         return compile_now(pattern, flags)
 
-    re.compile = compile_later_in_yaml
+    re.compile = compile_later_in_yaml  # type: ignore[assignment]  # a deliberate swap, undone below
     try:
         import yaml
     finally:
@@ -59,4 +59,7 @@ def _import_yaml() -> ModuleType:
     return yaml
 
 
-yaml = _import_yaml()
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = _import_yaml()
