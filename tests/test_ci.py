@@ -1,0 +1,17 @@
+"""CI runs the README's test command, word for word, so a green CI proves the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    blocks = re.findall(r"```sh\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S)
+    tests = [b for b in blocks if "pip install -q -e '.[test]'" in b]
+    assert len(tests) == 1, "the README shows one test command"
+    run = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert run[-1] == tests[0]
+    assert "set -euo pipefail" in run
