@@ -147,3 +147,16 @@ def test_functions_are_short(name: str) -> None:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, f"{name}: over {MAX_FUNCTION_LINES} lines"
+
+
+def test_the_readme_map_names_every_room() -> None:
+    readme = (PACKAGE.parents[1] / "README.md").read_text()
+    start = readme.index("plugin/bgrender/ ")
+    block = readme[start: readme.index("```", start)]
+    for module in MODULES.values():
+        parts = module.path.relative_to(PACKAGE).parts
+        if parts[-1] == "__init__.py":
+            continue
+        assert parts[-1] in block, f"the README's map does not name {module.path.relative_to(PACKAGE)}"
+        if len(parts) > 1:
+            assert f"{parts[0]}/" in block, f"the README's map does not name the wing {parts[0]}/"
