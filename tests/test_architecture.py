@@ -161,6 +161,6 @@ def test_the_readme_map_names_every_room() -> None:
         assert parts[-1] in block, f"the README's map does not name {module.path.relative_to(PACKAGE)}"
         if len(parts) > 1:
             assert f"{parts[0]}/" in block, f"the README's map does not name the wing {parts[0]}/"
-    rooms = {m.path.name for m in MODULES.values()}
+    rooms = {m.path.name for m in MODULES.values()} | {"test_architecture.py"}  # the map names this test
     named = set(re.findall(r"\b(\w+\.py)\b", block))
     assert named <= rooms, f"the README's map names rooms that are gone: {sorted(named - rooms)}"
