@@ -194,3 +194,70 @@ def test_the_largest_int32_replica_count_renders():
     intent = MINIMAL / "bluegreen.yaml"
     objects = render_app(intent, {}, AppTexts(intent.read_text() + "  replicas: 2147483647\n", None))
     assert {o["spec"]["replicas"] for o in objects if o["kind"] == "Deployment"} == {2147483647}
+
+
+# --- values the API server checks: what bgrender accepts, Kubernetes and the CRDs admit ------------
+# Each rule below is Kubernetes' own, written out from apimachinery's validation and the
+# HTTPRoute CRD, independently of bgrender's patterns.
+
+def _k8s_config_map_key(key: str) -> bool:
+    """apimachinery IsConfigMapKey."""
+    return (0 < len(key) <= 253 and re.fullmatch(r"[-._a-zA-Z0-9]+", key) is not None
+            and key not in (".", "..") and not key.startswith(".."))
+
+
+def _k8s_pdb_percent(value: str) -> bool:
+    """IsValidPercent, then at most 100% (the PodDisruptionBudget's rule)."""
+    return re.fullmatch(r"[0-9]+%", value) is not None and int(value[:-1]) <= 100
+
+
+def _k8s_positive_quantity(value: str) -> bool:
+    """resource.ParseQuantity, then Sign() == 1 (an HPA target's value)."""
+    match = re.fullmatch(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9.]+)?",
+                         value)
+    return match is not None and match.group(1) != "-" and any(c in "123456789" for c in match.group(2))
+
+
+def _crd_route_hostname(host: str) -> bool:
+    """The HTTPRoute CRD's hostname item."""
+    return 0 < len(host) <= 253 and re.fullmatch(
+        r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", host) is not None
+
+
+_KEYISH = st.text(alphabet="abcAB09.-_:/ *%+mKi", max_size=12)
+
+
+@pytest.mark.parametrize(("pattern", "kubernetes", "examples"), [
+    ("CONFIG_KEY", _k8s_config_map_key, [".", "..", "..data", ".env", "a..b", "app.properties"]),
+    ("PERCENT", _k8s_pdb_percent, ["0%", "50%", "100%", "101%", "999%", "5"]),
+    ("POSITIVE_QUANTITY", _k8s_positive_quantity, ["-5", "0", "0m", "0.0", "500m", "1Gi", "+2", ".5", "1e3"]),
+    ("ROUTE_HOSTNAME", _crd_route_hostname, ["*", "*.a.b", "A.b", "a.b.", "a.b:443", "shop.example.com"]),
+])
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_what_bgrender_accepts_kubernetes_admits(pattern, kubernetes, examples, data):
+    from bgrender.intent import spec
+
+    value = data.draw(st.one_of(st.sampled_from(examples), _KEYISH))
+    if spec.matches(getattr(spec, pattern), value):
+        assert kubernetes(value), f"bgrender accepts {value!r}, which Kubernetes rejects"
+
+
+@pytest.mark.parametrize(("pattern", "valid"), [
+    ("CONFIG_KEY", ["app.properties", ".env", "a..b", "_x"]),
+    ("PERCENT", ["0%", "50%", "100%"]),
+    ("POSITIVE_QUANTITY", ["500m", "1Gi", "+2", ".5", "1e3", "0.5"]),
+    ("ROUTE_HOSTNAME", ["shop.example.com", "*.example.com", "a"]),
+])
+def test_what_kubernetes_admits_commonly_bgrender_accepts(pattern, valid):
+    from bgrender.intent import spec
+
+    assert [v for v in valid if not spec.matches(getattr(spec, pattern), v)] == []
+
+
+def test_a_config_file_whose_name_is_too_long_for_a_key_is_refused(app):
+    name = "k" * 254
+    (app / name).write_text("x")
+    (app / "bluegreen.yaml").write_text((app / "bluegreen.yaml").read_text()
+                                        + f"  configMaps:\n    - name: settings\n      files: [{name}]\n")
+    assert_refused(render(app), "spec.configMaps[0].files[0]: the file name", "at most 253")

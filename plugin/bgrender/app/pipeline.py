@@ -175,9 +175,6 @@ def render_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | 
     return render(plan_app(intent_path, env, texts))
 
 
-# What `validate` and `status` say when unreleased_base_changes is true.
-UNRELEASED = ("the base or its config holds changes no color runs yet (released by the next `bgrender release`, "
-              "to production only by promotion)")
 
 
 def unreleased_base_changes(app: App, plan: Plan) -> bool:

@@ -11,7 +11,6 @@ import os
 
 from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import (
-    UNRELEASED,
     find_apps,
     intent_file,
     load_app,
@@ -23,6 +22,7 @@ from bgrender.cli import logs
 from bgrender.cli.streams import write_err, write_out
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
 from bgrender.intent.env import log_level, under_argocd
+from bgrender.lock.lockfile import UNRELEASED
 from bgrender.render.render import render
 from bgrender.yamlfile.dump import DUMPERS, dump_output
 

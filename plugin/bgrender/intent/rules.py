@@ -15,6 +15,7 @@ from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
 from bgrender.intent import spec
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
+from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:
@@ -138,16 +139,45 @@ def gateway_api_parents(doc: Document, f: Fields) -> Iterator[Problem]:
     if f.routing("provider") != "gateway-api":
         return
     gateways = f.get("spec", "routing", "gateways") or []
+    seen: dict[str, int] = {}
     for i, gateway in enumerate(gateways):
         if gateway == MESH:
             yield doc.problem(("spec", "routing", "gateways", i), 'is not a Gateway: in-mesh callers are routed '
                                                                   "through the Service with spec.routing.meshRouting")
-        elif isinstance(gateway, str) and not spec.matches(spec.GATEWAY_REF, gateway):
+        elif isinstance(gateway, str) and not _is_gateway_ref(gateway):
             yield doc.problem(("spec", "routing", "gateways", i), f"must be a Gateway as name or namespace/name "
-                                                                  f"(DNS-1123 labels), got {quote(gateway)}")
+                                                                  f"(DNS-1123 labels, a namespace of at most 63 "
+                                                                  f"characters), got {quote(gateway)}")
+        elif isinstance(gateway, str) and seen.setdefault(gateway, i) != i:
+            yield doc.problem(("spec", "routing", "gateways", i), f"{quote(gateway)} is named twice (also at "
+                                                                  f"spec.routing.gateways[{seen[gateway]}])")
+    parents = len(gateways) + (f.routing("meshRouting") is True)
+    if parents > spec.MAX_ROUTE_PARENTS:
+        yield doc.problem(("spec", "routing", "gateways"), f"an HTTPRoute takes at most {spec.MAX_ROUTE_PARENTS} "
+                                                           f"parents; these make {parents}")
     if not gateways and f.routing("meshRouting") is False:
         yield doc.problem(("spec", "routing", "meshRouting"), "is false and spec.routing.gateways is empty: the "
                                                               "HTTPRoute would attach to nothing")
+
+
+def _is_gateway_ref(ref: str) -> bool:
+    namespace, _, name = ref.rpartition("/")
+    return spec.matches(spec.GATEWAY_REF, ref) and len(namespace) <= MAX_DNS_LABEL and len(name) <= MAX_DNS_SUBDOMAIN
+
+
+def gateway_api_hostnames(doc: Document, f: Fields) -> Iterator[Problem]:
+    """gateway-api: each host is an HTTPRoute hostname, and a route holds at most 16.
+    FAIL: routing: {provider: gateway-api, hosts: [Shop.example.com, "shop.example.com:443", "*", shop.]}"""
+    hosts = f.get("spec", "routing", "hosts")
+    if f.routing("provider") != "gateway-api" or not isinstance(hosts, list):
+        return
+    for i, host in enumerate(hosts):
+        if isinstance(host, str) and not spec.matches(spec.ROUTE_HOSTNAME, host):
+            yield doc.problem(("spec", "routing", "hosts", i), "must be an HTTPRoute hostname (lowercase DNS labels, "
+                                                               f'optionally "*." first; no port), got {quote(host)}')
+    if len(hosts) > spec.MAX_ROUTE_HOSTNAMES:
+        yield doc.problem(("spec", "routing", "hosts"), f"an HTTPRoute takes at most {spec.MAX_ROUTE_HOSTNAMES} "
+                                                        f"hostnames, got {len(hosts)}")
 
 
 def previews_stay_inside(doc: Document, f: Fields) -> Iterator[Problem]:
@@ -213,9 +243,10 @@ def _key_problems(doc: Document, entry: dict[str, Any], at: tuple) -> list[Probl
         key = os.path.basename(path) if isinstance(path, str) else None
         if key is None or unsafe_path_reason(path):
             continue
-        if not matches(CONFIG_KEY, key) or key in (".", ".."):
+        if not matches(CONFIG_KEY, key) or len(key) > MAX_DNS_SUBDOMAIN:
             problems.append(doc.problem(at + ("files", i), f"the file name {quote(key)} is its key in the "
-                                        'ConfigMap, and must be one (letters, digits, "-", "_", ".")'))
+                                        'ConfigMap, and must be one (at most 253 letters, digits, "-", "_", "."; '
+                                        'not "." or "..", nor starting with "..")'))
         elif key in keys:
             problems.append(doc.problem(at + ("files", i), f"the key {quote(key)} is used twice in this ConfigMap"))
         keys.add(key)
@@ -275,6 +306,7 @@ RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     routing_keys_fit_the_provider,
     mesh_callers_are_routed,
     gateway_api_parents,
+    gateway_api_hostnames,
     previews_stay_inside,
     resource_paths_are_safe,
     config_maps_are_well_formed,

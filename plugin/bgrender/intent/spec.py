@@ -146,7 +146,18 @@ def _color(name: str) -> Mapping:
 # A Kubernetes quantity ("500m", "1Gi", "2.5"), as the API's own schema writes it.
 QUANTITY = (r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]"
             r"|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$")
-CONFIG_KEY = r"^[-._a-zA-Z0-9]+$"  # a ConfigMap key
+# A ConfigMap key: not "." or "..", nor starting with ".." (the kubelet's own names in a volume).
+CONFIG_KEY = r"^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]+$"
+CONFIG_KEY_HINT = 'must be a ConfigMap key (letters, digits, "-", "_", "."; not "." or "..", nor starting with "..")'
+# A quantity above zero (an HPA target's value): no sign but "+", a non-zero digit before the suffix.
+POSITIVE_QUANTITY = (r"^\+?(?=[0-9.]*[1-9])(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]"
+                     r"|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$")
+PERCENT = r"^(100|[1-9]?[0-9])%$"  # 0% to 100%
+# An HTTPRoute hostname (Gateway API): lowercase DNS labels, optionally "*." first; no port, no
+# trailing dot, no bare "*".
+ROUTE_HOSTNAME = rf"^(\*\.)?{_SUBDOMAIN}$"
+MAX_ROUTE_HOSTNAMES = 16  # the HTTPRoute CRD's maxItems
+MAX_ROUTE_PARENTS = 32  # likewise
 CONFIG_MAP_NAME_LENGTH = 242  # "<name>-<10 hex>" must still be a 253-character DNS subdomain
 MAX_COMPANION_FILES = 100  # per list: far beyond a real app, and a bound on what one render opens
 
@@ -155,19 +166,27 @@ def _path(description: str) -> Scalar:
     return Scalar(str, description, max_length=1024)
 
 
-def _int_or_string(description: str, pattern: str, hint: str) -> Scalar:
+def _int_or_string(description: str, pattern: str, hint: str, minimum: int = 0) -> Scalar:
     """A count, or a string such as "50%" or "500m", as Kubernetes' IntOrString and Quantity."""
-    return Scalar((int, str), description, pattern=pattern, hint=hint, minimum=0, max_length=64)
+    return Scalar((int, str), description, pattern=pattern, hint=hint, minimum=minimum, maximum=INT32_MAX,
+                  max_length=64)
 
 
 def _quantity(description: str) -> Scalar:
-    return _int_or_string(description, QUANTITY, 'must be a quantity such as 500m, 2 or "1Gi"')
+    """An HPA target's value: Kubernetes requires it positive."""
+    return _int_or_string(description, POSITIVE_QUANTITY, 'must be a quantity above zero such as 500m, 2 or "1Gi"',
+                          minimum=1)
+
+
+def _percent_or_count(description: str) -> Scalar:
+    return _int_or_string(description, PERCENT, 'must be a count or a percent from "0%" to "100%"')
 
 
 def _metric_target() -> Mapping:
     return Mapping("The value the metric is held at.", {
         "type": Scalar(str, "Utilization, Value or AverageValue.", enum=("Utilization", "Value", "AverageValue")),
-        "averageUtilization": Scalar(int, "Percent of the pods' requests (type Utilization).", minimum=1),
+        "averageUtilization": Scalar(int, "Percent of the pods' requests (type Utilization).", minimum=1,
+                                     maximum=INT32_MAX),
         "averageValue": _quantity("Per-pod value (type AverageValue)."),
         "value": _quantity("Value (type Value)."),
     }, required=("type",))
@@ -186,7 +205,7 @@ def _scaling_rules(direction: str) -> Mapping:
         "selectPolicy": Scalar(str, "Which policy wins.", enum=("Max", "Min", "Disabled")),
         "policies": Sequence("Scaling policies.", Mapping("A scaling policy.", {
             "type": Scalar(str, "Pods or Percent.", enum=("Pods", "Percent")),
-            "value": Scalar(int, "How many pods, or percent of them.", minimum=1),
+            "value": Scalar(int, "How many pods, or percent of them.", minimum=1, maximum=INT32_MAX),
             "periodSeconds": Scalar(int, "Over how long.", minimum=1, maximum=1800),
         }, required=("type", "value", "periodSeconds")), min_items=1),
     })
@@ -231,22 +250,21 @@ COMPANIONS: dict[str, Node] = {
                                                  _path("A file."), min_items=1, max_items=MAX_COMPANION_FILES),
                                "data": Map("Keys and their string values.",
                                            Scalar(str, "A key.", pattern=CONFIG_KEY, max_length=253,
-                                                  hint='must be a ConfigMap key (letters, digits, "-", "_", ".")'),
+                                                  hint=CONFIG_KEY_HINT),
                                            Scalar(str, "A value.")),
                            }, required=("name",)), min_items=1, max_items=MAX_COMPANION_FILES),
     "autoscaling": Mapping("A HorizontalPodAutoscaler per color: the active color's scales between these bounds, "
                            "the idle color's is held at idleReplicas.", {
-        "minReplicas": Scalar(int, "Fewest replicas of the active color; a promoted color starts here.", minimum=1),
-        "maxReplicas": Scalar(int, "Most replicas of the active color.", minimum=1),
+        "minReplicas": Scalar(int, "Fewest replicas of the active color; a promoted color starts here.", minimum=1,
+                              maximum=INT32_MAX),
+        "maxReplicas": Scalar(int, "Most replicas of the active color.", minimum=1, maximum=INT32_MAX),
         "metrics": Sequence("What to scale on (default: 80% average CPU utilization).", METRIC, min_items=1),
         "behavior": Mapping("Scaling speed.", {"scaleUp": _scaling_rules("up"),
                                                "scaleDown": _scaling_rules("down")}),
     }, required=("minReplicas", "maxReplicas")),
     "podDisruptionBudget": Mapping("A PodDisruptionBudget per color; set minAvailable or maxUnavailable.", {
-        "minAvailable": _int_or_string("Pods of a color that must stay up (a count or a percent).",
-                                       r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
-        "maxUnavailable": _int_or_string("Pods of a color that may be down (a count or a percent).",
-                                         r"^[0-9]{1,3}%$", 'must be a count or a percent such as "50%"'),
+        "minAvailable": _percent_or_count("Pods of a color that must stay up (a count or a percent)."),
+        "maxUnavailable": _percent_or_count("Pods of a color that may be down (a count or a percent)."),
         "unhealthyPodEvictionPolicy": Scalar(str, "IfHealthyBudget (Kubernetes' default) or AlwaysAllow.",
                                              enum=("IfHealthyBudget", "AlwaysAllow")),
     }),

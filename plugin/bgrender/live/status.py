@@ -17,10 +17,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bgrender.app.pipeline import UNRELEASED
 from bgrender.colors import COLORS, Color
 from bgrender.errors import escape
 from bgrender.labels import version_label_value
+from bgrender.lock.lockfile import UNRELEASED
 from bgrender.plan.plan import Plan
 
 

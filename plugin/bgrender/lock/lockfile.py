@@ -37,6 +37,11 @@ HEADER = """\
 """
 
 
+# What `validate` and `status` say when the base holds changes no color runs yet (app.pipeline.unreleased_base_changes).
+UNRELEASED = ("the base or its config holds changes no color runs yet (released by the next `bgrender release`, "
+              "to production only by promotion)")
+
+
 class Entry(Record):
     """What one color runs: its version, its Deployment selector, its whole pod template and
     the ConfigMaps that template refers to."""
@@ -122,7 +127,7 @@ _ENTRY = spec.Mapping("What a color runs.", {
     "configMaps": spec.Map("The ConfigMaps the template refers to, by hashed name.",
                            spec.dns_subdomain("A hashed name."),
                            spec.Map("Its data.", spec.Scalar(str, "A key.", pattern=spec.CONFIG_KEY, max_length=253,
-                                                             hint="must be a ConfigMap key"),
+                                                             hint=spec.CONFIG_KEY_HINT),
                                     spec.Scalar(str, "A value."))),
 }, required=("version", "digest", "selector", "template"))
 
