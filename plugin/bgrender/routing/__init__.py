@@ -5,7 +5,7 @@ One room per provider (istio.py, gateway_api.py, service.py), each owning both d
 `objects(plan)` builds what a render emits; `production(obj, plan)` reads the live object
 that `live(plan)` names. This package builds the Services every provider has: the app's
 Service and one per deployed color (`<service>-<color>`: stable names for previews, smoke
-tests and Gateway API backends). Pure: no I/O; cluster.py fetches, status.py compares.
+tests and Gateway API backends). Pure: no I/O; live/ fetches (cluster.py), status.py compares.
 """
 
 from __future__ import annotations
