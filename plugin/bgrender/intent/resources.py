@@ -58,6 +58,7 @@ _POD_LABELS = {"Deployment": ("spec", "template", "metadata", "labels"),
                "StatefulSet": ("spec", "template", "metadata", "labels"),
                "DaemonSet": ("spec", "template", "metadata", "labels"),
                "ReplicaSet": ("spec", "template", "metadata", "labels"),
+               "ReplicationController": ("spec", "template", "metadata", "labels"),
                "Job": ("spec", "template", "metadata", "labels"),
                "CronJob": ("spec", "jobTemplate", "spec", "template", "metadata", "labels"),
                "Pod": ("metadata", "labels")}
@@ -120,9 +121,12 @@ def _object_problems(doc: Document, namespace: str | None) -> list[Problem]:
     if obj["apiVersion"].startswith("bgrender.io/"):
         return [doc.problem(("kind",), f"is a bgrender file ({quote(obj['kind'])}), not a manifest to emit; "
                                        "remove it from spec.resources")]
-    if obj["kind"] == "List":
-        return [doc.problem(("kind",), "a List is not emitted as such; write its items as documents of their own, "
-                                       'separated by "---"')]
+    if obj["kind"].endswith("List") or isinstance(obj.get("items"), list):
+        # Argo CD and kubectl apply the items of anything that looks like a list (apimachinery's
+        # IsList: a top-level `items` list), each unchecked: they must be documents of their own.
+        return [doc.problem(("items",) if "items" in obj else ("kind",),
+                            f"a list ({quote(obj['kind'])} with items) is not emitted as such: Argo CD would apply "
+                            'its items unchecked; write each item as a document of its own, separated by "---"')]
     return _metadata_problems(doc, obj.get("metadata"), namespace)
 
 
