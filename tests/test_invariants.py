@@ -342,12 +342,14 @@ def test_each_color_about_to_serve_is_smoke_tested_through_its_own_service(app):
 
 def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_delay(app):
     """DESIGN §12: a pause of scaleDownDelaySeconds between the routes (wave 2) and the idle
-    color (wave 4), exactly when that color runs fewer replicas than the active one."""
+    color (wave 4), exactly when that color may run fewer replicas than the active one (which,
+    with an HPA, may run up to its maxReplicas)."""
     _, intent, objects = app
     jobs = _jobs(objects)
     deployments = {d["metadata"]["name"].rsplit("-", 1)[1]: d for d in _by_kind(objects, "Deployment")}
     idle = deployments.get(other(intent.active))
-    scales_down = idle is not None and _replicas(objects, idle) < _replicas(objects, deployments[intent.active])
+    scales_down = idle is not None and _replicas(objects, idle) < _replicas(objects, deployments[intent.active],
+                                                                           most=True)
     assert ("scale-down-delay" in jobs) == (scales_down and intent.scale_down_delay > 0)
     if "scale-down-delay" in jobs:
         delay = jobs["scale-down-delay"]
@@ -356,11 +358,11 @@ def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_d
         assert max(routes) < _wave(delay) < _wave(idle)
 
 
-def _replicas(objects: list[dict], deployment: dict) -> int:
-    """A Deployment's replicas, or the fewest its HPA keeps."""
+def _replicas(objects: list[dict], deployment: dict, most: bool = False) -> int:
+    """A Deployment's replicas, or the fewest (`most`: the most) its HPA keeps."""
     hpa = [h for h in _by_kind(objects, "HorizontalPodAutoscaler")
            if h["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]]
-    return hpa[0]["spec"]["minReplicas"] if hpa else deployment["spec"]["replicas"]
+    return hpa[0]["spec"]["maxReplicas" if most else "minReplicas"] if hpa else deployment["spec"]["replicas"]
 
 
 PROMOTABLE = [p for p in APPS if None not in load_intent(find_intent(p)).versions.values()]

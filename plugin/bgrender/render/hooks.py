@@ -89,10 +89,15 @@ def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, purpose: s
 
 
 def scales_down(plan: Plan) -> bool:
-    """Whether the color that loses production runs fewer replicas afterwards: only then does
-    it need the pause (and every sync pays for it, so it is not rendered otherwise)."""
+    """Whether the color that loses production may run fewer replicas afterwards: only then does
+    it need the pause (and every sync pays for it, so it is not rendered otherwise). With an
+    HPA, production may run up to maxReplicas, and the losing color's HPA drops to the idle
+    color's count right after the switch."""
     idle = plan.colors.get(other(plan.active))
-    return plan.intent.scale_down_delay > 0 and idle is not None and idle.replicas < plan.colors[plan.active].replicas
+    if plan.intent.scale_down_delay == 0 or idle is None:
+        return False
+    active = plan.colors[plan.active]
+    return idle.replicas < (active.bounds[1] if active.bounds else active.replicas)
 
 
 def scale_down_delay(plan: Plan) -> dict[str, Any]:
