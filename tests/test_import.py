@@ -161,3 +161,14 @@ def test_the_readme_shows_what_import_prints_for_the_seed_layout(tmp_path: Path,
     result = _run(command.split()[1:], tmp_path, monkeypatch)
     assert result.exit_code == 0, result.stderr
     assert shown == result.stderr + result.stdout  # on a terminal, the notes come first
+
+
+@pytest.mark.skipif(KUSTOMIZE is None, reason="needs kustomize or kubectl (built-in kustomize) on PATH")
+def test_a_source_dir_that_looks_like_an_option_reaches_kustomize_as_a_path(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    seed = next(c for c in CASES if c.name == "seed")
+    work = _workdir(seed, tmp_path)
+    (work / "source").rename(work / "-source")
+    result = _run(["import", "--", "-source", "out"], work, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert _tree(work / "out") == _tree(seed / "expected")

@@ -169,8 +169,10 @@ def _build(command: list[str], tool: str, source_dir: str, root: str, env: Mappi
     from bgrender.process import run_bounded
 
     shown = _shown(source_dir, root)
-    ran = run_bounded([*command, os.path.join(source_dir, root)], env=env, timeout=BUILD_TIMEOUT_SECONDS,
-                      max_stdout=MAX_BUILD_BYTES, max_stderr=MAX_STDERR_BYTES)
+    # An absolute path: a SOURCE_DIR such as "-x" must not reach kustomize as an option.
+    target = os.path.abspath(os.path.join(source_dir, root))
+    ran = run_bounded([*command, target], env=env, timeout=BUILD_TIMEOUT_SECONDS, max_stdout=MAX_BUILD_BYTES,
+                      max_stderr=MAX_STDERR_BYTES)
     if ran.failure:
         raise BuildFailed(f"{escape(shown)}: {tool} {ran.failure}")
     if ran.returncode != 0:
