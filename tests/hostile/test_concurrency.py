@@ -62,3 +62,50 @@ def test_concurrent_edits_of_one_app_lose_no_update(tmp_path: Path):
         assert {c: e["version"] for c, e in lock["colors"].items()} == {c: spec[c]["version"] for c in spec
                                                                        if c in ("blue", "green")}
         assert subprocess.run([BGRENDER, "render", str(app)], capture_output=True).returncode == 0
+
+
+def _hold(directory: Path) -> int:
+    """Takes the app's edit lock as another bgrender edit would; close the fd to release it."""
+    import fcntl
+
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_an_edit_says_what_it_waits_for_and_goes_on_once_the_lock_is_free(tmp_path: Path):
+    import shutil
+
+    from ..conftest import EXAMPLES
+
+    app = Path(shutil.copytree(next(e for e in EXAMPLES if e.name == "gorilla-sfx-demo"), tmp_path / "app"))
+    fd = _hold(app)
+    edit = subprocess.Popen([BGRENDER, "promote", str(app)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert edit.stderr is not None
+    first = edit.stderr.readline()  # the event: it says it waits, and has written nothing
+    assert first == f"waiting for another bgrender edit of {app}\n"
+    assert "active: blue" in (app / "bluegreen.yaml").read_text()
+    os.close(fd)
+    out, rest = edit.communicate(timeout=60)
+    assert edit.returncode == 0, rest
+    assert "active: green" in (app / "bluegreen.yaml").read_text()
+
+
+def test_a_hung_holder_of_the_lock_is_waited_for_a_bounded_time(tmp_path: Path):
+    from bgrender.app.files import EditLock, EditLocked
+
+    fd = _hold(tmp_path)
+    said = []
+    try:
+        lock = EditLock(str(tmp_path), timeout=0.3, waiting=lambda: said.append("waiting"))
+        try:
+            with lock:
+                raise AssertionError("took a lock another process holds")
+        except EditLocked as err:
+            assert "another bgrender edit has held this app for 0.3 s" in str(err)
+        assert said == ["waiting"]
+    finally:
+        os.close(fd)
+    with EditLock(str(tmp_path), timeout=0.3):  # free again: taken at once
+        pass

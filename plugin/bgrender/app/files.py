@@ -116,6 +116,15 @@ def _fail(shown: str, message: str) -> InvalidInput:
 # --- writing ----------------------------------------------------------------------------------
 
 
+# How long an edit command waits for another one editing the same app; an edit takes well under
+# a second, so a longer wait means a hung process.
+EDIT_LOCK_SECONDS = 60.0
+
+
+class EditLocked(BgRenderError):
+    """Another edit of the app held it for too long."""
+
+
 class WriteFailed(BgRenderError):
     """A file could not be written, or changed under us; nothing was written after that point."""
 
@@ -132,18 +141,35 @@ class FileChange(Record):
 class EditLock:
     """Serializes the edit commands of one app: held from the first read to the last write, so
     two concurrent `release`/`promote` runs cannot both read the same text and lose a change.
-    flock on the directory itself leaves no lock file behind in the user's checkout."""
+    flock on the directory itself leaves no lock file behind in the user's checkout; the kernel
+    drops it when its holder exits. A holder that hangs is waited for `timeout` seconds at most:
+    `waiting` is called once, when the lock is busy, so the command can say what it waits for;
+    then EditLocked."""
 
-    def __init__(self, app_dir: str):
-        self.app_dir = app_dir
+    def __init__(self, app_dir: str, timeout: float = EDIT_LOCK_SECONDS, waiting: Callable[[], None] | None = None):
+        self.app_dir, self.timeout, self.waiting = app_dir, timeout, waiting
         self.fd = -1
 
     def __enter__(self) -> EditLock:
         import fcntl
+        import time
 
         self.fd = os.open(self.app_dir, os.O_RDONLY | os.O_DIRECTORY)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
+        end, pause = time.monotonic() + self.timeout, 0.01
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if pause == 0.01 and self.waiting is not None:
+                    self.waiting()
+                if time.monotonic() >= end:
+                    os.close(self.fd)
+                    raise EditLocked(f"{escape(self.app_dir)}: another bgrender edit has held this app for "
+                                     f"{self.timeout:g} s; if no release, promote or rollback of it is running, "
+                                     "its process is hung: end it and run the command again") from None
+                time.sleep(pause)  # a lock held by another process gives no event to wait on
+                pause = min(pause * 2, 0.5)
 
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)  # closing releases the lock

@@ -20,6 +20,7 @@ from bgrender.app.files import BOM, EditLock, FileChange, undo_files, write_file
 from bgrender.app.pipeline import decode_texts, intent_file, load_app, lock_file, plan_of, read_files
 from bgrender.cli.status import connection_options
 from bgrender.cli.streams import OutputFailed, write_err, write_out
+from bgrender.errors import escape
 from bgrender.intent.env import options_from_env
 from bgrender.release import edits as use_case
 from bgrender.release.edits import VALIDATION_ENV, Outcome, Source
@@ -95,7 +96,8 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
          check_live: Callable[[Source, Outcome], None] | None = None) -> None:
     intent_path = intent_file(path)
     shown, shown_lock = os.path.normpath(intent_path), os.path.normpath(lock_file(intent_path))
-    with EditLock(os.path.dirname(intent_path) or "."):
+    app_dir = os.path.dirname(intent_path) or "."
+    with EditLock(app_dir, waiting=lambda: write_err(f"waiting for another bgrender edit of {escape(app_dir)}\n")):
         intent_bytes, lock_bytes = read_files(intent_path)
         texts = decode_texts(intent_path, intent_bytes, lock_bytes)
         source = Source(shown, texts, partial(load_app, intent_path, VALIDATION_ENV))
