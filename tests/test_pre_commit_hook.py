@@ -112,3 +112,15 @@ def test_args_narrow_the_search(hook, repo):
     assert run_hook(hook, repo).returncode == 1
     narrowed = {**hook, "args": ["apps"]}  # what `args: [apps]` in .pre-commit-config.yaml does
     assert run_hook(narrowed, repo).returncode == 0
+
+
+def test_an_app_below_a_root_app_is_checked_too(hook, repo):
+    """A repository whose root is an app itself, with another app below it: both are checked."""
+    for name in ("bluegreen.yaml", "deployment.yaml"):
+        shutil.copy(GOLDEN / "render" / "minimal" / name, repo / name)
+    shutil.copytree(GOLDEN / "errors" / "bad-enum", repo / "apps" / "broken")
+    git(repo, "add", ".")
+    result = run_hook(hook, repo)
+    assert result is not None and result.returncode == 1
+    assert "apps/broken/bluegreen.yaml:" in result.stderr
+    assert result.stderr.splitlines()[-1] == "2 of 3 apps valid"

@@ -47,14 +47,16 @@ def test_the_tree_holds_what_the_golden_case_says():
 
 
 def test_only_valid_apps_exit_0_and_still_end_with_the_count():
-    # apps/team/api holds a bluegreen.yaml: it is that app, not searched (canary is not checked).
+    # apps/team/api holds a bluegreen.yaml and an app below it: both are checked (a pre-commit
+    # hook run at a root app's directory must not skip the apps nested below it).
     result = validate("apps/shop", "apps/team/api")
     assert (result.returncode, result.stdout) == (0, "")
     assert result.stderr.splitlines() == [
         "apps/shop/checkout/bluegreen.yaml: valid",
         "apps/shop/web/bluegreen.yaml: valid",
         "apps/team/api/bluegreen.yaml: valid",
-        "3 of 3 apps valid",
+        "apps/team/api/canary/bluegreen.yaml: valid",
+        "4 of 4 apps valid",
     ]
 
 

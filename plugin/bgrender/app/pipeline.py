@@ -100,14 +100,15 @@ def find_apps(path: PathLike) -> tuple[list[str], list[Problem]]:
     """The intent files PATH stands for, and a problem for each directory that could not be
     searched (an app there would go unchecked) or holds no app at all.
 
-    A file, or a directory holding bluegreen.yaml: that app (a missing path is left for the
-    reader to report). Any other directory: every bluegreen.yaml below it, in sorted order.
+    A file: that app (a missing path is left for the reader to report). A directory: its own
+    bluegreen.yaml if it has one, and every one below it, in sorted order, so an app nested
+    below another (apps/api/canary below apps/api) is never skipped.
     Hidden directories (.git, .github, ...) are skipped, and so are symlinked directories: a link
     can lead out of the tree, back up into it (a walk without end), or to an app already found
     under its own name. Apps are checked where they live, once.
     """
     path = os.fspath(path) or "."
-    if not os.path.isdir(path) or os.path.lexists(os.path.join(path, INTENT_FILE)):
+    if not os.path.isdir(path):
         return [intent_file(path)], []
     found: list[str] = []
     unreadable: list[OSError] = []

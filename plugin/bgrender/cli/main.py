@@ -79,8 +79,8 @@ def render(path: str, output: str) -> None:
 def validate(paths: tuple[str, ...]) -> None:
     """Check apps, and the files they name, without rendering.
 
-    Each PATH is an app directory, its bluegreen.yaml, or a directory to search for every
-    bluegreen.yaml below it (hidden and symlinked directories are skipped); default `.`.
+    Each PATH is a bluegreen.yaml, or a directory to search for its own bluegreen.yaml and
+    every one below it (hidden and symlinked directories are skipped); default `.`.
     Exit 1 when any app is invalid or a directory holds none."""
     sys.exit(run_validate(paths or (".",), os.environ))
 

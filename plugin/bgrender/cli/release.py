@@ -20,7 +20,7 @@ from bgrender.app.files import BOM, EditLock, FileChange, undo_files, write_file
 from bgrender.app.pipeline import decode_texts, intent_file, load_app, lock_file, plan_of, read_files
 from bgrender.cli.status import connection_options
 from bgrender.cli.streams import OutputFailed, write_err, write_out
-from bgrender.errors import escape
+from bgrender.errors import InvalidInput, Problem, escape
 from bgrender.intent.env import options_from_env
 from bgrender.release import edits as use_case
 from bgrender.release.edits import VALIDATION_ENV, Outcome, Source
@@ -97,6 +97,8 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
     intent_path = intent_file(path)
     shown, shown_lock = os.path.normpath(intent_path), os.path.normpath(lock_file(intent_path))
     app_dir = os.path.dirname(intent_path) or "."
+    if not os.path.isdir(app_dir):  # as reading the file would say, before the lock on its directory
+        raise InvalidInput([Problem(shown, 0, 0, "", "file not found")])
     with EditLock(app_dir, waiting=lambda: write_err(f"waiting for another bgrender edit of {escape(app_dir)}\n")):
         intent_bytes, lock_bytes = read_files(intent_path)
         texts = decode_texts(intent_path, intent_bytes, lock_bytes)

@@ -37,10 +37,11 @@ USER = 65532
 RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
 INJECT = "sidecar.istio.io/inject"
 
+# curl -g: a path's "[1-3]" or "{a,b}" is the path, not a glob of several URLs.
 SMOKE_TEST_SCRIPT = """\
 deadline=$(( $(date +%s) + TIMEOUT_SECONDS ))
 while :; do
-  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL") || true
+  status=$(curl -s -g -o /dev/null -w '%{http_code}' --max-time 5 "$URL") || true
   [ "$status" = "$EXPECT_STATUS" ] && break
   [ "$(date +%s)" -ge "$deadline" ] && break
   sleep 2
