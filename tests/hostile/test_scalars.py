@@ -16,23 +16,23 @@ from bgrender.yamlfile.document import load_document
 from .conftest import add_to_app_container, assert_refused, render
 
 TAGGED = [
-    ("!!int abc", '"abc" is not a valid int'),
-    ("!!float xyz", '"xyz" is not a valid float'),
-    ("!!bool maybe", '"maybe" is not a valid bool'),
-    ("!!int 0x", '"0x" is not a valid int'),
-    ("!!int", '"" is not a valid int'),
-    ("!!float", '"" is not a valid float'),
-    ("0x_", '"0x_" is not a valid int (quote it for a string)'),
+    ("!!int abc", 'is not a valid int'),
+    ("!!float xyz", 'is not a valid float'),
+    ("!!bool maybe", 'is not a valid bool'),
+    ("!!int 0x", 'is not a valid int'),
+    ("!!int", 'is not a valid int'),
+    ("!!float", 'is not a valid float'),
+    ("0x_", 'is not a valid int (quote it for a string)'),
     ("1" * 5000, "an integer of 5000 digits is out of range (Kubernetes integers are 64-bit)"),
     ("-" + "1_" * 3000 + "1", "an integer of 3001 digits is out of range"),
-    ("9223372036854775808", '"9223372036854775808" is out of range (Kubernetes integers are 64-bit)'),
-    ("!!float " + "9" * 5000, '"' + "9" * 80 + '..." is not a finite number, and JSON (so Kubernetes) has no infinity'),
-    (".inf", '".inf" is not a finite number'),
-    ("-.Inf", '"-.Inf" is not a finite number'),
-    (".NaN", '".NaN" is not a finite number'),
-    ("1:00", '"1:00" is a base-60 number in YAML 1.1 but a string in YAML 1.2 and to kubectl'),
-    ("!!int 1:00", '"1:00" is a base-60 number in YAML 1.1'),
-    ("-1:30:00.5", '"-1:30:00.5" is a base-60 number in YAML 1.1'),
+    ("9223372036854775808", 'is out of range (Kubernetes integers are 64-bit)'),
+    ("!!float " + "9" * 5000, 'is not a finite number, and JSON (so Kubernetes) has no infinity'),
+    (".inf", 'is not a finite number'),
+    ("-.Inf", 'is not a finite number'),
+    (".NaN", 'is not a finite number'),
+    ("1:00", 'is a base-60 number in YAML 1.1 but a string in YAML 1.2 and to kubectl'),
+    ("!!int 1:00", 'is a base-60 number in YAML 1.1'),
+    ("-1:30:00.5", 'is a base-60 number in YAML 1.1'),
 ]
 
 
@@ -42,6 +42,16 @@ def test_scalar_is_refused_with_its_position(value, message):
         load_document(f"spec:\n  replicas: {value}\n", "bluegreen.yaml")
     (problem,) = refused.value.problems
     assert str(problem).startswith(f"bluegreen.yaml:2:13: spec.replicas: {message}"), problem
+
+
+@pytest.mark.parametrize(("value", "message"), TAGGED)
+def test_a_refused_value_is_never_quoted(value, message):
+    """It may be a Secret's, and the message reaches Argo CD's UI: the position names it."""
+    secret = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\nstringData:\n  password: {value}\n"
+    with pytest.raises(InvalidInput) as refused:
+        load_document(secret, "secret.yaml")
+    shown = value.removeprefix("!!int").removeprefix("!!float").removeprefix("!!bool").strip()
+    assert not shown or shown[:6] not in str(refused.value.problems[0])
 
 
 @pytest.mark.parametrize(("target", "old", "new"), [

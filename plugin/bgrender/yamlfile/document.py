@@ -191,13 +191,15 @@ def _unsupported(node: yaml.Node) -> str:
     return f"unsupported tag {quote(node.tag)}; only plain YAML values are allowed"
 
 
+# The problems of a value below never quote it: the loader cannot tell a Secret's value from
+# any other, and a message reaches Argo CD's UI; the position says which value it is.
 def _number_problem(node: yaml.ScalarNode) -> str | None:
     """Numbers that readers disagree on, or that no Kubernetes field can hold, before they
     are converted."""
     if node.tag not in (INT_TAG, _FLOAT):
         return None
     if ":" in node.value:  # 1:00 is 60 to YAML 1.1 (PyYAML), a string to YAML 1.2 and to Go
-        return (f"{quote(node.value)} is a base-60 number in YAML 1.1 but a string in YAML 1.2 and to kubectl; "
+        return ("is a base-60 number in YAML 1.1 but a string in YAML 1.2 and to kubectl; "
                 "quote it for a string, or write the number in decimal")
     digits = node.value.replace("_", "").lstrip("+-")
     if len(digits) > MAX_INT_DIGITS and node.tag == INT_TAG:
@@ -207,10 +209,10 @@ def _number_problem(node: yaml.ScalarNode) -> str | None:
 
 def _value_problem(node: yaml.ScalarNode, value: Any) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
-        return (f"{quote(node.value)} is not a finite number, and JSON (so Kubernetes) has no infinity or NaN; "
+        return ("is not a finite number, and JSON (so Kubernetes) has no infinity or NaN; "
                 "quote it for a string")
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
-        return f"{quote(node.value)} is out of range (Kubernetes integers are 64-bit)"
+        return "is out of range (Kubernetes integers are 64-bit)"
     return None
 
 
@@ -358,7 +360,7 @@ class _Builder:
             try:
                 value = self.constructor.construct_object(node)
             except (ValueError, LookupError, yaml.YAMLError):  # an explicit tag on text it cannot hold
-                problem = f"{quote(node.value)} is not a valid {node.tag.removeprefix(TAG)}" + (
+                problem = f"is not a valid {node.tag.removeprefix(TAG)}" + (
                     " (quote it for a string)" if self._implicit(node) else "")
             else:
                 problem = _value_problem(node, value)
