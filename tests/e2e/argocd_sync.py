@@ -528,7 +528,10 @@ class Sync:
         tasks = self._tasks(objs)
         tasks += self._prune_tasks(objs, tasks)
         tasks.sort(key=Task.sort_key)
-        self._dry_run([t.obj for t in tasks if not t.hook and not t.prune])
+        try:
+            self._dry_run([t.obj for t in tasks if not t.hook and not t.prune])
+        except KubectlError as e:   # nothing is applied when the dry run fails
+            raise SyncFailed(f"dry run failed: {e.stderr.strip()}", result) from e
 
         groups: list[tuple[tuple[str, int], list[Task]]] = []
         for t in tasks:
