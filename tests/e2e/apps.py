@@ -82,6 +82,7 @@ class LiveDeployment:
     selector: dict
     replicas: int | None
     version: str | None
+    annotations: dict[str, str]                 # the Deployment's own (a change bumps its generation)
     replicasets: set[str]                       # ReplicaSets it owns that have replicas
     pods: set[str] = field(default_factory=set)  # UIDs of its pods (not being deleted)
 
@@ -94,7 +95,8 @@ def deployments(cluster: Cluster, namespace: str) -> dict[str, LiveDeployment]:
         template = d["spec"]["template"]["metadata"]
         live[d["metadata"]["name"]] = LiveDeployment(
             d["metadata"]["name"], d["metadata"]["generation"], d["spec"]["selector"], d["spec"].get("replicas"),
-            (template.get("annotations") or {}).get("bgrender.io/version"), set())
+            (template.get("annotations") or {}).get("bgrender.io/version"),
+            d["metadata"].get("annotations") or {}, set())
     for rs in cluster.list("replicasets.apps", namespace):
         owner = next((o["name"] for o in rs["metadata"].get("ownerReferences", []) if o["kind"] == "Deployment"), None)
         if owner in live:

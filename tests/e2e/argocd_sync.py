@@ -133,8 +133,14 @@ class Kubectl:
             raise KubectlError(args, proc)
         return proc
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "-o", "json").stdout)
+    def json(self, *args: str, stdin: str | None = None) -> Any:
+        out = self.run(*args, "-o", "json", stdin=stdin).stdout
+        return json.loads(out) if out.strip() else {"kind": "List", "items": []}
+
+    def items(self, *args: str, stdin: str | None = None) -> list[dict]:
+        """The objects kubectl printed: a List's items, or the one object it printed alone."""
+        out = self.json(*args, stdin=stdin)
+        return out["items"] if out.get("kind") == "List" or "items" in out else [out]
 
     def resources(self) -> dict[tuple[str, str], tuple[str, bool]]:
         """(group, kind) -> (kubectl resource name `plural.group`, namespaced), from discovery."""
@@ -148,6 +154,10 @@ class Kubectl:
                     name = f"{res['name']}.{group}" if group else res["name"]
                     self._resources.setdefault((group, res["kind"]), (name, res["namespaced"]))
         return self._resources
+
+    def forget_discovery(self) -> None:
+        """Read the served resources again at the next need (after a CRD was installed)."""
+        self._resources = None
 
     def _discovery(self) -> list[tuple[str, list[dict]]]:
         found = []
@@ -493,9 +503,8 @@ class Sync:
         names = sorted({name for (group, kind), (name, namespaced) in self.k.resources().items()
                         if namespaced and kind not in ("Event", "Binding", "TokenReview", "LocalSubjectAccessReview")
                         and not (group == "events.k8s.io")})
-        out = self.k.json("get", "-n", self.namespace, ",".join(names), "--ignore-not-found")
         found = []
-        for obj in out.get("items", []):
+        for obj in self.k.items("get", "-n", self.namespace, ",".join(names), "--ignore-not-found"):
             tid = annotations(obj).get(TRACKING_ID, "")
             group, kind, ns, name = key_of(obj)
             if tid != f"{self.app}:{group}/{kind}:{ns}/{name}":
@@ -580,11 +589,11 @@ class Sync:
                 runs.append([t])
         for run in runs:
             try:
-                out = self.k.json("apply", "--server-side", "--force-conflicts", "--field-manager", FIELD_MANAGER,
-                                  "-f", "-", stdin=_stream([t.obj for t in run]))
+                out = self.k.items("apply", "--server-side", "--force-conflicts", "--field-manager", FIELD_MANAGER,
+                                   "-f", "-", stdin=_stream([t.obj for t in run]))
             except KubectlError as e:
                 raise SyncFailed(f"apply of {[t.label() for t in run]} failed: {e.stderr.strip()}", result) from e
-            for item in out.get("items", [out]):
+            for item in out:
                 result.applied[f"{item['kind']}/{item['metadata']['name']}"] = item
             self._emit(Event("apply", phase, wave, [t.label() for t in run]), result)
 
@@ -628,8 +637,7 @@ class Sync:
         live: dict[str, dict | None] = {t.label(): None for t in tasks}
         for ns, ts in by_ns.items():
             refs = [f"{self.k.resource_of(t.obj)[0]}/{t.name}" for t in ts]
-            out = self.k.json("get", *(["-n", ns] if ns else []), *refs, "--ignore-not-found")
-            for item in out.get("items", []):
+            for item in self.k.items("get", *(["-n", ns] if ns else []), *refs, "--ignore-not-found"):
                 live[f"{item['kind']}/{item['metadata']['name']}"] = item
         return live
 

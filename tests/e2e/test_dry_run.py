@@ -53,6 +53,16 @@ def _dry_run(cluster: Cluster, objs: list[dict]) -> str:
 
 
 def _check(cluster: Cluster, objs: list[dict]) -> None:
+    crds = [o for o in objs if o["kind"] == "CustomResourceDefinition"]
+    if crds:
+        # A dry run cannot create a kind for the objects beside it (Argo CD skips their dry run):
+        # the render's CRDs are applied for real first; the cluster is the tests' own.
+        cluster.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                              "items": crds}))
+        for crd in crds:
+            cluster.kubectl("wait", "--for", "condition=Established", "--timeout", "60s",
+                            f"customresourcedefinitions/{crd['metadata']['name']}")
+        cluster.k.forget_discovery()
     objs = _in_namespace(cluster, objs)
     jobs = [o for o in objs if o["kind"] == "Job"]
     _dry_run(cluster, [o for o in objs if o["kind"] != "Job"])

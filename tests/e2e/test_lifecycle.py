@@ -7,7 +7,11 @@ var) and a config-only release, sync; promote, sync; rollback, sync; a second ro
 After each sync: every Deployment's selector is the app labels plus its color and never
 changes; a Deployment got a new `metadata.generation` only if its color's lock entry changed
 (a new pod template: a new ReplicaSet) or its replica count changed (promotion moves replicas
-between `replicas` and `idleReplicas`, or an HPA between its bounds); a Deployment whose lock
+between `replicas` and `idleReplicas`, or an HPA between its bounds), or its annotations
+changed: the API server bumps a Deployment's generation for those too, and promotion and
+rollback change both Deployments' `argocd.argoproj.io/sync-wave` (0 for the color taking
+production, 4 for the idle one), so with `replicas` equal to `idleReplicas` both Deployments
+get a new generation at each promotion, though neither restarts a pod; a Deployment whose lock
 entry did not change kept its ReplicaSets and its pods (promotion and rollback restart no pod);
 when the routing object was applied, the color serving production was rolled out and the
 idle color still as before the sync (it is scaled down or updated only after the switch); the
@@ -27,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from .apps import add_env, copy_app, deployments, intent, lock_entries
-from .argocd_sync import HEALTHY, Event, SyncResult, deployment_health, wave_of
+from .argocd_sync import HEALTHY, WAVE, Event, SyncResult, deployment_health, wave_of
 from .conftest import Cluster, bgrender, render
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +52,7 @@ class App:
         self.namespace = namespace
         self.env = kube_env
         self.name = intent(path)["metadata"]["name"]
+        self.annotation_bumps: list[tuple[str, str | None, str | None]] = []
 
     def deployment_name(self, color: str) -> str:
         return f"{self.base_name()}-{color}"
@@ -102,10 +107,14 @@ class App:
                 assert d.generation > old.generation, f"{name}: its lock entry changed, its generation did not"
                 assert not d.replicasets & old.replicasets, f"{name}: a new release, but no new ReplicaSet"
                 continue
-            if d.generation != old.generation:
-                assert d.replicas != old.replicas, (
-                    f"{name}: generation {old.generation} -> {d.generation}, but neither its lock entry nor its "
-                    "replicas changed")
+            if d.generation != old.generation and d.replicas == old.replicas:
+                # The API server also bumps a Deployment's generation when its annotations change
+                # (they are copied to its ReplicaSets): promotion moves the Deployments between
+                # waves 0 and 4, which changes their `argocd.argoproj.io/sync-wave` annotation.
+                assert d.annotations != old.annotations, (
+                    f"{name}: generation {old.generation} -> {d.generation}, but neither its lock entry, its "
+                    "replicas nor its annotations changed")
+                self.annotation_bumps.append((name, old.annotations.get(WAVE), d.annotations.get(WAVE)))
             assert d.replicasets == old.replicasets, f"{name}: ReplicaSets {old.replicasets} -> {d.replicasets}"
             if (d.replicas or 0) >= (old.replicas or 0):
                 assert old.pods <= d.pods, f"{name}: pods were restarted: {old.pods - d.pods} are gone"
@@ -167,6 +176,9 @@ def test_lifecycle(cluster: Cluster, kube_env: dict[str, str], tmp_path: Path, p
     app.step("release")                         # config-only: production's version, current base, to idle
     app.step("promote")
     app.step("rollback")
+
+    # Every generation bump that neither a release nor a replica count explains is a change of wave.
+    assert all(old != new for _, old, new in app.annotation_bumps), app.annotation_bumps
 
     files = {p.name: p.read_bytes() for p in app.path.iterdir() if p.is_file()}
     refused = bgrender("rollback", app.path, expect=1)
