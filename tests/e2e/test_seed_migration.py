@@ -77,6 +77,7 @@ def test_seed_layout_fails_and_import_migrates(cluster: Cluster, kube_env: dict[
 
     # Step 1: import.
     out = tmp_path / "apps" / "gorilla-sfx-demo"
+    out.parent.mkdir()
     imported = bgrender("import", eks, out)
     assert imported.stdout.split() == [str(out / f) for f in ("deployment.yaml", "bluegreen.lock.yaml", "bluegreen.yaml")]
     assert "gorilla-sfx-demo-deployment-bg-blue" in imported.stderr
