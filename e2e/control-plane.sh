@@ -34,7 +34,7 @@ nodesim_dir() {
 }
 
 go_build() { # OUT PACKAGE
-  (cd "$HERE" && GOFLAGS="${GOFLAGS:-} -trimpath -mod=readonly" go build -ldflags='-s -w' -o "$1" "$2")
+  (cd "$HERE" && GOFLAGS="${GOFLAGS:-} -trimpath -mod=readonly -buildvcs=false" go build -ldflags='-s -w' -o "$1" "$2")
 }
 
 cmd_build() {
