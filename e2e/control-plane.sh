@@ -2,8 +2,8 @@
 # A real Kubernetes control plane on loopback for bgrender's end-to-end tests.
 #
 #   e2e/control-plane.sh build        build (or reuse) etcd, kube-apiserver,
-#                                     kube-controller-manager, kube-scheduler and the
-#                                     node simulator; prints the directory holding them
+#                                     kube-controller-manager, kube-scheduler, kwok (the
+#                                     simulated node) and gatewaysim; prints the directory
 #   e2e/control-plane.sh start DIR    start them with state, logs and DIR/kubeconfig in DIR;
 #                                     returns once a Node is Ready and the vendored CRDs
 #                                     are Established
@@ -15,8 +15,15 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${BGRENDER_E2E_CACHE:-$HOME/.cache/bgrender-e2e}"
-K8S_VERSION=v1.37.2
-ETCD_VERSION=v3.7.0
+version_of() { awk -v m="$1" '$1 == m && $2 ~ /^v/ {print $2; exit}' "$HERE/go.mod"; }
+K8S_VERSION="$(version_of k8s.io/kubernetes)"           # v1.37.2
+ETCD_VERSION="$(version_of go.etcd.io/etcd/server/v3)"  # v3.7.0
+KWOK_VERSION="$(version_of sigs.k8s.io/kwok)"           # v0.8.0
+# kwok's own stages (its module's kustomize/stage/): a Node becomes Ready and renews its Lease;
+# a pod bound to it is Running and Ready, a Job's pod then Succeeded, a deleted pod goes.
+# The "fast" ones: no delay, so that tests wait only on the controllers.
+KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
 START_TIMEOUT="${BGRENDER_E2E_START_TIMEOUT:-180}"
 
 log() { printf 'control-plane: %s\n' "$*" >&2; }
@@ -25,12 +32,13 @@ die() { log "$*"; exit 1; }
 hash_of() { cat "$@" | sha256sum | cut -c1-12; }
 
 upstream_dir() {
-  printf '%s/k8s-%s-etcd-%s-%s' "$CACHE" "$K8S_VERSION" "$ETCD_VERSION" "$(hash_of "$HERE/go.sum")"
+  printf '%s/k8s-%s-etcd-%s-kwok-%s-%s' "$CACHE" "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" \
+    "$(hash_of "$HERE/go.sum" <(printf '%s\n' "${KWOK_STAGES[@]}"))"
 }
 
-nodesim_dir() {
-  # The simulator is ours and changes more often than the pinned upstream binaries.
-  printf '%s/nodesim-%s' "$CACHE" "$(hash_of "$HERE/go.mod" "$HERE/go.sum" "$HERE"/cmd/nodesim/*.go)"
+gatewaysim_dir() {
+  # Ours, and changed more often than the pinned upstream binaries.
+  printf '%s/gatewaysim-%s' "$CACHE" "$(hash_of "$HERE/go.mod" "$HERE/go.sum" "$HERE"/cmd/gatewaysim/*.go)"
 }
 
 go_build() { # OUT PACKAGE
@@ -41,16 +49,21 @@ cmd_build() {
   command -v go >/dev/null || die "go is not on PATH"
   local up sim tmp
   up="$(upstream_dir)"
-  sim="$(nodesim_dir)"
+  sim="$(gatewaysim_dir)"
   if [[ ! -f "$up/.complete" ]]; then
     tmp="$up.tmp.$$"
     rm -rf "$tmp" && mkdir -p "$tmp"
-    log "building $K8S_VERSION and etcd $ETCD_VERSION into $up (cold: tens of minutes)"
-    local pkg
+    log "building Kubernetes $K8S_VERSION, etcd $ETCD_VERSION and kwok $KWOK_VERSION into $up (cold: tens of minutes)"
+    local pkg stage kwok_dir
     for pkg in k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-               k8s.io/kubernetes/cmd/kube-scheduler ./cmd/etcd; do
+               k8s.io/kubernetes/cmd/kube-scheduler sigs.k8s.io/kwok/cmd/kwok ./cmd/etcd; do
       log "go build $pkg"
       go_build "$tmp/$(basename "$pkg")" "$pkg"
+    done
+    kwok_dir="$(cd "$HERE" && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+    mkdir "$tmp/kwok-stages"
+    for stage in "${KWOK_STAGES[@]}"; do
+      cp "$kwok_dir/kustomize/stage/$stage" "$tmp/kwok-stages/"
     done
     touch "$tmp/.complete"
     rm -rf "$up" && mv "$tmp" "$up"
@@ -58,7 +71,7 @@ cmd_build() {
   if [[ ! -f "$sim/.complete" ]]; then
     tmp="$sim.tmp.$$"
     rm -rf "$tmp" && mkdir -p "$tmp"
-    go_build "$tmp/nodesim" ./cmd/nodesim
+    go_build "$tmp/gatewaysim" ./cmd/gatewaysim
     touch "$tmp/.complete"
     rm -rf "$sim" && mv "$tmp" "$sim"
   fi
@@ -135,7 +148,7 @@ cmd_start() {
   dir="$(cd "$1" && pwd)"
   [[ ! -s "$dir/pids" ]] || die "$dir/pids exists: stop $dir first"
   bin="$(upstream_dir)"
-  sim="$(nodesim_dir)"
+  sim="$(gatewaysim_dir)"
   [[ -f "$bin/.complete" && -f "$sim/.complete" ]] || die "binaries not built: run $0 build"
   command -v kubectl >/dev/null || die "kubectl is not on PATH"
   mkdir -p "$dir/logs" "$dir/etcd"
@@ -179,7 +192,26 @@ cmd_start() {
   launch "$dir" kube-scheduler "$bin/kube-scheduler" \
     --kubeconfig "$kubeconfig" --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --v 1
-  launch "$dir" nodesim "$sim/nodesim" --kubeconfig "$kubeconfig"
+  # The simulated node: a Node object kwok manages (by its annotation), as kwokctl makes them.
+  kubectl --kubeconfig "$kubeconfig" apply --server-side --field-manager bgrender-e2e -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-0
+  annotations:
+    kwok.x-k8s.io/node: fake
+  labels:
+    kubernetes.io/hostname: kwok-node-0
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+YAML
+  local configs=() stage
+  for stage in "$bin"/kwok-stages/*.yaml; do configs+=(--config "$stage"); done
+  launch "$dir" kwok "$bin/kwok" --kubeconfig "$kubeconfig" "${configs[@]}" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-lease-duration-seconds 40
+  launch "$dir" gatewaysim "$sim/gatewaysim" --kubeconfig "$kubeconfig"
 
   wait_until "$START_TIMEOUT" "a Ready, untainted Node" node_ready "$kubeconfig"
   wait_until "$START_TIMEOUT" "the default ServiceAccount" \

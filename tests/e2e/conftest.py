@@ -1,8 +1,9 @@
 """The real control plane for the end-to-end tests: built (cached) and started once per session.
 
 `e2e/control-plane.sh` builds kube-apiserver, kube-controller-manager, kube-scheduler and etcd
-from Go modules and starts them on loopback with a simulated kubelet (`e2e/cmd/nodesim`). The
-tests reach bgrender only through its command line, as users do.
+from Go modules and starts them on loopback with a simulated node (kwok) and a simulated Gateway
+API controller (`e2e/cmd/gatewaysim`). The tests reach bgrender only through its command line,
+as users do.
 """
 
 from __future__ import annotations
