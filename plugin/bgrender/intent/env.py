@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 MAX_ENV_CHARS = 128 * 1024
 
 
+IMAGE_VAR = "BGRENDER_IMAGE"  # set on the sidecar (argocd-cm-patch/) to its own image
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plugin env BGRENDER_LOG_LEVEL
 
@@ -26,6 +27,7 @@ LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plu
 class Options(Record):
     namespace: str | None  # from ARGOCD_APP_NAMESPACE; bluegreen.yaml's own namespace wins
     served: frozenset[str] | None  # "group/version" the destination cluster serves; None: unknown (local)
+    bgrender_image: str | None = None  # $BGRENDER_IMAGE: the sidecar's own image, for hook Jobs running bgrender
 
     def api_version(self, group: str, versions: tuple[str, ...]) -> str | None:
         """The newest of `versions` of `group` the cluster serves (the newest at all when that
@@ -49,9 +51,12 @@ def options_from_env(env: Mapping[str, str]) -> Options:
     _check_parameters(env.get("ARGOCD_APP_PARAMETERS", ""), problems)
     if _log_level_value(env) not in ("", *LOG_LEVELS):
         problems.append(_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}"))
+    image = env.get(IMAGE_VAR, "")
+    if image and not spec.matches(r"^[^\s]{1,512}$", image):
+        problems.append(_env_problem(IMAGE_VAR, "must be an image reference (at most 512 characters, no spaces)"))
     if problems:
         raise InvalidInput(problems)
-    return Options(namespace=namespace, served=served)
+    return Options(namespace=namespace, served=served, bgrender_image=image or None)
 
 
 def under_argocd(env: Mapping[str, str]) -> bool:
