@@ -81,7 +81,8 @@ def app_run(path: str, color: Color, env: Any) -> dict[str, Any]:
     if problems:
         raise InvalidInput(problems)
     assert intent.analysis is not None and version is not None
-    return analysis_run(intent.analysis, color, query_values(intent, namespace, color, version))
+    values = query_values(intent.name, namespace, color, version, intent.service_name)
+    return analysis_run(intent.analysis, color, values)
 
 
 def rendered_run(env: Any) -> dict[str, Any]:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from bgrender.colors import Color
     from bgrender.errors import Problem
-    from bgrender.intent.intent import Intent
     from bgrender.yamlfile.document import Document, Path
 
 # Two-character operators first, so "<=" is not read as "<" followed by "=".
@@ -211,11 +210,12 @@ def namespace_problems(doc: Document, analysis: Analysis, namespace: str | None)
             for i, query in enumerate(analysis.queries) if "namespace" in variables_used(query.query)]
 
 
-def query_values(intent: Intent, namespace: str | None, color: Color, version: str) -> dict[str, str]:
-    """What each variable stands for in the queries measuring `color`: the version as its pods'
-    version label carries it (and Istio's metrics, as destination_version), the app's Service."""
-    return {"name": intent.name, "namespace": namespace or "", "color": color,
-            "version": version_label_value(version), "service": intent.service_name}
+def query_values(name: str, namespace: str | None, color: Color, version: str, service: str) -> dict[str, str]:
+    """What each variable stands for in the queries measuring `color`: the app's name and
+    namespace, the color, its version as its pods' version label carries it (and so Istio's
+    metrics, as destination_version), the app's Service."""
+    return {"name": name, "namespace": namespace or "", "color": color, "version": version_label_value(version),
+            "service": service}
 
 
 def analysis_run(analysis: Analysis, color: Color, values: dict[str, str]) -> dict[str, Any]:

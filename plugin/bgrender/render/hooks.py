@@ -115,12 +115,13 @@ def analysis_job(plan: Plan, analysis: Analysis, color: Color, phase: str, purpo
     """A Job running `bgrender analyze` on `color`, outside the mesh (it calls only Prometheus,
     and a classic sidecar would keep it from completing)."""
     assert plan.hook_image is not None  # resolve refuses an analysis without the image
-    values = query_values(plan.intent, plan.namespace, color, plan.colors[color].version)
+    intent = plan.intent
+    values = query_values(intent.name, plan.namespace, color, plan.colors[color].version, intent.service_name)
     run = canonical_json(analysis_run(analysis, color, values))
     container = _container("analysis", plan.hook_image, ANALYZE_COMMAND, {ANALYSIS_VAR: run})
-    pod_metadata = {"labels": {APP_LABEL: plan.intent.name, INJECT: "false"}}
+    pod_metadata = {"labels": {APP_LABEL: intent.name, INJECT: "false"}}
     wave = waves.ANALYSIS if phase == "Sync" else waves.POST_ANALYSIS
-    return _job(plan, hook_job(plan.intent.name, purpose), phase, wave, analysis_seconds(analysis) + GRACE_SECONDS,
+    return _job(plan, hook_job(intent.name, purpose), phase, wave, analysis_seconds(analysis) + GRACE_SECONDS,
                 pod_metadata, _pod(container, None))
 
 
