@@ -197,3 +197,57 @@ def test_every_sample_must_pass_and_one_nan_makes_it_inconclusive():
 def test_a_failure_condition_fails_on_any_sample_meeting_it():
     query = query_from({"name": "q", "query": "x", "failureCondition": "result >= 500"})
     assert [query.passes(v) for v in (499.9, 500, math.inf)] == [True, False, False]
+
+
+# --- the JSON Schema and the validator agree on the field's shape ---------------------------------
+
+INTENT = """\
+apiVersion: bgrender.io/v1alpha1
+kind: BlueGreen
+metadata: {name: web, namespace: shop}
+spec:
+  image: registry.example.com/team/web
+  active: blue
+  blue: {version: v1}
+  deployment: deployment.yaml
+  promotion:
+    image: registry.example.com/platform/bgrender:0.1.0
+    analysis:
+"""
+QUERY = "{name: errors, query: 'up{app=\"{{ name }}\"}', "
+
+
+@pytest.mark.parametrize("snippet, valid", [
+    ("address: http://p:9090\n      queries: [" + QUERY + "successCondition: result < 1}]", True),
+    ("address: http://p:9090\n      queries: [" + QUERY + "failureCondition: 'result>=1e3'}]", True),
+    ("address: http://p:9090\n      queries: [" + QUERY + "successCondition: result < 1, failureCondition: null}]",
+     True),
+    ("address: http://p:9090\n      queries: [" + QUERY + "successCondition: result < 1, "
+     "failureCondition: result > 2}]", False),
+    ("address: http://p:9090\n      queries: [" + QUERY + "}]", False),
+    ("address: http://p:9090\n      queries: [" + QUERY + "successCondition: result < one}]", False),
+    ("address: http://p:9090\n      queries: [" + QUERY + "successCondition: 'result < 1 or 1'}]", False),
+    ("address: p:9090\n      queries: [" + QUERY + "successCondition: result < 1}]", False),
+    ("address: http://user:pw@p:9090\n      queries: [" + QUERY + "successCondition: result < 1}]", False),
+    ("address: http://p:9090\n      queries: []", False),
+    ("address: http://p:9090\n      count: 0\n      queries: [" + QUERY + "successCondition: result < 1}]", False),
+    ("address: http://p:9090\n      timeoutSeconds: 301\n      queries: [" + QUERY + "successCondition: result < 1}]",
+     False),
+])
+def test_the_json_schema_and_validation_agree(snippet, valid):
+    import jsonschema
+    import yaml
+
+    from bgrender.errors import InvalidInput
+    from bgrender.intent.intent import parse_intent
+    from bgrender.intent.schema import json_schema
+    from bgrender.yamlfile.document import load_document
+
+    text = INTENT + "      " + snippet + "\n"
+    schema_says = jsonschema.Draft202012Validator(json_schema()).is_valid(yaml.safe_load(text))
+    try:
+        parse_intent(load_document(text, "bluegreen.yaml"))
+        validation_says = True
+    except InvalidInput:
+        validation_says = False
+    assert (schema_says, validation_says) == (valid, valid)

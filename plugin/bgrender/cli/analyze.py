@@ -93,7 +93,7 @@ def rendered_run(env: Any) -> dict[str, Any]:
     doc = load_document(text, f"${ANALYSIS_VAR}")
     problems = spec.check(spec.ANALYSIS_RUN, doc.data, (), doc)
     if not problems:
-        problems = query_problems(doc, doc.data["queries"], ("queries",))
+        problems = query_problems(doc, doc.data["queries"], ("queries",), rendered=True)
     if problems:
         raise InvalidInput(problems)
     run: dict[str, Any] = doc.data

@@ -157,7 +157,7 @@ class Analysis(Record):
 
 def query_from(raw: dict[str, Any]) -> Query:
     """A query of bluegreen.yaml or of a rendered run, already checked."""
-    fails_when = "failureCondition" in raw
+    fails_when = raw.get("failureCondition") is not None
     text = raw["failureCondition" if fails_when else "successCondition"]
     return Query(raw["name"], raw["query"], parse_condition(text), fails_when, text)
 
@@ -167,9 +167,9 @@ def query_to(query: Query) -> dict[str, str]:
             ("failureCondition" if query.fails_when else "successCondition"): query.condition_text}
 
 
-def query_problems(doc: Document, queries: Any, at: Path) -> list[Problem]:
+def query_problems(doc: Document, queries: Any, at: Path, rendered: bool = False) -> list[Problem]:
     """Each query named once, with exactly one condition, and only variables that exist (in a
-    rendered run: none left)."""
+    `rendered` run, none: the render replaced them)."""
     problems: list[Problem] = []
     names: dict[str, int] = {}
     for i, query in enumerate(queries if isinstance(queries, list) else []):
@@ -183,10 +183,18 @@ def query_problems(doc: Document, queries: Any, at: Path) -> list[Problem]:
         if isinstance(query.get("name"), str) and names.setdefault(query["name"], i) != i:
             problems.append(doc.problem(at + (i, "name"), f"{quote(query['name'])} is used twice (also at "
                                                           f"queries[{names[query['name']]}])"))
-        reason = template_problem(query["query"]) if isinstance(query.get("query"), str) else None
+        reason = _query_problem(query.get("query"), rendered)
         if reason:
             problems.append(doc.problem(at + (i, "query"), reason))
     return problems
+
+
+def _query_problem(query: Any, rendered: bool) -> str | None:
+    if not isinstance(query, str):
+        return None
+    if rendered and "{{" in query:
+        return 'holds "{{": the render replaces every variable'
+    return template_problem(query)
 
 
 def _condition_problems(doc: Document, text: Any, at: Path) -> list[Problem]:
