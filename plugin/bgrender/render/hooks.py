@@ -4,7 +4,7 @@
 - Before production moves (Sync hook, wave 1): the smoke test of the color about to serve
   production, through that color's own Service, `<service>-<color>`: no header route, so it
   tests that color even when the live routes do not know it yet, and with `idleReplicas: 0`.
-  It must pass, or the sync fails and the routes (wave 2) are never applied.
+  It must pass, or the sync fails and the routes (wave 3) are never applied.
 - After the sync, in manual mode (PostSync hook): the smoke test of the idle color, so a release
   is tested before anyone promotes it; a failure fails the sync, visible in Argo CD.
 - The analyses (`bgrender analyze --rendered`, from the bgrender image): `before`, a Sync hook in
@@ -14,8 +14,8 @@
   `after`, a PostSync hook on the production color. The Job carries the analysis in
   $BGRENDER_ANALYSIS (it has no checkout of the repository), every variable replaced.
 - Between the switch (wave 3) and the idle color (wave 5), when the color losing production
-  scales down: a pause of promotion.scaleDownDelaySeconds (wave 3), as Argo Rollouts waits, since
-  Argo CD has no health check for Istio routes and would start wave 4 about 2 s after the switch.
+  scales down: a pause of promotion.scaleDownDelaySeconds (wave 4), as Argo Rollouts waits, since
+  Argo CD has no health check for Istio routes and would start wave 5 about 2 s after the switch.
 
 Their pods pass Pod Security `restricted` (non-root, no privilege escalation, all capabilities
 dropped, RuntimeDefault seccomp), carry requests and limits (a ResourceQuota admits them), and
