@@ -129,6 +129,42 @@ def version() -> str:
     return (done.stdout or done.stderr).splitlines()[0]
 
 
+class Dribbler:
+    """A server that answers every request with a status line sent one byte at a time, a
+    little under a second apart, without end: each read gets something, the answer never
+    completes."""
+
+    def __init__(self) -> None:
+        self.closing = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._dribble, args=(client,), daemon=True).start()
+
+    def _dribble(self, client: socket.socket) -> None:
+        with client:
+            client.recv(65536)
+            line = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 10**6
+            for byte in line:
+                if self.closing.wait(0.4):  # the slowness this server plays
+                    return
+                try:
+                    client.sendall(bytes([byte]))
+                except OSError:  # the client gave up
+                    return
+
+    def close(self) -> None:
+        self.closing.set()
+        self.listener.close()
+
+
 class HoldingProxy:
     """A TCP proxy in front of `upstream_port` that holds each connection `delay` seconds before
     forwarding it (None: holds it until closed, never answering): a slow Prometheus."""

@@ -170,6 +170,19 @@ def test_a_prometheus_that_never_answers_is_cut_at_timeout_seconds(prometheus):
     assert analyzed.seconds < 2 + 15  # the timeout, plus starting Python on a busy machine
 
 
+def test_an_answer_dribbled_byte_by_byte_is_cut_at_timeout_seconds():
+    """Every read gets a byte before its own timeout; the whole is still bounded."""
+    server = harness.Dribbler()
+    try:
+        run = run_of(f"http://127.0.0.1:{server.port}", query("error-rate", "bg_error_ratio"), timeoutSeconds=2)
+        analyzed = analyze_rendered(run, timeout=60)
+    finally:
+        server.close()
+    assert (analyzed.code, analyzed.results) == (3, ["inconclusive"])
+    assert analyzed.lines[0]["reason"] == "no answer within 2 s"
+    assert analyzed.seconds < 2 + 15
+
+
 def test_a_slow_prometheus_within_timeout_seconds_is_waited_for(prometheus):
     proxy = harness.HoldingProxy(prometheus.port, delay=1.5)
     try:

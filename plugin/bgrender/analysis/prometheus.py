@@ -11,11 +11,12 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
+import threading
 import urllib.parse
 
 from bgrender import TYPE_CHECKING
 from bgrender.errors import quote
+from bgrender.record import Record
 
 if TYPE_CHECKING:
     from typing import Any
@@ -28,11 +29,11 @@ class Unanswered(Exception):
     """Prometheus gave no usable answer; str() is the reason, one line."""
 
 
-class Sample:
+class Sample(Record):
     """One sample of the result: its labels and its value, as Prometheus wrote it."""
 
-    def __init__(self, labels: dict[str, str], text: str):
-        self.labels, self.text = labels, text
+    labels: dict[str, str]
+    text: str
 
     @property
     def value(self) -> float:
@@ -41,47 +42,52 @@ class Sample:
 
 def instant_query(address: str, query: str, timeout: float) -> list[Sample]:
     """The samples of `query` evaluated now; within `timeout` seconds in all (connecting,
-    sending, waiting and reading), or Unanswered."""
-    deadline = time.monotonic() + timeout
+    sending, waiting and reading), or Unanswered. Socket timeouts bound each step; a watchdog
+    bounds the whole, so a server that sends a byte now and then cannot stretch it."""
     url = urllib.parse.urlsplit(address)
     path = url.path.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
     kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
     connection = kind(url.netloc, timeout=timeout)
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut, (connection, cut))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("GET", path, headers={"Accept": "application/json"})
-        _settimeout(connection, deadline)
         response = connection.getresponse()
-        body = _read(connection, response, deadline)
-    except (socket.timeout, TimeoutError) as err:
-        raise Unanswered(f"no answer within {timeout:g} s") from err
+        body = _read(response)
     except (OSError, http.client.HTTPException) as err:
+        if cut.is_set() or isinstance(err, TimeoutError):
+            raise Unanswered(f"no answer within {timeout:g} s") from err
         raise Unanswered(f"cannot reach {quote(address)}: {_reason(err)}") from err
     finally:
+        watchdog.cancel()
         connection.close()
+    if cut.is_set():  # the answer may have been cut short
+        raise Unanswered(f"no answer within {timeout:g} s")
     return _samples(response.status, body)
 
 
-def _settimeout(connection: http.client.HTTPConnection, deadline: float) -> None:
-    """What is left of the deadline, for the next read: a slow server cannot stretch the whole."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise socket.timeout("deadline passed")
-    if connection.sock is not None:
-        connection.sock.settimeout(left)
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """At the deadline: end the connection, which ends whatever read is waiting on it."""
+    cut.set()
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
 
 
-def _read(connection: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float) -> bytes:
+def _read(response: http.client.HTTPResponse) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    while True:
-        _settimeout(connection, deadline)
-        chunk = response.read(_CHUNK)
-        if not chunk:
-            return b"".join(chunks)
+    while chunk := response.read(_CHUNK):
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
             raise http.client.HTTPException(f"the answer is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB")
         chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _reason(err: BaseException) -> str:
