@@ -368,6 +368,8 @@ def test_each_gate_measures_the_color_it_gates(app):
         version = next(d for d in _by_kind(objects, "Deployment") if d["metadata"]["name"].endswith(f"-{color}"))
         labels = version["spec"]["template"]["metadata"]["labels"]
         assert all("{{" not in q["query"] for q in run["queries"])
+        longest = (run["count"] - 1) * run["interval"] + run["count"] * len(run["queries"]) * run["timeoutSeconds"]
+        assert job["spec"]["activeDeadlineSeconds"] > longest  # Kubernetes never stops a gate still measuring
         assert any(f'"{labels[intent.version_label]}"' in q["query"] for q in run["queries"]) or \
             not any("{{ version }}" in q.query for q in analysis.queries)  # type: ignore[union-attr]
 

@@ -85,7 +85,7 @@ def _read(response: http.client.HTTPResponse) -> bytes:
     while chunk := response.read(_CHUNK):
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
-            raise http.client.HTTPException(f"the answer is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB")
+            raise Unanswered(f"the answer is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB")
         chunks.append(chunk)
     return b"".join(chunks)
 
