@@ -8,7 +8,6 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING, names
 from bgrender.colors import COLORS
 from bgrender.errors import InvalidInput
-from bgrender.intent.analysis import namespace_problems
 from bgrender.intent.base_deployment import target_port
 from bgrender.intent.env import unserved_problem
 from bgrender.intent.resources import NONE
@@ -63,7 +62,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     port, target = _ports(intent, intent_doc, base, problems)
     replicas = _replicas(intent, intent_doc, base, problems)
     routing_api = _routing_api(intent, options, problems)
-    hook_image = _hook_image(intent, intent_doc, options, namespace, problems)
+    hook_image = _hook_image(intent, intent_doc, options, problems)
     source = Source(intent, intent_doc, base, namespace, lock_file, companions.config_maps, replicas)
     colors: dict[Color, ColorPlan] = {}
     for color in COLORS:
@@ -105,15 +104,11 @@ def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> s
     return api or ""
 
 
-def _hook_image(intent: Intent, intent_doc: Document, options: Options, namespace: str | None,
-                problems: list[Problem]) -> str | None:
+def _hook_image(intent: Intent, intent_doc: Document, options: Options, problems: list[Problem]) -> str | None:
     """The image of the analysis Jobs: promotion.image, else $BGRENDER_IMAGE; none is an error
-    when an analysis needs one (fail closed: a gate that cannot run must not vanish). A query
-    using {{ namespace }} needs a namespace, too."""
-    analysis = intent.analysis
-    if analysis is None:
+    when an analysis needs one (fail closed: a gate that cannot run must not vanish)."""
+    if intent.analysis is None:
         return None
-    problems += namespace_problems(intent_doc, analysis, namespace)
     image = intent.hook_image or options.bgrender_image
     if image is None:
         problems.append(intent_doc.problem(("spec", "promotion", "analysis"), "needs the bgrender image to run its "
