@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 PASSED, FAILED, INCONCLUSIVE = "passed", "failed", "inconclusive"
 MAX_VALUES_SHOWN = 10  # per line: a gate's vector is a few series; the line stays readable
+MAX_VALUE_CHARS = 40  # Prometheus writes a value in ~20; a server that is not Prometheus may not
 
 
 class AnalysisFailed(BgRenderError):
@@ -110,7 +111,7 @@ def _stop_past_the_limits(run: dict[str, Any], query: Query, failures: int, unkn
 def _line(run: dict[str, Any], query: Query, round_: int, outcome: Outcome) -> dict[str, Any]:
     line: dict[str, Any] = {"color": run["color"], "query": query.name, "measurement": round_, "of": run["count"],
                             "result": outcome.result, "condition": query.condition_text,
-                            "values": list(outcome.values[:MAX_VALUES_SHOWN])}
+                            "values": [v[:MAX_VALUE_CHARS] for v in outcome.values[:MAX_VALUES_SHOWN]]}
     if len(outcome.values) > MAX_VALUES_SHOWN:
         line["samples"] = len(outcome.values)
     if outcome.reason:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -64,7 +65,7 @@ def _emit(line: dict[str, Any]) -> None:
     write_out(json.dumps(line, sort_keys=True) + "\n")
 
 
-def app_run(path: str, color: Color, env: Any) -> dict[str, Any]:
+def app_run(path: str, color: Color, env: Mapping[str, str]) -> dict[str, Any]:
     """The analysis of `color` as the render writes it into the Job, from the app's files."""
     shown = os.path.normpath(intent_file(path))
     doc = load_document(read_texts(intent_file(path)).intent, shown)
@@ -85,7 +86,7 @@ def app_run(path: str, color: Color, env: Any) -> dict[str, Any]:
     return analysis_run(intent.analysis, color, values)
 
 
-def rendered_run(env: Any) -> dict[str, Any]:
+def rendered_run(env: Mapping[str, str]) -> dict[str, Any]:
     """$BGRENDER_ANALYSIS, checked against spec.ANALYSIS_RUN like any file bgrender reads."""
     text = env.get(ANALYSIS_VAR, "")
     if not text:
