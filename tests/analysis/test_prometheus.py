@@ -75,8 +75,8 @@ def _analyze(argv: list[str], env: dict[str, str], timeout: float = 120, cwd: Pa
     return Analyzed(done, time.monotonic() - started)
 
 
-def test_prometheus_is_the_debian_build(prometheus):
-    assert harness.version().startswith("prometheus, version 2.")
+def test_prometheus_is_a_real_build(prometheus):
+    assert harness.version().startswith("prometheus, version ")
 
 
 def test_passes_when_every_sample_meets_the_success_condition(prometheus):
