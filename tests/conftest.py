@@ -22,7 +22,7 @@ UPDATE = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"
 
 # Variables that change a render; tests start from none of them, then add the case's own.
 RENDER_ENV = ("ARGOCD_APP_NAME", "ARGOCD_APP_NAMESPACE", "ARGOCD_APP_PARAMETERS", "ARGOCD_APP_REVISION",
-              "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL")
+              "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL", "BGRENDER_IMAGE")
 
 
 def cases(kind: str) -> list[Path]:

@@ -28,7 +28,7 @@ RANKS = {
     "routing": 7,
     "render": 8,
     "app": 9,  # an app's files on disk, and the pipeline every command runs
-    "release": 10, "live": 10, "importing": 10,  # the use cases
+    "release": 10, "live": 10, "importing": 10, "analysis": 10,  # the use cases
     "cli": 11,
     "__main__": 12,
 }
@@ -38,7 +38,7 @@ PURE_ROOMS = {"bgrender.live.answers", "bgrender.live.status"}  # pure rooms of 
 # What the pure core may not touch: the disk, processes, the network, the terminal.
 IO_MODULES = {"subprocess", "socket", "ssl", "shutil", "tempfile", "signal", "fcntl", "select", "selectors",
               "threading", "multiprocessing", "urllib.request", "http", "kubernetes", "urllib3", "click", "io"}
-IO_UNITS = {"app", "process", "cli", "live"}
+IO_UNITS = {"app", "process", "cli", "live", "analysis"}
 ONLY_IN = {"click": {"cli"}, "kubernetes": {"live"}, "urllib3": {"live"}}
 MAX_FUNCTION_LINES = 50
 

@@ -6,6 +6,7 @@ so an expected file updated by mistake still cannot break a principle unnoticed.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -184,11 +185,11 @@ def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
     path, intent, objects = app
     generated, _ = _split(path, objects)
     deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
-    waves = {"smoke-test": 1, "scale-down-delay": 3}
+    waves = {"smoke-test": 1, "analysis-before": 2, "scale-down-delay": 4}
     for obj in generated:
         name = obj["metadata"]["name"]
         if obj["kind"] == "Deployment":
-            assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 4), name
+            assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 5), name
         elif obj["kind"] in FOLLOW_THEIR_DEPLOYMENT:  # scaled and protected with the color they belong to
             assert _wave(obj) == _wave(deployments[name]), name
         elif obj["kind"] == "Job":
@@ -196,7 +197,7 @@ def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
             if role in waves:
                 assert _wave(obj) == waves[role], name
         elif _moves_production(intent, obj):
-            assert _wave(obj) == 2, name
+            assert _wave(obj) == 3, name
         else:  # Services, subsets and ConfigMaps exist before anything routes to or mounts them
             assert _wave(obj) == -1, name
     in_sync = [o for o in objects if o["metadata"]["annotations"].get("argocd.argoproj.io/hook") != "PostSync"]
@@ -310,8 +311,9 @@ def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
 
 
 def _jobs(objects: list[dict]) -> dict[str, dict]:
-    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay."""
-    roles = ("smoke-test-idle", "smoke-test", "scale-down-delay")
+    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay, analysis-*."""
+    roles = ("smoke-test-idle", "smoke-test", "scale-down-delay", "analysis-before", "analysis-idle",
+             "analysis-after")
     return {next(r for r in roles if j["metadata"]["name"].endswith("-" + r)): j for j in _by_kind(objects, "Job")}
 
 
@@ -325,7 +327,7 @@ def test_each_color_about_to_serve_is_smoke_tested_through_its_own_service(app):
     expected = {"smoke-test"} if intent.smoke_test else set()
     if intent.smoke_test and intent.mode == "manual" and idle_runs:
         expected.add("smoke-test-idle")
-    assert expected == jobs.keys() - {"scale-down-delay"}
+    assert expected == {role for role in jobs if role.startswith("smoke-test")}
     services = {s["metadata"]["name"]: s for s in _by_kind(objects, "Service")}
     for role, color, phase in (("smoke-test", intent.active, "Sync"), ("smoke-test-idle", other(intent.active),
                                                                        "PostSync")):
@@ -340,9 +342,41 @@ def test_each_color_about_to_serve_is_smoke_tested_through_its_own_service(app):
         assert not any(s["spec"]["selector"].items() <= pod_labels.items() for s in services.values())
 
 
+def test_each_gate_measures_the_color_it_gates(app):
+    """DESIGN §17: `before` measures the color about to serve, after its smoke test and before
+    the routes; in manual mode the idle color after a sync (if it runs), after its smoke test;
+    `after` the production color after the sync. Each Job carries the run for its color."""
+    _, intent, objects = app
+    jobs = _jobs(objects)
+    analysis = intent.analysis
+    expected = {}
+    if analysis is not None and analysis.before:
+        expected["analysis-before"] = (intent.active, "Sync", 2)
+        if intent.mode == "manual" and other(intent.active) in _running(objects):
+            expected["analysis-idle"] = (other(intent.active), "PostSync", 1)
+    if analysis is not None and analysis.after:
+        expected["analysis-after"] = (intent.active, "PostSync", 1)
+    assert expected.keys() == {role for role in jobs if role.startswith("analysis-")}
+    for role, (color, phase, wave) in expected.items():
+        job = jobs[role]
+        assert (job["metadata"]["annotations"]["argocd.argoproj.io/hook"], _wave(job)) == (phase, wave)
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == ["bgrender", "analyze", "--rendered"]
+        (env,) = container["env"]
+        run = json.loads(env["value"])
+        assert (env["name"], run["color"]) == ("BGRENDER_ANALYSIS", color)
+        version = next(d for d in _by_kind(objects, "Deployment") if d["metadata"]["name"].endswith(f"-{color}"))
+        labels = version["spec"]["template"]["metadata"]["labels"]
+        assert all("{{" not in q["query"] for q in run["queries"])
+        longest = (run["count"] - 1) * run["interval"] + run["count"] * len(run["queries"]) * run["timeoutSeconds"]
+        assert job["spec"]["activeDeadlineSeconds"] > longest  # Kubernetes never stops a gate still measuring
+        assert any(f'"{labels[intent.version_label]}"' in q["query"] for q in run["queries"]) or \
+            not any("{{ version }}" in q.query for q in analysis.queries)  # type: ignore[union-attr]
+
+
 def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_delay(app):
-    """DESIGN §12: a pause of scaleDownDelaySeconds between the routes (wave 2) and the idle
-    color (wave 4), exactly when that color may run fewer replicas than the active one (which,
+    """DESIGN §12: a pause of scaleDownDelaySeconds between the routes (wave 3) and the idle
+    color (wave 5), exactly when that color may run fewer replicas than the active one (which,
     with an HPA, may run up to its maxReplicas)."""
     _, intent, objects = app
     jobs = _jobs(objects)

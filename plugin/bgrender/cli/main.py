@@ -19,6 +19,7 @@ from bgrender.errors import BgRenderError, escape
 # Commands in modules of their own, imported only when named: `render` and `validate` do not
 # pay for the release editor or the status report.
 _LAZY_COMMANDS = {
+    "analyze": ".analyze:analyze",
     "release": ".release:release",
     "promote": ".release:promote",
     "rollback": ".release:rollback",

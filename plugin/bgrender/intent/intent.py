@@ -10,6 +10,7 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.errors import InvalidInput
 from bgrender.intent import spec
+from bgrender.intent.analysis import Analysis, query_from
 from bgrender.intent.rules import relation_problems
 from bgrender.intent.spec import MESH, default
 from bgrender.record import Record
@@ -76,6 +77,8 @@ class Intent(Record):
     config_maps: tuple[ConfigMapSpec, ...] = ()
     autoscaling: Autoscaling | None = None
     disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
+    analysis: Analysis | None = None  # the metric gates (DESIGN §17)
+    hook_image: str | None = None  # promotion.image: the bgrender image, for hook Jobs that run bgrender
 
 
 def parse_intent(doc: Document) -> Intent:
@@ -136,6 +139,8 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         config_maps=_config_maps(s.get("configMaps", [])),
         autoscaling=_autoscaling(s.get("autoscaling")),
         disruption_budget=s.get("podDisruptionBudget"),
+        analysis=_analysis(promotion.get("analysis")),
+        hook_image=promotion.get("image"),
     )
 
 
@@ -147,6 +152,20 @@ def _autoscaling(raw: dict[str, Any] | None) -> Autoscaling | None:
     if raw is None:
         return None
     return Autoscaling(raw["minReplicas"], raw["maxReplicas"], raw.get("metrics"), raw.get("behavior"))
+
+
+def _analysis(raw: dict[str, Any] | None) -> Analysis | None:
+    if raw is None:
+        return None
+
+    def setting(key: str) -> Any:
+        return raw.get(key, default("promotion", "analysis", key))
+
+    return Analysis(
+        address=raw["address"], queries=tuple(query_from(q) for q in raw["queries"]), interval=setting("interval"),
+        count=setting("count"), failure_limit=setting("failureLimit"), inconclusive_limit=setting("inconclusiveLimit"),
+        timeout_seconds=setting("timeoutSeconds"), before=setting("before"), after=setting("after"),
+    )
 
 
 def _smoke_test(raw: dict[str, Any] | None) -> SmokeTest | None:

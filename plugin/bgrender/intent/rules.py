@@ -14,6 +14,7 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
 from bgrender.intent import spec
+from bgrender.intent.analysis import query_problems
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.yamlfile.document import Document
@@ -95,6 +96,35 @@ def auto_needs_a_smoke_test(doc: Document, f: Fields) -> Iterator[Problem]:
             and "spec.promotion.smokeTest" not in f.broken:
         yield doc.problem(("spec", "promotion", "mode"), "mode auto needs spec.promotion.smokeTest: "
                                                          "traffic must not move to a release nothing has tested")
+
+
+def analysis_queries_are_well_formed(doc: Document, f: Fields) -> list[Problem]:
+    """Each query named once, with exactly one condition, and variables that exist.
+    FAIL: queries: [{name: errors, query: "up", successCondition: "result > 0", failureCondition: "result < 1"}]
+    FAIL: queries: [{name: errors, query: 'up{pod="{{ pod }}"}', successCondition: "result > 0"}]
+    PASS: queries: [{name: errors, query: 'up{namespace="{{ namespace }}"}', successCondition: "result > 0"}]"""
+    at = ("spec", "promotion", "analysis", "queries")
+    return query_problems(doc, f.get(*at), at)
+
+
+def analysis_limits_can_be_reached(doc: Document, f: Fields) -> list[Problem]:
+    """A limit of `count` or more could never be passed, and an analysis that runs neither
+    before nor after the switch gates nothing.
+    FAIL: analysis: {count: 3, failureLimit: 3, ...}; analysis: {before: false, ...}"""
+    at = ("spec", "promotion", "analysis")
+    analysis = f.get(*at)
+    if not isinstance(analysis, dict):
+        return []
+    problems = []
+    count = f.get(*at, "count") or spec.default("promotion", "analysis", "count")
+    for key in ("failureLimit", "inconclusiveLimit"):
+        limit = f.get(*at, key)
+        if isinstance(limit, int) and isinstance(count, int) and limit >= count:
+            problems.append(doc.problem(at + (key,), f"must be less than count ({count}), got {limit}: "
+                                                     "the analysis could never end on it"))
+    if f.get(*at, "before") is False and f.get(*at, "after") in (False, None):
+        problems.append(doc.problem(at, "runs neither before nor after the switch: set before or after to true"))
+    return problems
 
 
 # --- routing (DESIGN §10) -------------------------------------------------------------------
@@ -303,6 +333,8 @@ RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     active_has_a_version,
     label_keys_differ,
     auto_needs_a_smoke_test,
+    analysis_queries_are_well_formed,
+    analysis_limits_can_be_reached,
     routing_keys_fit_the_provider,
     mesh_callers_are_routed,
     gateway_api_parents,

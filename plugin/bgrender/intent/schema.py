@@ -24,7 +24,15 @@ def json_schema() -> dict[str, Any]:
                          "required": ["promotion"]}
     spec_schema["then"] = {"properties": {"promotion": {"required": ["smokeTest"]}}}
     _companion_relations(spec_schema["properties"])
+    _analysis_relations(spec_schema["properties"]["promotion"]["properties"]["analysis"])
     return schema
+
+
+def _analysis_relations(analysis: dict[str, Any]) -> None:
+    """A query has exactly one condition (a null one counts as absent, as for the validator)."""
+    query = analysis["properties"]["queries"]["items"]
+    query["oneOf"] = [{"required": [key], "properties": {key: {"type": "string"}}}
+                      for key in ("successCondition", "failureCondition")]
 
 
 def _companion_relations(properties: dict[str, Any]) -> None:

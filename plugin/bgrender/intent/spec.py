@@ -271,6 +271,71 @@ COMPANIONS: dict[str, Node] = {
 }
 
 
+# --- metric gates (DESIGN §17) ----------------------------------------------------------------
+
+# `result <op> <number>`; intent/analysis.py parses it by hand (a test holds the two equal).
+CONDITION = r"^ *result *(<=|>=|==|!=|<|>) *[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)? *$"
+CONDITION_HINT = 'must be "result <op> <number>", with <op> one of < <= > >= == != (e.g. "result < 0.01")'
+PROMETHEUS_URL = r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"
+
+
+def _condition(description: str) -> Scalar:
+    return Scalar(str, description, pattern=CONDITION, max_length=128, hint=CONDITION_HINT)
+
+
+def _query(template: bool) -> Mapping:
+    variables = " It may use {{ name }}, {{ namespace }}, {{ color }}, {{ version }} and {{ service }}." \
+        if template else ""
+    return Mapping("A PromQL query and the condition every sample of its result must meet; set "
+                   "successCondition or failureCondition.", {
+        "name": _dns_label("Names the query in the report."),
+        "query": Scalar(str, "A PromQL instant query (a vector or a scalar)." + variables, max_length=8192),
+        "successCondition": _condition("Every sample must meet it, e.g. `result < 0.01`."),
+        "failureCondition": _condition("A sample meeting it fails the measurement, e.g. `result > 500`."),
+    }, required=("name", "query"))
+
+
+def _analysis_settings(defaults: bool) -> dict[str, Node]:
+    def default_(value: int) -> int | None:
+        return value if defaults else None
+
+    return {
+        "address": Scalar(str, "Prometheus' base URL, e.g. http://prometheus.monitoring:9090.",
+                          pattern=PROMETHEUS_URL, max_length=2048,
+                          hint="must be an http:// or https:// URL without credentials, query or fragment"),
+        "interval": Scalar(int, "Seconds between two measurements of the queries.", minimum=1, maximum=3600,
+                           default=default_(30)),
+        "count": Scalar(int, "Measurements of each query.", minimum=1, maximum=100, default=default_(3)),
+        "failureLimit": Scalar(int, "Failed measurements of a query tolerated; one more fails the analysis.",
+                               minimum=0, maximum=99, default=default_(0)),
+        "inconclusiveLimit": Scalar(int, "Inconclusive measurements of a query tolerated (no sample, NaN, "
+                                         "Prometheus unreachable); one more ends the analysis inconclusive.",
+                                    minimum=0, maximum=99, default=default_(0)),
+        "timeoutSeconds": Scalar(int, "How long one query may take.", minimum=1, maximum=300,
+                                 default=default_(10)),
+    }
+
+
+ANALYSIS = Mapping("Prometheus queries that gate production (DESIGN §17): `before` the switch, on the color about "
+                   "to take production (and in manual mode on the idle color after a release), `after` it, on the "
+                   "new production color. A failed analysis fails the sync.", {
+    **_analysis_settings(defaults=True),
+    "queries": Sequence("The queries; each is measured `count` times.", _query(template=True), min_items=1,
+                        max_items=20),
+    "before": Scalar(bool, "Run before traffic moves (a Sync hook after the smoke test).", default=True),
+    "after": Scalar(bool, "Run after the sync on the production color (a PostSync hook).", default=False),
+}, required=("address", "queries"))
+
+# What a hook Job measures, as the render writes it into $BGRENDER_ANALYSIS: the same fields, the
+# queries with their variables replaced, every setting explicit.
+ANALYSIS_RUN = Mapping("One analysis of one color, as rendered for `bgrender analyze --rendered`.", {
+    "color": Scalar(str, "The color measured.", enum=("blue", "green")),
+    **_analysis_settings(defaults=False),
+    "queries": Sequence("The queries, variables replaced.", _query(template=False), min_items=1, max_items=20),
+}, required=("color", "address", "interval", "count", "failureLimit", "inconclusiveLimit", "timeoutSeconds",
+             "queries"))
+
+
 INTENT = Mapping("A blue/green app rendered by bgrender.", {
     "apiVersion": Scalar(str, f"Always {API_VERSION}.", enum=(API_VERSION,)),
     "kind": Scalar(str, "Always BlueGreen.", enum=("BlueGreen",)),
@@ -360,6 +425,10 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                 "imagePullSecrets": Sequence("Secrets to pull the image with, by name.",
                                              dns_subdomain("A Secret's name."), min_items=1),
             }, required=("path",)),
+            "analysis": ANALYSIS,
+            "image": Scalar(str, "The bgrender image for hook Jobs that run bgrender (the analysis); default "
+                                 "$BGRENDER_IMAGE in the render's environment.", pattern=r"^[^\s]+$",
+                            max_length=512, hint="must be an image reference"),
             "scaleDownDelaySeconds": Scalar(int, "How long the color losing production traffic keeps its replicas "
                                                  "after the switch (proxies need time to apply the new routes); "
                                                  "0 turns it off.", minimum=0, maximum=3600, default=30),

@@ -68,9 +68,9 @@ def check_live(plan: Plan, conn: Connection) -> str | None:
         live = reader.routing(plan)
     active = plan.intent.active
     if not live.found:
-        # Argo CD applies the routing object in wave 2, after the first color is ready, so
+        # Argo CD applies the routing object in wave 3, after the first color is ready, so
         # without it the app has never finished a sync here: at most the active color has
-        # pods (the idle one comes in wave 3), so a release to the idle color cannot replace
+        # pods (the idle one comes in wave 5), so a release to the idle color cannot replace
         # what users get. Refusing would make every app's first release fail with --check-live.
         return f"check-live: {escape(live.note or '')}; no color serves production yet, go ahead"
     if live.production is None:

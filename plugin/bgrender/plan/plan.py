@@ -41,6 +41,7 @@ class Plan(Record):
     resources: tuple[Resource, ...]  # spec.resources, checked, as written
     pins: Lock  # the entries the colors render from, and the production history
     locked: bool  # whether the entries come from bluegreen.lock.yaml (else from the base, now)
+    hook_image: str | None = None  # the bgrender image, for hook Jobs that run bgrender (the analysis)
 
     @property
     def active(self) -> Color:
@@ -61,6 +62,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     port, target = _ports(intent, intent_doc, base, problems)
     replicas = _replicas(intent, intent_doc, base, problems)
     routing_api = _routing_api(intent, options, problems)
+    hook_image = _hook_image(intent, intent_doc, options, problems)
     source = Source(intent, intent_doc, base, namespace, lock_file, companions.config_maps, replicas)
     colors: dict[Color, ColorPlan] = {}
     for color in COLORS:
@@ -76,7 +78,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     pins = lock_file.lock if lock_file else recorded(Lock({c: cp.entry for c, cp in colors.items()}), intent.active)
     return Plan(intent=intent, base_name=base.name, namespace=namespace, routing_api=routing_api,
                 app_labels=base.app_labels, port=port, target_port=target, colors=colors,
-                resources=companions.resources, pins=pins, locked=lock_file is not None)
+                resources=companions.resources, pins=pins, locked=lock_file is not None, hook_image=hook_image)
 
 
 def _ports(intent: Intent, intent_doc: Document, base: Base,
@@ -100,6 +102,19 @@ def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> s
     if api is None:
         problems.append(unserved_problem(provider.api, provider.product, provider.group, provider.versions))
     return api or ""
+
+
+def _hook_image(intent: Intent, intent_doc: Document, options: Options, problems: list[Problem]) -> str | None:
+    """The image of the analysis Jobs: promotion.image, else $BGRENDER_IMAGE; none is an error
+    when an analysis needs one (fail closed: a gate that cannot run must not vanish)."""
+    if intent.analysis is None:
+        return None
+    image = intent.hook_image or options.bgrender_image
+    if image is None:
+        problems.append(intent_doc.problem(("spec", "promotion", "analysis"), "needs the bgrender image to run its "
+                                           "Jobs: set spec.promotion.image, or BGRENDER_IMAGE in the render's "
+                                           "environment (the bgrender sidecar's)", key=True))
+    return image
 
 
 def _replicas(intent: Intent, intent_doc: Document, base: Base, problems: list[Problem]) -> int:

@@ -1,14 +1,21 @@
-"""The Jobs Argo CD runs as sync hooks (DESIGN §12): the smoke tests and the scale-down delay.
+"""The Jobs Argo CD runs as sync hooks (DESIGN §12, §17): the smoke tests, the metric gates
+(promotion.analysis) and the scale-down delay.
 
 - Before production moves (Sync hook, wave 1): the smoke test of the color about to serve
   production, through that color's own Service, `<service>-<color>`: no header route, so it
   tests that color even when the live routes do not know it yet, and with `idleReplicas: 0`.
-  It must pass, or the sync fails and the routes (wave 2) are never applied.
+  It must pass, or the sync fails and the routes (wave 3) are never applied.
 - After the sync, in manual mode (PostSync hook): the smoke test of the idle color, so a release
   is tested before anyone promotes it; a failure fails the sync, visible in Argo CD.
-- Between the switch (wave 2) and the idle color (wave 4), when the color losing production
-  scales down: a pause of promotion.scaleDownDelaySeconds (wave 3), as Argo Rollouts waits, since
-  Argo CD has no health check for Istio routes and would start wave 4 about 2 s after the switch.
+- The analyses (`bgrender analyze --rendered`, from the bgrender image): `before`, a Sync hook in
+  a wave of its own after the smoke test's (Argo CD runs the hooks of one wave side by side and
+  waits only between waves), on the color about to serve production, so the routes move only
+  after both passed; in manual mode also a PostSync hook on the idle color, after its smoke test;
+  `after`, a PostSync hook on the production color. The Job carries the analysis in
+  $BGRENDER_ANALYSIS (it has no checkout of the repository), every variable replaced.
+- Between the switch (wave 3) and the idle color (wave 5), when the color losing production
+  scales down: a pause of promotion.scaleDownDelaySeconds (wave 4), as Argo Rollouts waits, since
+  Argo CD has no health check for Istio routes and would start wave 5 about 2 s after the switch.
 
 Their pods pass Pod Security `restricted` (non-root, no privilege escalation, all capabilities
 dropped, RuntimeDefault seccomp), carry requests and limits (a ResourceQuota admits them), and
@@ -20,12 +27,15 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import Color, other
+from bgrender.digest import canonical_json
+from bgrender.intent.analysis import analysis_run, query_values
 from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, metadata
 from bgrender.names import hook_job
 
 if TYPE_CHECKING:
     from typing import Any
 
+    from bgrender.intent.analysis import Analysis
     from bgrender.intent.intent import SmokeTest
     from bgrender.plan.plan import Plan
 
@@ -62,11 +72,19 @@ def hook_jobs(plan: Plan) -> list[dict[str, Any]]:
     """The Jobs this app's syncs run, in their phases and waves."""
     jobs = []
     test = plan.intent.smoke_test
+    idle = plan.colors.get(other(plan.active))
+    idle_runs = plan.intent.mode == "manual" and idle is not None and idle.replicas > 0
     if test is not None:
         jobs.append(smoke_test(plan, test, plan.active, "Sync", "smoke-test"))
-        idle = plan.colors.get(other(plan.active))
-        if plan.intent.mode == "manual" and idle is not None and idle.replicas > 0:
-            jobs.append(smoke_test(plan, test, idle.color, "PostSync", "smoke-test-idle"))
+        if idle_runs:
+            jobs.append(smoke_test(plan, test, other(plan.active), "PostSync", "smoke-test-idle"))
+    analysis = plan.intent.analysis
+    if analysis is not None and analysis.before:
+        jobs.append(analysis_job(plan, analysis, plan.active, "Sync", "analysis-before"))
+        if idle_runs:
+            jobs.append(analysis_job(plan, analysis, other(plan.active), "PostSync", "analysis-idle"))
+    if analysis is not None and analysis.after:
+        jobs.append(analysis_job(plan, analysis, plan.active, "PostSync", "analysis-after"))
     if scales_down(plan):
         jobs.append(scale_down_delay(plan))
     return jobs
@@ -84,9 +102,34 @@ def smoke_test(plan: Plan, test: SmokeTest, color: Color, phase: str, purpose: s
         # In the mesh (mTLS), and started only once the proxy is ready.
         pod_metadata["labels"][INJECT] = "true"
         pod_metadata["annotations"] = {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'}
-    wave = waves.SMOKE_TEST if phase == "Sync" else 0
+    wave = waves.SMOKE_TEST if phase == "Sync" else waves.POST_SMOKE_TEST
     return _job(plan, hook_job(intent.name, purpose), phase, wave, test.timeout_seconds + GRACE_SECONDS,
                 pod_metadata, pod)
+
+
+# The Job's command: the analysis comes from $BGRENDER_ANALYSIS, as analysis_run writes it.
+ANALYZE_COMMAND = ["bgrender", "analyze", "--rendered"]
+ANALYSIS_VAR = "BGRENDER_ANALYSIS"
+
+
+def analysis_job(plan: Plan, analysis: Analysis, color: Color, phase: str, purpose: str) -> dict[str, Any]:
+    """A Job running `bgrender analyze` on `color`, outside the mesh (it calls only Prometheus,
+    and a classic sidecar would keep it from completing)."""
+    assert plan.hook_image is not None  # resolve refuses an analysis without the image
+    intent = plan.intent
+    values = query_values(intent.name, plan.namespace, color, plan.colors[color].version, intent.service_name)
+    run = canonical_json(analysis_run(analysis, color, values))
+    container = _container("analysis", plan.hook_image, ANALYZE_COMMAND, {ANALYSIS_VAR: run})
+    pod_metadata = {"labels": {APP_LABEL: intent.name, INJECT: "false"}}
+    wave = waves.ANALYSIS if phase == "Sync" else waves.POST_ANALYSIS
+    return _job(plan, hook_job(intent.name, purpose), phase, wave, analysis_seconds(analysis) + GRACE_SECONDS,
+                pod_metadata, _pod(container, None))
+
+
+def analysis_seconds(analysis: Analysis) -> int:
+    """The longest an analysis can take: every measurement waiting its interval and every query
+    its timeout."""
+    return (analysis.count - 1) * analysis.interval + analysis.count * len(analysis.queries) * analysis.timeout_seconds
 
 
 def scales_down(plan: Plan) -> bool:
