@@ -601,7 +601,8 @@ class Sync:
         resource, _ = self.k.resource_of(obj)
         ns = ["-n", obj["metadata"]["namespace"]] if obj["metadata"].get("namespace") else []
         self.k.run("delete", *ns, resource, obj["metadata"]["name"], "--cascade=foreground", "--ignore-not-found",
-                   f"--wait={'true' if wait else 'false'}", f"--timeout={int(self.timeout)}s", timeout=self.timeout + 30)
+                   f"--wait={'true' if wait else 'false'}", f"--timeout={int(self.timeout)}s",
+                   timeout=self.timeout + 30)
 
     def _prune(self, phase: str, wave: int, tasks: list[Task], result: SyncResult) -> None:
         if not tasks:

@@ -29,6 +29,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .apps import add_env, copy_app, deployments, intent, lock_entries
 from .argocd_sync import HEALTHY, WAVE, Event, SyncResult, deployment_health, wave_of
@@ -59,8 +60,6 @@ class App:
         return f"{self.base_name()}-{color}"
 
     def base_name(self) -> str:
-        import yaml
-
         return yaml.safe_load((self.path / "deployment.yaml").read_text())["metadata"]["name"]
 
     def color_of(self, deployment: str) -> str:
@@ -106,7 +105,8 @@ class App:
         for name, d in after.items():
             color = self.color_of(name)
             assert d.selector == lock[color]["selector"], f"{name}: selector {d.selector} is not the lock's"
-            assert d.version == lock[color]["version"], f"{name} runs {d.version}, the lock says {lock[color]['version']}"
+            assert d.version == lock[color]["version"], (
+                f"{name} runs {d.version}, the lock says {lock[color]['version']}")
             if name not in before:
                 continue
             old = before[name]
@@ -146,8 +146,9 @@ class App:
                 old.generation, old.replicas, old.replicasets), (
                 f"{name} (idle after this sync) changed before production moved: {old} -> {then}")
         # and the idle color's Deployment is applied only after the routes' wave was healthy
-        idle_applied = [i for i, e in enumerate(result.events) if e.action == "apply" and f"Deployment/{name}" in e.objects]
-        route_applied = min(i for i, e in enumerate(result.events) if e.action == "apply" and set(routes) & set(e.objects))
+        applies = [(i, e) for i, e in enumerate(result.events) if e.action == "apply"]
+        idle_applied = [i for i, e in applies if f"Deployment/{name}" in e.objects]
+        route_applied = min(i for i, e in applies if set(routes) & set(e.objects))
         healthy_after = [i for i, e in enumerate(result.events) if e.action == "healthy" and i > route_applied]
         for i in idle_applied:
             assert healthy_after and healthy_after[0] < i, f"{name} applied before the switch's wave was healthy"

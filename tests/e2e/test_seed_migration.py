@@ -79,7 +79,8 @@ def test_seed_layout_fails_and_import_migrates(cluster: Cluster, kube_env: dict[
     out = tmp_path / "apps" / "gorilla-sfx-demo"
     out.parent.mkdir()
     imported = bgrender("import", eks, out)
-    assert imported.stdout.split() == [str(out / f) for f in ("deployment.yaml", "bluegreen.lock.yaml", "bluegreen.yaml")]
+    written = [str(out / f) for f in ("deployment.yaml", "bluegreen.lock.yaml", "bluegreen.yaml")]
+    assert imported.stdout.split() == written
     assert "gorilla-sfx-demo-deployment-bg-blue" in imported.stderr
 
     # Step 2: the old Applications are deleted without cascading: nothing changes in the cluster.
@@ -101,7 +102,8 @@ def test_seed_layout_fails_and_import_migrates(cluster: Cluster, kube_env: dict[
     assert not [e for e in result.events if e.action == "prune"], "the new Application pruned an old object"
     cluster.settle(namespace)
     live = deployments(cluster, namespace)
-    assert set(live) == {*OLD_DEPLOYMENTS, "gorilla-sfx-demo-deployment-bg-blue", "gorilla-sfx-demo-deployment-bg-green"}
+    assert set(live) == {*OLD_DEPLOYMENTS, "gorilla-sfx-demo-deployment-bg-blue",
+                         "gorilla-sfx-demo-deployment-bg-green"}
     for name in OLD_DEPLOYMENTS:
         assert live[name].pods == old_pods[name], f"{name} was touched"
     vs = cluster.get("virtualservices.networking.istio.io", "gorilla-sfx-demo-virtualservice", namespace)

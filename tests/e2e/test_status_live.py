@@ -84,7 +84,8 @@ def test_status_and_check_live(cluster: Cluster, kube_env: dict[str, str], tmp_p
 
     # Drift: a Deployment edited by hand to run another version.
     cluster.kubectl("patch", "-n", namespace, "deployment", GREEN, "--type", "merge", "-p",
-                    json.dumps({"spec": {"template": {"metadata": {"annotations": {"bgrender.io/version": "hotfix"}}}}}))
+                    json.dumps({"spec": {"template": {"metadata": {
+                        "annotations": {"bgrender.io/version": "hotfix"}}}}}))
     cluster.settle(namespace)
     out, err = status(app, kube_env, 3)
     assert row(out, "green")[:3] == ["green", "9b8c7d6e", "hotfix"] and "version differs" in out, out

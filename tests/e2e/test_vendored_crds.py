@@ -17,4 +17,5 @@ def test_vendored_crds_match_their_modules() -> None:
     want = expected()
     assert sorted(p.name for p in CRDS.glob("*.yaml")) == sorted(want)
     for name, text in want.items():
-        assert (CRDS / name).read_text() == text, f"e2e/crds/{name} differs from its module: rerun python -m tests.e2e.vendored_crds"
+        assert (CRDS / name).read_text() == text, (
+            f"e2e/crds/{name} differs from its module: rerun python -m tests.e2e.vendored_crds")
