@@ -234,3 +234,32 @@ def test_pyyaml_compiles_its_unused_patterns_only_when_used():
             "except yaml.reader.ReaderError as err:\n    print(err.character)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.splitlines() == ["_LazyPattern re", "{'day': datetime.date(2001, 12, 14)}", "7"]  # BEL
+
+
+@pytest.mark.parametrize("args, plain", [
+    (["render"], ("render", [], "yaml")),
+    (["render", "--output", "json"], ("render", [], "json")),
+    (["render", "-ojson", "app"], ("render", ["app"], "json")),
+    (["render", "app", "--output=json"], ("render", ["app"], "json")),
+    (["render", "-o", "yaml", "app"], ("render", ["app"], "yaml")),
+    (["validate", "a", "b"], ("validate", ["a", "b"], "yaml")),
+    (["render", "-o", "xml"], None), (["render", "-o"], None), (["render", "-o=json"], None),
+    (["render", "-o", "json", "-o", "yaml"], None), (["render", "--", "-o", "json"], None),
+    (["render", "--outputs", "json"], None), (["render", "a", "b"], None), (["validate", "-o", "json"], None),
+    (["render", "--debug"], None), (["release", "x"], None), ([], None),
+])
+def test_the_plain_forms_are_exactly_these(args, plain):
+    assert entry._plain_command(args) == plain
+
+
+@pytest.mark.parametrize("args, output", [
+    (["render", "-o", "json", "."], "json"), (["render", "--output=json"], "json"), (["render", "-oyaml"], "yaml")])
+def test_plain_render_with_an_output_and_click_render_agree(args, output):
+    """The same render through click (`--` ends the options, so the fast path declines it)."""
+    def run(argv):
+        return subprocess.run([BGRENDER, *argv], cwd=GORILLA, env=clean_env(ARGOCD_ENV), capture_output=True,
+                              text=True, timeout=60)
+
+    fast, full = run(args), run(["render", "--output", output, "--", "."])
+    assert fast.returncode == full.returncode == 0 and fast.stdout == full.stdout
+    assert len(fast.stderr.splitlines()) == len(full.stderr.splitlines()) == 1  # the one log line

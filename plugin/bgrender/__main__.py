@@ -1,10 +1,10 @@
 """Entry point of the `bgrender` command.
 
 `bgrender render [PATH]` is what Argo CD runs for every app on every new commit, and
-`bgrender validate [PATH...]` what a pre-commit hook runs for every commit: those exact
-forms skip importing click (~20 ms, about half of a render) and call the functions the
-click commands call, with the same messages and exit codes. Every other command line
-goes through click.
+`bgrender validate [PATH...]` what a pre-commit hook runs for every commit: those forms, and
+`render` with one `--output yaml|json` (`-o`), skip importing click (~20 ms, about half of a
+render) and call the functions the click commands call, with the same messages and exit
+codes. Every other command line goes through click.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     """The console script's entry point; with `argv`, a caller's (which gets SystemExit)."""
     args = sys.argv[1:] if argv is None else argv
-    if _is_plain(args):
-        code = _run_plain(args)
+    plain = _plain_command(args)
+    if plain is not None:
+        code = _run_plain(*plain)
         if argv is None:
             _end_process(code)
         sys.exit(code)
@@ -27,22 +28,51 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=args, prog_name="bgrender")
 
 
-def _is_plain(args: list[str]) -> bool:
-    if not args or any(a.startswith("-") for a in args[1:]):
-        return False
-    return (args[0] == "render" and len(args) <= 2) or args[0] == "validate"
+_OUTPUTS = ("yaml", "json")
 
 
-def _run_plain(args: list[str]) -> int:
+def _plain_command(args: list[str]) -> tuple[str, list[str], str] | None:
+    """(command, paths, output) for the forms the fast path runs, else None (click decides,
+    and reports usage errors): `validate [PATH...]`, and `render [PATH]` with at most one
+    `-o FORMAT`, `-oFORMAT`, `--output FORMAT` or `--output=FORMAT`, before or after PATH."""
+    if not args or args[0] not in ("render", "validate"):
+        return None
+    rest, output = args[1:], "yaml"
+    if args[0] == "render":
+        rest, output = _without_output(rest)
+    if output not in _OUTPUTS or any(a.startswith("-") for a in rest):
+        return None
+    if args[0] == "render" and len(rest) > 1:
+        return None
+    return args[0], rest, output
+
+
+def _without_output(args: list[str]) -> tuple[list[str], str]:
+    """`args` without its one output option, and the format it names ("" when unsure)."""
+    at = [i for i, a in enumerate(args) if a.startswith(("-o", "--output"))]
+    if not at:
+        return args, "yaml"
+    i = at[0]
+    if len(at) > 1 or "--" in args[:i]:
+        return args, ""
+    option = args[i]
+    if option in ("-o", "--output"):
+        return args[:i] + args[i + 2:], args[i + 1] if i + 1 < len(args) else ""
+    if option.startswith("--output="):
+        return args[:i] + args[i + 1:], option[len("--output="):]
+    return args[:i] + args[i + 1:], option[2:] if option[1] == "o" else ""
+
+
+def _run_plain(command: str, paths: list[str], output: str) -> int:
     # Its data is plain dicts and lists, which hold no cycles, so a collection would only walk
     # live objects (with a 1 MiB base, a quarter of the time); the process ends right after.
     gc.disable()
     try:
         from bgrender.cli.render import run_render, run_validate
 
-        if args[0] == "render":
-            return run_render(args[1] if len(args) == 2 else ".", "yaml", os.environ)
-        return run_validate(args[1:] or ["."], os.environ)
+        if command == "render":
+            return run_render(paths[0] if paths else ".", output, os.environ)
+        return run_validate(paths or ["."], os.environ)
     except Exception as err:  # a bug: as under click, one line on stderr, no traceback, no output
         from bgrender.cli.streams import write_err
         from bgrender.errors import escape
