@@ -14,6 +14,7 @@ import io
 import json
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ ARGOCD_ENV = {
 # Modules the render path must not load, and why: each costs more than bgrender's own work.
 NOT_ON_THE_RENDER_PATH = {
     "kubernetes": "~300 ms; only `status` and `release --check-live` read a cluster",
-    "jinja2": "~25 ms; imported only when a base manifest value holds a template",
+    "jinja2": "~25 ms; imported only when a base manifest value holds more than plain `{{ name }}` templates",
     "click": "~20 ms; `render [PATH]` and `validate [PATH...]` skip it",
     "structlog": "~50 ms (asyncio, logging, inspect); the render's one line is written directly",
     "asyncio": "pulled in by structlog",
@@ -263,3 +264,16 @@ def test_plain_render_with_an_output_and_click_render_agree(args, output):
     fast, full = run(args), run(["render", "--output", output, "--", "."])
     assert fast.returncode == full.returncode == 0 and fast.stdout == full.stdout
     assert len(fast.stderr.splitlines()) == len(full.stderr.splitlines()) == 1  # the one log line
+
+
+def test_plain_templates_render_without_jinja2(tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(GORILLA, app)
+    (app / "bluegreen.lock.yaml").unlink()  # without a lock, every render expands the base's templates
+    base = (app / "deployment.yaml").read_text()
+    (app / "deployment.yaml").write_text(base.replace(
+        "          ports:\n", '          env:\n            - name: OTEL_SERVICE_VERSION\n'
+                             '              value: "{{ name }}@{{version}}"\n          ports:\n', 1))
+    done, names = imported_modules(["render"], ARGOCD_ENV, cwd=app)
+    assert done.returncode == 0 and "value: gorilla-sfx-demo@3f9c2e1d\n" in done.stdout
+    assert loaded_roots(names) == set(), {m: NOT_ON_THE_RENDER_PATH[m] for m in loaded_roots(names)}
