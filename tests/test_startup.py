@@ -243,11 +243,16 @@ def test_pyyaml_compiles_its_unused_patterns_only_when_used():
     (["render", "-ojson", "app"], ("render", ["app"], "json")),
     (["render", "app", "--output=json"], ("render", ["app"], "json")),
     (["render", "-o", "yaml", "app"], ("render", ["app"], "yaml")),
-    (["validate", "a", "b"], ("validate", ["a", "b"], "yaml")),
+    (["validate", "a", "b"], ("validate", ["a", "b"], "")), (["validate"], ("validate", [], "")),
+    (["release", "5d7e9f01", "app"], ("release", ["5d7e9f01", "app"], "")),
+    (["release", "--dry-run", "app"], ("release", ["app"], "dry-run")), (["promote"], ("promote", [], "")),
+    (["rollback", "app", "--dry-run"], ("rollback", ["app"], "dry-run")), (["lock", "app"], ("lock", ["app"], "")),
+    (["release", "a", "b", "c"], None), (["promote", "a", "b"], None), (["release", "--check-live"], None),
+    (["promote", "--", "--dry-run"], None), (["lock", "-h"], None), (["status"], None), (["schema"], None),
     (["render", "-o", "xml"], None), (["render", "-o"], None), (["render", "-o=json"], None),
     (["render", "-o", "json", "-o", "yaml"], None), (["render", "--", "-o", "json"], None),
     (["render", "--outputs", "json"], None), (["render", "a", "b"], None), (["validate", "-o", "json"], None),
-    (["render", "--debug"], None), (["release", "x"], None), ([], None),
+    (["render", "--debug"], None), (["import", "a", "b"], None), ([], None),
 ])
 def test_the_plain_forms_are_exactly_these(args, plain):
     assert entry._plain_command(args) == plain
@@ -277,3 +282,18 @@ def test_plain_templates_render_without_jinja2(tmp_path):
     done, names = imported_modules(["render"], ARGOCD_ENV, cwd=app)
     assert done.returncode == 0 and "value: gorilla-sfx-demo@3f9c2e1d\n" in done.stdout
     assert loaded_roots(names) == set(), {m: NOT_ON_THE_RENDER_PATH[m] for m in loaded_roots(names)}
+
+
+@pytest.mark.parametrize("args", [["release", "5d7e9f01"], ["release", "--dry-run", "5d7e9f01", "."], ["promote"],
+                                  ["rollback", "--dry-run"], ["lock", "--dry-run"], ["release", "no/such/app", "1"]])
+def test_plain_edits_and_click_edits_agree(tmp_path, args):
+    """Each edit on its own copy of the example, once on the fast path and once through click
+    (a final `--` makes click run it): the same output, messages, exit code and files."""
+    results = []
+    for form in (args, [*args, "--"]):
+        app = tmp_path / str(len(results))
+        shutil.copytree(GORILLA, app)
+        done = subprocess.run([BGRENDER, *form], cwd=app, env=clean_env(), capture_output=True, text=True, timeout=60)
+        files = {p.name: p.read_text() for p in sorted(app.iterdir())}
+        results.append((done.returncode, done.stdout, done.stderr, files))
+    assert results[0] == results[1]

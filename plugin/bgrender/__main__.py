@@ -1,10 +1,11 @@
 """Entry point of the `bgrender` command.
 
 `bgrender render [PATH]` is what Argo CD runs for every app on every new commit, and
-`bgrender validate [PATH...]` what a pre-commit hook runs for every commit: those forms, and
-`render` with one `--output yaml|json` (`-o`), skip importing click (~20 ms, about half of a
-render) and call the functions the click commands call, with the same messages and exit
-codes. Every other command line goes through click.
+`bgrender validate [PATH...]` what a pre-commit hook runs for every commit: those forms,
+`render` with one `--output yaml|json` (`-o`), and the edits (`release [VERSION] [PATH]`,
+`promote`, `rollback`, `lock`, with or without `--dry-run`) skip importing click (~20 ms,
+about half of a render) and call the functions the click commands call, with the same
+messages and exit codes. Every other command line goes through click.
 """
 
 from __future__ import annotations
@@ -29,22 +30,30 @@ def main(argv: list[str] | None = None) -> None:
 
 
 _OUTPUTS = ("yaml", "json")
+# The commands the fast path runs, and the most arguments each takes (None: any number).
+_MOST_ARGUMENTS = {"render": 1, "validate": None, "release": 2, "promote": 1, "rollback": 1, "lock": 1}
 
 
 def _plain_command(args: list[str]) -> tuple[str, list[str], str] | None:
-    """(command, paths, output) for the forms the fast path runs, else None (click decides,
-    and reports usage errors): `validate [PATH...]`, and `render [PATH]` with at most one
-    `-o FORMAT`, `-oFORMAT`, `--output FORMAT` or `--output=FORMAT`, before or after PATH."""
-    if not args or args[0] not in ("render", "validate"):
+    """(command, arguments, option) for the forms the fast path runs, else None (click decides,
+    and reports usage errors): `validate [PATH...]`; `render [PATH]` with at most one `-o
+    FORMAT`, `-oFORMAT`, `--output FORMAT` or `--output=FORMAT` (option: the format); `release
+    [VERSION] [PATH]`, `promote`, `rollback` and `lock [PATH]`, with or without `--dry-run`
+    (option: "dry-run" or ""). Options may come before or after the arguments."""
+    if not args or args[0] not in _MOST_ARGUMENTS:
         return None
-    rest, output = args[1:], "yaml"
-    if args[0] == "render":
-        rest, output = _without_output(rest)
-    if output not in _OUTPUTS or any(a.startswith("-") for a in rest):
+    command, rest, option = args[0], args[1:], ""
+    if command == "render":
+        rest, option = _without_output(rest)
+        if option not in _OUTPUTS:
+            return None
+    elif command != "validate":
+        option = "dry-run" if "--dry-run" in rest else ""
+        rest = [a for a in rest if a != "--dry-run"]
+    most = _MOST_ARGUMENTS[command]
+    if any(a.startswith("-") for a in rest) or (most is not None and len(rest) > most):
         return None
-    if args[0] == "render" and len(rest) > 1:
-        return None
-    return args[0], rest, output
+    return command, rest, option
 
 
 def _without_output(args: list[str]) -> tuple[list[str], str]:
@@ -63,16 +72,22 @@ def _without_output(args: list[str]) -> tuple[list[str], str]:
     return args[:i] + args[i + 1:], option[2:] if option[1] == "o" else ""
 
 
-def _run_plain(command: str, paths: list[str], output: str) -> int:
+def _run_plain(command: str, arguments: list[str], option: str) -> int:
     # Its data is plain dicts and lists, which hold no cycles, so a collection would only walk
     # live objects (with a 1 MiB base, a quarter of the time); the process ends right after.
     gc.disable()
     try:
-        from bgrender.cli.render import run_render, run_validate
-
         if command == "render":
-            return run_render(paths[0] if paths else ".", output, os.environ)
-        return run_validate(paths or ["."], os.environ)
+            from bgrender.cli.render import run_render
+
+            return run_render(arguments[0] if arguments else ".", option, os.environ)
+        if command == "validate":
+            from bgrender.cli.render import run_validate
+
+            return run_validate(arguments or ["."], os.environ)
+        from bgrender.cli.editing import run_edit
+
+        return run_edit(command, arguments, dry_run=option == "dry-run")
     except Exception as err:  # a bug: as under click, one line on stderr, no traceback, no output
         from bgrender.cli.streams import write_err
         from bgrender.errors import escape
