@@ -4,11 +4,20 @@ and nothing else, and what they produce is bounded."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import example, given
+import yaml
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bgrender.errors import Problem
-from bgrender.plan.templating import MAX_TEMPLATE_CHARS, VARIABLES, _compiled, expand, substituted
+from bgrender.plan.templating import (
+    MAX_TEMPLATE_CHARS,
+    VARIABLES,
+    _compiled,
+    expand,
+    may_hold_templates,
+    substituted,
+    template_paths,
+)
 
 from .conftest import add_to_app_container, assert_refused, render
 
@@ -122,3 +131,21 @@ def test_plain_templates_skip_jinja_and_agree_with_it(texts, names, spaces):
     source = texts[0] + "".join(f"{{{{{spaces}{n}{spaces}}}}}{t}" for n, t in zip(names, after))
     if len(source) <= MAX_TEMPLATE_CHARS:
         assert substituted(source, CONTEXT) == jinja(source, CONTEXT) is not None
+
+
+_YAML_PIECES = ["k: ", "- ", "{", "}", "{{", "%", "#", " ", "\n", "\n  ", '"', "'", "\\", "x7b", "u007B", "|\n  ",
+                ">\n  ", "a", ",", "[", "]", ": "]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_YAML_PIECES), max_size=14))
+@example(pieces=["k: ", '"', "{", "\\", "\n  ", "{", '"'])  # an escaped line break between two braces
+@example(pieces=["k: ", '"', "\\", "x7b", "{", '"'])
+def test_a_text_without_markers_or_escapes_holds_no_template(pieces):
+    text = "".join(pieces)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return
+    if not may_hold_templates(text):
+        assert template_paths(data) == []

@@ -63,13 +63,21 @@ def is_template(text: str) -> bool:
     return any(m in text for m in _MARKERS)
 
 
-def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = ()) -> tuple[Any, list[Problem]]:
+def may_hold_templates(text: str) -> bool:
+    """Whether the YAML `text` can hold a value with a template. Without a marker in the text,
+    only an escape (`"{\\x7b"`, or a line break escaped between two braces) could make one."""
+    return "\\" in text or is_template(text)
+
+
+def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = (),
+           text: str | None = None) -> tuple[Any, list[Problem]]:
     """A copy of `data` with every template rendered, or the problems that stopped it.
 
     `at` is where `data` sits in the base Deployment (the pod template is expanded apart from
-    the rest); `locate` receives paths relative to `data`.
+    the rest); `locate` receives paths relative to `data`. With the YAML `text` it was read
+    from, a text that cannot hold a template (most) is not searched.
     """
-    paths = template_paths(data)
+    paths = template_paths(data) if text is None or may_hold_templates(text) else []
     if not paths:
         return data, []
     problems = [locate(p, "templates are not allowed here: bgrender derives names and selectors")
