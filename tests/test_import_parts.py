@@ -128,6 +128,27 @@ def test_a_failed_build_names_the_directory_and_shows_the_tool_s_message_escaped
                                  "  Error: missing resource\n  \\x1b[31mred")
 
 
+def test_the_builds_run_at_the_same_time_and_are_read_in_order(tmp_path: Path):
+    """Each fake build waits until all four have started (sequential builds would each give up
+    after 20 s and fail); the objects still come in the roots' order."""
+    names = ["a", "b", "c", "d"]
+    source = _tree(tmp_path / "layout", {f"{n}/kustomization.yaml": KUSTOMIZATION for n in names})
+    started = tmp_path / "started"
+    started.mkdir()
+    _tool(tmp_path / "bin", "kustomize", f'PATH=/usr/bin:/bin; name=$(basename "$2"); touch "{started}/$name"; i=0\n'
+          f'while [ "$(ls "{started}" | wc -l)" -lt 4 ]; do i=$((i+1)); [ $i -gt 400 ] && exit 7; sleep 0.05; done\n'
+          'printf "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: cm-%s\\n" "$name"')
+    layout = read_layout(str(source), {"PATH": str(tmp_path / "bin")})
+    assert [m.name for m in layout.objects] == [f"cm-{n}" for n in names]
+
+
+def test_the_first_failed_build_in_order_is_reported(tmp_path: Path):
+    source = _tree(tmp_path / "layout", {f"{n}/kustomization.yaml": KUSTOMIZATION for n in "abc"})
+    _tool(tmp_path / "bin", "kustomize", 'case "$2" in *a) exit 0;; *b) sleep 0.3; exit 2;; *) exit 3;; esac')
+    with pytest.raises(BuildFailed, match="/b: kustomize build failed \\(exit 2\\)"):
+        read_layout(str(source), {"PATH": str(tmp_path / "bin")})
+
+
 def test_a_built_document_that_is_no_object_is_refused(tmp_path: Path):
     source = _tree(tmp_path / "layout", {"kustomization.yaml": KUSTOMIZATION})
     _tool(tmp_path / "bin", "kustomize", "printf 'kind: Service\\n'")

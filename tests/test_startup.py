@@ -14,6 +14,7 @@ import io
 import json
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ ARGOCD_ENV = {
 # Modules the render path must not load, and why: each costs more than bgrender's own work.
 NOT_ON_THE_RENDER_PATH = {
     "kubernetes": "~300 ms; only `status` and `release --check-live` read a cluster",
-    "jinja2": "~25 ms; imported only when a base manifest value holds a template",
+    "jinja2": "~25 ms; imported only when a base manifest value holds more than plain `{{ name }}` templates",
     "click": "~20 ms; `render [PATH]` and `validate [PATH...]` skip it",
     "structlog": "~50 ms (asyncio, logging, inspect); the render's one line is written directly",
     "asyncio": "pulled in by structlog",
@@ -234,3 +235,65 @@ def test_pyyaml_compiles_its_unused_patterns_only_when_used():
             "except yaml.reader.ReaderError as err:\n    print(err.character)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.splitlines() == ["_LazyPattern re", "{'day': datetime.date(2001, 12, 14)}", "7"]  # BEL
+
+
+@pytest.mark.parametrize("args, plain", [
+    (["render"], ("render", [], "yaml")),
+    (["render", "--output", "json"], ("render", [], "json")),
+    (["render", "-ojson", "app"], ("render", ["app"], "json")),
+    (["render", "app", "--output=json"], ("render", ["app"], "json")),
+    (["render", "-o", "yaml", "app"], ("render", ["app"], "yaml")),
+    (["validate", "a", "b"], ("validate", ["a", "b"], "")), (["validate"], ("validate", [], "")),
+    (["release", "5d7e9f01", "app"], ("release", ["5d7e9f01", "app"], "")),
+    (["release", "--dry-run", "app"], ("release", ["app"], "dry-run")), (["promote"], ("promote", [], "")),
+    (["rollback", "app", "--dry-run"], ("rollback", ["app"], "dry-run")), (["lock", "app"], ("lock", ["app"], "")),
+    (["release", "a", "b", "c"], None), (["promote", "a", "b"], None), (["release", "--check-live"], None),
+    (["promote", "--", "--dry-run"], None), (["lock", "-h"], None), (["status"], None), (["schema"], None),
+    (["render", "-o", "xml"], None), (["render", "-o"], None), (["render", "-o=json"], None),
+    (["render", "-o", "json", "-o", "yaml"], None), (["render", "--", "-o", "json"], None),
+    (["render", "--outputs", "json"], None), (["render", "a", "b"], None), (["validate", "-o", "json"], None),
+    (["render", "--debug"], None), (["import", "a", "b"], None), ([], None),
+])
+def test_the_plain_forms_are_exactly_these(args, plain):
+    assert entry._plain_command(args) == plain
+
+
+@pytest.mark.parametrize("args, output", [
+    (["render", "-o", "json", "."], "json"), (["render", "--output=json"], "json"), (["render", "-oyaml"], "yaml")])
+def test_plain_render_with_an_output_and_click_render_agree(args, output):
+    """The same render through click (`--` ends the options, so the fast path declines it)."""
+    def run(argv):
+        return subprocess.run([BGRENDER, *argv], cwd=GORILLA, env=clean_env(ARGOCD_ENV), capture_output=True,
+                              text=True, timeout=60)
+
+    fast, full = run(args), run(["render", "--output", output, "--", "."])
+    assert fast.returncode == full.returncode == 0 and fast.stdout == full.stdout
+    assert len(fast.stderr.splitlines()) == len(full.stderr.splitlines()) == 1  # the one log line
+
+
+def test_plain_templates_render_without_jinja2(tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(GORILLA, app)
+    (app / "bluegreen.lock.yaml").unlink()  # without a lock, every render expands the base's templates
+    base = (app / "deployment.yaml").read_text()
+    (app / "deployment.yaml").write_text(base.replace(
+        "          ports:\n", '          env:\n            - name: OTEL_SERVICE_VERSION\n'
+                             '              value: "{{ name }}@{{version}}"\n          ports:\n', 1))
+    done, names = imported_modules(["render"], ARGOCD_ENV, cwd=app)
+    assert done.returncode == 0 and "value: gorilla-sfx-demo@3f9c2e1d\n" in done.stdout
+    assert loaded_roots(names) == set(), {m: NOT_ON_THE_RENDER_PATH[m] for m in loaded_roots(names)}
+
+
+@pytest.mark.parametrize("args", [["release", "5d7e9f01"], ["release", "--dry-run", "5d7e9f01", "."], ["promote"],
+                                  ["rollback", "--dry-run"], ["lock", "--dry-run"], ["release", "no/such/app", "1"]])
+def test_plain_edits_and_click_edits_agree(tmp_path, args):
+    """Each edit on its own copy of the example, once on the fast path and once through click
+    (a final `--` makes click run it): the same output, messages, exit code and files."""
+    results = []
+    for form in (args, [*args, "--"]):
+        app = tmp_path / str(len(results))
+        shutil.copytree(GORILLA, app)
+        done = subprocess.run([BGRENDER, *form], cwd=app, env=clean_env(), capture_output=True, text=True, timeout=60)
+        files = {p.name: p.read_text() for p in sorted(app.iterdir())}
+        results.append((done.returncode, done.stdout, done.stderr, files))
+    assert results[0] == results[1]

@@ -4,9 +4,20 @@ and nothing else, and what they produce is bounded."""
 from __future__ import annotations
 
 import pytest
+import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bgrender.errors import Problem
-from bgrender.plan.templating import MAX_TEMPLATE_CHARS, expand
+from bgrender.plan.templating import (
+    MAX_TEMPLATE_CHARS,
+    VARIABLES,
+    _compiled,
+    expand,
+    may_hold_templates,
+    substituted,
+    template_paths,
+)
 
 from .conftest import add_to_app_container, assert_refused, render
 
@@ -84,3 +95,57 @@ def test_a_subscript_cannot_reach_a_method_and_make_output_vary(app):
     """`name['upper']` printed a bound method's repr, with a memory address: every render differed."""
     add_to_app_container(app, "          env:\n            - name: M\n              value: \"{{ name['upper'] }}\"\n")
     assert_refused(render(app), "spec.template.spec.containers[0].env[0].value: template error: subscripts")
+
+
+# --- plain `{{ name }}` templates, substituted without Jinja ----------------------------------
+
+_PIECES = ["{{", "}}", "{", "}", " ", "  ", "\t", "\n", "\r", "\r\n", "-", "~", "|", "{%", "%}", "{#", "#}",
+           "x", "é", "'", "[0]", "upper", "environ", "raw", *VARIABLES]
+
+
+def jinja(source: str, context: dict[str, str]) -> str | None:
+    template, refusal = _compiled(source)
+    try:
+        return None if refusal else template.render(context)
+    except Exception:
+        return None
+
+
+@given(pieces=st.lists(st.sampled_from(_PIECES), max_size=30), namespace=st.booleans())
+@example(pieces=["{{", " ", "version", " ", "}}", "}"], namespace=True)
+@example(pieces=["x", "\r\n", "{{", "name", "}}"], namespace=True)
+@example(pieces=["{{", "namespace", "}}"], namespace=False)
+def test_plain_substitution_is_what_jinja_renders(pieces, namespace):
+    context = {**CONTEXT, "namespace": "shop"} if namespace else CONTEXT
+    source = "".join(pieces)
+    plain = substituted(source, context)
+    if plain is not None:
+        assert plain == jinja(source, context)
+
+
+@given(texts=st.lists(st.text(st.characters(exclude_characters="{}\r%#")), min_size=1, max_size=5),
+       names=st.lists(st.sampled_from(sorted(CONTEXT)), min_size=1, max_size=4),
+       spaces=st.sampled_from(["", " ", "  "]))
+def test_plain_templates_skip_jinja_and_agree_with_it(texts, names, spaces):
+    after = [*texts[1:], *[""] * len(names)]
+    source = texts[0] + "".join(f"{{{{{spaces}{n}{spaces}}}}}{t}" for n, t in zip(names, after))
+    if len(source) <= MAX_TEMPLATE_CHARS:
+        assert substituted(source, CONTEXT) == jinja(source, CONTEXT) is not None
+
+
+_YAML_PIECES = ["k: ", "- ", "{", "}", "{{", "%", "#", " ", "\n", "\n  ", '"', "'", "\\", "x7b", "u007B", "|\n  ",
+                ">\n  ", "a", ",", "[", "]", ": "]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_YAML_PIECES), max_size=14))
+@example(pieces=["k: ", '"', "{", "\\", "\n  ", "{", '"'])  # an escaped line break between two braces
+@example(pieces=["k: ", '"', "\\", "x7b", "{", '"'])
+def test_a_text_without_markers_or_escapes_holds_no_template(pieces):
+    text = "".join(pieces)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return
+    if not may_hold_templates(text):
+        assert template_paths(data) == []

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bgrender.app.pipeline import find_intent, render_app
+from bgrender.yamlfile import dump
 from bgrender.yamlfile.dump import dump_yaml, plain_is_string, plain_tag
 
 from ..conftest import EXAMPLES, case_env, cases, clean_env
@@ -151,3 +152,18 @@ def test_kubectl_reads_generated_strings_as_themselves(values):
               "data": {v: v for v in values}}
     (read,) = kubectl_reads(dump_yaml([config]))
     assert read["data"] == config["data"]
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(value=scalar_like, flow=st.booleans())
+def test_plain_reads_back_as_pyyamls_python_reader_would_say(value, flow):
+    """plain_reads_back reads its sample with libyaml, as bgrender reads files; PyYAML's own
+    reader, which it used before, agrees."""
+    sample = f"{{k: {value}}}" if flow else f"k: {value}\n"
+    try:
+        python = yaml.safe_load(sample) == {"k": value}
+    except yaml.YAMLError:
+        python = False
+    python = python and bool(value) and value == value.strip() and not any(c in value for c in "\r\n\t") \
+        and plain_is_string(value)
+    assert dump.plain_reads_back(value, flow=flow) == python

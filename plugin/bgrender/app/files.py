@@ -222,6 +222,18 @@ def _new_mode() -> int:
     return 0o666 & ~umask
 
 
+def _temporary_file(directory: str, name: str) -> tuple[int, str]:
+    """A new file beside `name`, only the owner's, as tempfile.mkstemp makes one (whose
+    import, with random's, costs a tenth of an edit)."""
+    for _ in range(100):
+        path = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {os.path.join(directory, name)}")
+
+
 def _current_bytes(path: str) -> bytes | None:
     try:
         with open(path, "rb") as file:
@@ -232,10 +244,9 @@ def _current_bytes(path: str) -> bytes | None:
 
 def _replace_file(target: str, data: bytes, mode: int) -> None:
     import contextlib
-    import tempfile
 
     directory, name = os.path.split(target)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    fd, temporary = _temporary_file(directory, name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -41,6 +41,7 @@ BUILD_TIMEOUT_SECONDS = 60.0
 # means SOURCE_DIR is a whole repository.
 MAX_FILES = 200
 MAX_BUILDS = 20
+PARALLEL_BUILDS = 4  # builds at a time: kustomize is one process each, and the seed layout has four roots
 
 
 class Manifest(Record):
@@ -159,10 +160,28 @@ def _built(source_dir: str, directories: list[str], env: Mapping[str, str]) -> L
     if len(built) > MAX_BUILDS:
         raise BuildFailed(f"{escape(source_dir)}: holds {len(built)} kustomizations that no other one includes, "
                           f"more than the {MAX_BUILDS} an app's layout has; point SOURCE_DIR at the layout of one app")
-    outputs = [(_build(command, tool, source_dir, root, env), _shown(source_dir, root)) for root in built]
+    texts = _build_all(command, tool, source_dir, built, env)
+    outputs = [(text, _shown(source_dir, root)) for text, root in zip(texts, built)]
     streams = _parsed(outputs, lambda file: f"{file} (as built by {tool})")
     objects = [Manifest(doc.data, shown) for (_, shown), docs in zip(outputs, streams) for doc in docs]
     return Layout(tuple(_checked(objects)), tuple(shown for _, shown in outputs), tool)
+
+
+def _build_all(command: list[str], tool: str, source_dir: str, built: list[str], env: Mapping[str, str]) -> list[str]:
+    """Each root's build, in order; at most PARALLEL_BUILDS at a time (a seed layout's four took
+    70% of an import one after another). The first root that fails, in order, is reported, as
+    when they ran one by one; the builds not yet started are dropped."""
+    if len(built) <= 1:
+        return [_build(command, tool, source_dir, root, env) for root in built]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(built), PARALLEL_BUILDS)) as pool:
+        futures = [pool.submit(_build, command, tool, source_dir, root, env) for root in built]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _build(command: list[str], tool: str, source_dir: str, root: str, env: Mapping[str, str]) -> str:

@@ -54,7 +54,7 @@ def color_plan(source: Source, color: Color, version: str) -> tuple[ColorPlan | 
     """What `color` runs at `version`, or every problem that stops it."""
     intent, base = source.intent, source.base
     context = template_context(intent, source.namespace, color, version)
-    shell, problems = expand(_without_template(base.manifest), context, base.doc.problem)
+    shell, problems = expand(_without_template(base.manifest), context, base.doc.problem, text=base.doc.text)
     entry, entry_problems = _entry(source, color, version)
     problems += entry_problems
     if entry is None or problems:

@@ -28,7 +28,8 @@ def pin_color(intent: Intent, base: Base, config: dict[str, ConfigMap], namespac
     """The entry `color` gets when `version` is released to it from the current base and
     config (spec.configMaps, read: `config` is keyed by the name the pod template uses)."""
     template, problems = expand(base.manifest["spec"]["template"], template_context(intent, namespace, color, version),
-                                lambda path, message: base.doc.problem(_TEMPLATE + path, message), at=_TEMPLATE)
+                                lambda path, message: base.doc.problem(_TEMPLATE + path, message), at=_TEMPLATE,
+                                text=base.doc.text)
     if problems:
         return None, problems
     template = dict(template)

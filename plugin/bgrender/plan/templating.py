@@ -63,13 +63,21 @@ def is_template(text: str) -> bool:
     return any(m in text for m in _MARKERS)
 
 
-def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = ()) -> tuple[Any, list[Problem]]:
+def may_hold_templates(text: str) -> bool:
+    """Whether the YAML `text` can hold a value with a template. Without a marker in the text,
+    only an escape (`"{\\x7b"`, or a line break escaped between two braces) could make one."""
+    return "\\" in text or is_template(text)
+
+
+def expand(data: Any, context: dict[str, str], locate: Locate, at: Path = (),
+           text: str | None = None) -> tuple[Any, list[Problem]]:
     """A copy of `data` with every template rendered, or the problems that stopped it.
 
     `at` is where `data` sits in the base Deployment (the pod template is expanded apart from
-    the rest); `locate` receives paths relative to `data`.
+    the rest); `locate` receives paths relative to `data`. With the YAML `text` it was read
+    from, a text that cannot hold a template (most) is not searched.
     """
-    paths = template_paths(data)
+    paths = template_paths(data) if text is None or may_hold_templates(text) else []
     if not paths:
         return data, []
     problems = [locate(p, "templates are not allowed here: bgrender derives names and selectors")
@@ -137,7 +145,28 @@ def _compiled(source: str) -> tuple[Any, str | None]:
         return None, f"template error: {type(err).__name__}: {escape(str(err))}"
 
 
+def substituted(source: str, context: dict[str, str]) -> str | None:
+    """`source` rendered without Jinja when its only tags are plain variables (`{{ version }}`,
+    spaces optional) that `context` defines: what Jinja renders for it, and a third of a render
+    less than importing Jinja. None for anything else (Jinja renders it, or says what is wrong)."""
+    if "{%" in source or "{#" in source or "\r" in source or len(source) > MAX_TEMPLATE_CHARS:
+        return None  # blocks, comments; Jinja writes every line break as \n
+    pieces = source.split("{{")
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        name, end, text = piece.partition("}}")
+        name = name.strip(" ")
+        value = context.get(name) if name in VARIABLES else None
+        if not end or value is None:
+            return None
+        out += (value, text)
+    return "".join(out)
+
+
 def _render_one(source: str, context: dict[str, str], path: Path, locate: Locate) -> tuple[str, Problem | None]:
+    plain = substituted(source, context)
+    if plain is not None:
+        return plain, None
     import jinja2
 
     template, refusal = _compiled(source)

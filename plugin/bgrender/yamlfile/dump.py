@@ -20,8 +20,10 @@ from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused im
 
 try:
     from yaml import CSafeDumper as _SafeDumper
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]  # another class, the same interface
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
 from bgrender import TYPE_CHECKING
@@ -145,15 +147,143 @@ def plain_reads_back(value: str, *, flow: bool) -> bool:
     if not value or value != value.strip() or any(c in value for c in "\r\n\t") or not plain_is_string(value):
         return False
     sample = f"{{k: {value}}}" if flow else f"k: {value}\n"
-    try:
-        return yaml.safe_load(sample) == {"k": value}
+    try:  # read as bgrender reads its files, with libyaml (PyYAML's Python reader compiles a 5 ms regex)
+        return yaml.load(sample, Loader=_SafeLoader) == {"k": value}
     except yaml.YAMLError:
         return False
 
 
 def dump_yaml(objects: list[dict[str, Any]]) -> str:
+    """The YAML stream of `objects`: written directly for the shapes a render emits, byte for
+    byte what PyYAML writes (a property test holds them equal); by PyYAML for anything else."""
+    try:
+        return "".join(_stream(objects))
+    except _Unusual:
+        return pyyaml_stream(objects)
+
+
+def pyyaml_stream(objects: list[dict[str, Any]]) -> str:
     return yaml.dump_all(objects, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
                          allow_unicode=True, explicit_start=True, width=1 << 16)
+
+
+# --- the direct writer ------------------------------------------------------------------------
+# PyYAML (libyaml's emitter) writes block style: a mapping's keys sorted, at one column; a
+# nested mapping two columns in; a sequence in a mapping at the mapping's own column ("- "
+# items); an item's first key or item on the dash's line; empty containers as {} and [].
+# The writer knows the scalars of manifests: ints, booleans, null, and ASCII strings without
+# tabs or control characters; those with line breaks as literal blocks ("|", "|-").
+# Anything else (floats, non-ASCII text, long or odd keys, text libyaml would fold or
+# double-quote) raises _Unusual, and PyYAML writes the whole stream.
+
+class _Unusual(Exception):
+    """A value the direct writer leaves to PyYAML."""
+
+
+# A plain scalar may not start with these (YAML's indicators); "-", "?" and ":" only when
+# followed by a space or nothing.
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# libyaml folds a line at a space past its width (65536 columns): longer scalars go to PyYAML.
+_LONGEST_SCALAR = 1 << 14
+# libyaml writes a key longer than this as a complex key ("? key").
+_LONGEST_KEY = 128
+
+
+def _stream(objects: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for data in objects:
+        if type(data) is not dict or not data:
+            raise _Unusual
+        out.append("---\n")
+        _mapping(data, 0, out)
+    return out
+
+
+def _mapping(data: dict[Any, Any], column: int, out: list[str]) -> None:
+    """Its first key where `out` ends (a line's start, or after a dash), the others at `column`."""
+    indent = ""
+    for key in sorted(data) if all(type(key) is str for key in data) else _unusual():
+        if len(key) > _LONGEST_KEY:
+            raise _Unusual
+        out += (indent, _one_line(key), ":")
+        indent = " " * column
+        _node(data[key], column, column + 2, out)
+
+
+def _sequence(items: list[Any], column: int, out: list[str]) -> None:
+    """Its first dash where `out` ends, the others at `column`."""
+    indent = ""
+    for item in items:
+        out += (indent, "-")
+        indent = " " * column
+        _node(item, column + 2, column + 2, out)
+
+
+def _node(value: Any, list_column: int, map_column: int, out: list[str]) -> None:
+    """A value after its key's colon or its item's dash: a scalar on that line, a container
+    below it (on the dash's line for an item)."""
+    kind = type(value)
+    if kind is dict and value:
+        out.append(" " if list_column == map_column else "\n" + " " * map_column)
+        _mapping(value, map_column, out)
+    elif kind is list and value:
+        out.append(" " if list_column == map_column else "\n" + " " * list_column)
+        _sequence(value, list_column, out)
+    else:
+        out += (" ", _scalar(value, map_column), "\n")
+
+
+def _scalar(value: Any, column: int) -> str:
+    kind = type(value)
+    if kind is str:
+        return _one_line(value) if "\n" not in value else _literal(value, column)
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if kind is dict:
+        return "{}"
+    if kind is list:
+        return "[]"
+    raise _Unusual
+
+
+def _one_line(text: str) -> str:
+    """A string plain when every reader takes it for that string and YAML's syntax allows it,
+    else single-quoted (as _represent_str asks and libyaml decides)."""
+    if len(text) > _LONGEST_SCALAR or not (text.isascii() and text.isprintable()):
+        raise _Unusual
+    if plain_is_string(text) and _plain_syntax(text):
+        return text
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _plain_syntax(text: str) -> bool:
+    first = text[0]
+    if first in _INDICATORS and (first not in "-?:" or text[1:2] in ("", " ")):
+        return False
+    return not (first == " " or text[-1] in " :" or ": " in text or " #" in text or text[:3] in ("---", "..."))
+
+
+def _literal(text: str, column: int) -> str:
+    """A multi-line string as a literal block, its lines at `column`; "|-" without a final
+    line break. libyaml adds hints for a first line starting with a space or break and a
+    text ending in two breaks, and double-quotes text with trailing spaces: those go to PyYAML."""
+    if len(text) > _LONGEST_SCALAR or not text.isascii() or text[0] in " \n" or text.endswith(("\n\n", " ")) \
+            or " \n" in text or not text.replace("\n", "").isprintable():
+        raise _Unusual
+    indent = " " * column
+    lines = text.split("\n")
+    chomp = "|" if lines[-1] == "" else "|-"
+    if chomp == "|":
+        lines.pop()
+    return chomp + "".join("\n" + indent + line if line else "\n" for line in lines)
+
+
+def _unusual() -> list[str]:
+    raise _Unusual
 
 
 def dump_document(data: dict[str, Any]) -> str:
