@@ -91,11 +91,14 @@ def test_deployment_selector_is_app_labels_plus_its_color(app):
         assert d["spec"]["selector"]["matchLabels"] == {**_app_labels(intent, objects), intent.color_label: color}
 
 
-def test_the_app_service_selects_both_colors_or_with_provider_service_the_active_one(app):
+def test_the_app_service_selects_exactly_the_active_color_in_every_provider(app):
+    """DESIGN §16: callers the routes do not reach (outside the mesh, a NodePort or a
+    LoadBalancer) get production only: the app's Service selects the app labels plus the
+    active color, never the version, and it moves with the routes (wave 2)."""
     _, intent, objects = app
-    selector = _service(intent, objects)["spec"]["selector"]
-    assert intent.version_label not in selector
-    assert selector.get(intent.color_label) == (intent.active if intent.provider == "service" else None)
+    service = _service(intent, objects)
+    assert service["spec"]["selector"] == {**_app_labels(intent, objects), intent.color_label: intent.active}
+    assert _wave(service) == 2
     assert all(s["spec"]["ports"][0]["name"] == "http" for s in _by_kind(objects, "Service"))
 
 
@@ -113,28 +116,34 @@ def test_every_deployed_color_has_its_own_service_in_every_provider(app):
 def test_each_provider_renders_its_own_objects_only(app):
     _, intent, objects = app
     kinds = {o["kind"] for o in objects}
-    expected = {"istio": {"DestinationRule", "VirtualService"}, "gateway-api": {"HTTPRoute"}, "service": set()}
+    # Istio routes by host: no DestinationRule (until routing.trafficPolicy asks for one, DESIGN §18).
+    expected = {"istio": {"VirtualService"}, "gateway-api": {"HTTPRoute"}, "service": set()}
     assert kinds & {"DestinationRule", "VirtualService", "HTTPRoute"} == expected[intent.provider]
 
 
-def test_istio_subsets_always_both(app):
-    _, intent, objects = app
-    for rule in _by_kind(objects, "DestinationRule"):
-        assert rule["spec"]["subsets"] == [{"name": c, "labels": {intent.color_label: c}} for c in ("blue", "green")]
+def _color_services(intent, objects: list[dict]) -> dict[str, str]:
+    """Each deployed color's Service name → its color."""
+    colors = [d["metadata"]["name"].rsplit("-", 1)[1] for d in _by_kind(objects, "Deployment")]
+    return {f"{intent.service_name}-{c}": c for c in colors}
 
 
 def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(app):
+    """Istio routes by host, as Flagger does: every destination is a deployed color's own
+    Service, with no subset; production (last, no match) goes to the active color's."""
     _, intent, objects = app
+    hosts = _color_services(intent, objects)
     for vs in _by_kind(objects, "VirtualService"):
         *header_routes, production = vs["spec"]["http"]
         assert "match" not in production
-        assert [r["destination"]["subset"] for r in production["route"]] == [intent.active]
+        destinations = [r["destination"] for route in vs["spec"]["http"] for r in route["route"]]
+        assert all("subset" not in d and d["host"] in hosts for d in destinations)
+        assert [hosts[r["destination"]["host"]] for r in production["route"]] == [intent.active]
         assert intent.active in sorted(_running(objects))
         assert [r["match"][0]["headers"][intent.header]["exact"] for r in header_routes] == (
             sorted(_running(objects)) if intent.preview_gateways else [])
         for route in header_routes:
             color = route["match"][0]["headers"][intent.header]["exact"]
-            assert [r["destination"]["subset"] for r in route["route"]] == [color]
+            assert [hosts[r["destination"]["host"]] for r in route["route"]] == [color]
             # Previews stay inside: never a gateway that was not named for them (default: the mesh).
             assert route["match"][0]["gateways"] == list(intent.preview_gateways)
             assert set(route["match"][0]["gateways"]) <= set(vs["spec"].get("gateways", ["mesh"]))
@@ -142,22 +151,47 @@ def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(
                 assert route["match"][0]["gateways"] == ["mesh"]
 
 
+def test_no_route_mixes_a_service_parent_with_hostnames(app):
+    """GEP-1426: a mesh must not match a Service parent's route by hostnames (Linkerd does),
+    so a route attached to the Service has none, and one attached to Gateways is separate."""
+    _, _, objects = app
+    for route in _by_kind(objects, "HTTPRoute"):
+        kinds = {p["kind"] for p in route["spec"]["parentRefs"]}
+        assert len(kinds) == 1, route["metadata"]["name"]
+        if kinds == {"Service"}:
+            assert "hostnames" not in route["spec"], route["metadata"]["name"]
+
+
 def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_only_to_preview_parents(app):
     _, intent, objects = app
-    routes = {r["metadata"]["name"]: r for r in _by_kind(objects, "HTTPRoute")}
     if intent.provider != "gateway-api":
         return
-    production = routes.pop(intent.http_route)
-    (rule,) = production["spec"]["rules"]
-    assert "matches" not in rule
-    assert [b["name"] for b in rule["backendRefs"]] == [f"{intent.service_name}-{intent.active}"]
-    for preview in routes.values():
-        assert preview["metadata"]["name"] == f"{intent.http_route}-preview"
+    routes = {r["metadata"]["name"]: r for r in _by_kind(objects, "HTTPRoute")}
+    base = intent.http_route
+    production = {name: routes.pop(name) for name in (base, f"{base}-gateway") if name in routes}
+    assert (base in production) == intent.mesh_routing and (f"{base}-gateway" in production) == bool(intent.gateways)
+    for name, route in production.items():
+        (rule,) = route["spec"]["rules"]
+        assert "matches" not in rule
+        assert [b["name"] for b in rule["backendRefs"]] == [f"{intent.service_name}-{intent.active}"]
+        parents = route["spec"]["parentRefs"]
+        if name == base:  # the mesh route (GAMMA): the app's Service
+            assert [(p["kind"], p["name"]) for p in parents] == [("Service", intent.service_name)]
+        else:
+            assert {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in parents} == set(
+                intent.gateways)
+            assert route["spec"].get("hostnames", []) == list(intent.hosts)
+    for name, preview in routes.items():
+        assert name in (f"{base}-preview", f"{base}-gateway-preview")
         colors = [r["matches"][0]["headers"][0]["value"] for r in preview["spec"]["rules"]]
         assert colors == sorted(_running(objects))
-        gateways = [p for p in preview["spec"]["parentRefs"] if p["kind"] == "Gateway"]
-        named = {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in gateways}
-        assert named <= set(intent.preview_gateways)
+        parents = preview["spec"]["parentRefs"]
+        gateways = {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in parents
+                    if p["kind"] == "Gateway"}
+        if name == f"{base}-preview":  # previews in the mesh
+            assert "mesh" in intent.preview_gateways and [p["kind"] for p in parents] == ["Service"]
+        else:
+            assert gateways and gateways <= set(intent.preview_gateways)
         if not _preview_gateways_set(app):
             assert not gateways  # no Gateway gets previews unless named for them
 
@@ -169,12 +203,11 @@ def _preview_gateways_set(app) -> bool:
 
 
 def _moves_production(intent, obj: dict) -> bool:
-    """The object that sends production traffic to the active color, in each provider."""
-    if intent.provider == "istio":
-        return obj["kind"] == "VirtualService"
-    if intent.provider == "gateway-api":
-        return obj["kind"] == "HTTPRoute"
-    return obj["kind"] == "Service" and obj["metadata"]["name"] == intent.service_name
+    """The objects that send production traffic to the active color: the provider's routes,
+    and in every provider the app's Service (DESIGN §16)."""
+    if obj["kind"] == "Service" and obj["metadata"]["name"] == intent.service_name:
+        return True
+    return obj["kind"] == {"istio": "VirtualService", "gateway-api": "HTTPRoute"}.get(intent.provider)
 
 
 def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):

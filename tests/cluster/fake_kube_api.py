@@ -414,13 +414,17 @@ LIVE = {"Service": live_service, "HorizontalPodAutoscaler": live_autoscaler, "HT
 
 def set_production(obj: dict[str, Any], color: str) -> None:
     """Send production traffic to `color` by hand, as with `kubectl edit`, in the routing object
-    of any provider: a VirtualService's default route (the rule without match), an HTTPRoute's
+    of any provider: a VirtualService's default route (the rule without match: its color's host), an HTTPRoute's
     catch-all rule (the per-color Service it sends to), a Service's selector."""
     if obj["kind"] == "VirtualService":
         for rule in obj["spec"]["http"]:
             if not rule.get("match"):
                 for route in rule["route"]:
-                    route["destination"]["subset"] = color
+                    destination = route["destination"]
+                    if "subset" in destination:  # the subsets bgrender rendered before routing by host
+                        destination["subset"] = color
+                    else:
+                        destination["host"] = re.sub(r"-(blue|green)$", f"-{color}", destination["host"])
     elif obj["kind"] == "HTTPRoute":
         for rule in obj["spec"]["rules"]:
             if not any(match.get("headers") for match in rule["matches"]):

@@ -320,9 +320,13 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                             max_length=253)),
             }),
             "virtualService": dns_subdomain("VirtualService name (default metadata.name)."),
-            "destinationRule": dns_subdomain("DestinationRule name (default metadata.name)."),
-            "httpRoute": Scalar(str, "HTTPRoute name (default metadata.name); the preview route is "
-                                     "<name>-preview.", pattern=DNS_SUBDOMAIN, max_length=245,
+            "destinationRule": dns_subdomain("Base name of the per-color DestinationRules that "
+                                             "routing.trafficPolicy will carry (default metadata.name); "
+                                             "routing by host renders none without it."),
+            "httpRoute": Scalar(str, "Base name of the HTTPRoutes (default metadata.name): <name> on the Service "
+                                     "(mesh), <name>-gateway on the Gateways, <name>-preview and "
+                                     "<name>-gateway-preview for the header routes.", pattern=DNS_SUBDOMAIN,
+                                max_length=MAX_DNS_SUBDOMAIN - len("-gateway-preview"),
                                 hint="must be a DNS-1123 subdomain"),
         }),
         "promotion": Mapping("How production traffic moves.", {
