@@ -217,10 +217,12 @@ def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
     path, intent, objects = app
     generated, _ = _split(path, objects)
     deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
-    waves = {"smoke-test": 1, "scale-down-delay": 3}
+    waves = {"smoke-test": 1, "scale-down-delay": 3, "capacity": 1}
     for obj in generated:
         name = obj["metadata"]["name"]
-        if obj["kind"] == "Deployment":
+        if obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):  # the capacity hook's: with its Job
+            assert _wave(obj) == 1 and obj["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync", name
+        elif obj["kind"] == "Deployment":
             assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 4), name
         elif obj["kind"] in FOLLOW_THEIR_DEPLOYMENT:  # scaled and protected with the color they belong to
             assert _wave(obj) == _wave(deployments[name]), name
@@ -343,8 +345,8 @@ def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
 
 
 def _jobs(objects: list[dict]) -> dict[str, dict]:
-    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay."""
-    roles = ("smoke-test-idle", "smoke-test", "scale-down-delay")
+    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay, capacity."""
+    roles = ("smoke-test-idle", "smoke-test", "scale-down-delay", "capacity")
     return {next(r for r in roles if j["metadata"]["name"].endswith("-" + r)): j for j in _by_kind(objects, "Job")}
 
 
@@ -358,7 +360,7 @@ def test_each_color_about_to_serve_is_smoke_tested_through_its_own_service(app):
     expected = {"smoke-test"} if intent.smoke_test else set()
     if intent.smoke_test and intent.mode == "manual" and idle_runs:
         expected.add("smoke-test-idle")
-    assert expected == jobs.keys() - {"scale-down-delay"}
+    assert expected == jobs.keys() - {"scale-down-delay", "capacity"}
     services = {s["metadata"]["name"]: s for s in _by_kind(objects, "Service")}
     for role, color, phase in (("smoke-test", intent.active, "Sync"), ("smoke-test-idle", other(intent.active),
                                                                        "PostSync")):
@@ -387,6 +389,51 @@ def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_d
         assert delay["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", str(intent.scale_down_delay)]
         routes = [_wave(o) for o in objects if _moves_production(intent, o)]
         assert max(routes) < _wave(delay) < _wave(idle)
+
+
+def test_the_capacity_hook_and_its_rbac_are_exactly_as_designed(app):
+    """DESIGN §16: with autoscaling and both colors deployed, a Sync hook in wave 1 (before the
+    routes) runs `bgrender scale-up` for the color taking production, as its own ServiceAccount,
+    whose Role grants exactly `get` on the two color Deployments and `patch` on their `scale`, by
+    name, in the app's namespace; it alone mounts a token. Without both, none of it is rendered."""
+    path, intent, objects = app
+    generated, _ = _split(path, objects)
+    rbac = [o for o in generated if o["kind"] in ("ServiceAccount", "Role", "RoleBinding", "ClusterRole",
+                                                   "ClusterRoleBinding")]
+    jobs = _jobs(objects)
+    deployments = sorted(d["metadata"]["name"] for d in _by_kind(objects, "Deployment"))
+    if intent.autoscaling is None or len(deployments) < 2:
+        assert rbac == [] and "capacity" not in jobs
+        assert all(j["spec"]["template"]["spec"]["automountServiceAccountToken"] is False for j in jobs.values())
+        return
+    job = jobs["capacity"]
+    name = job["metadata"]["name"]
+    assert sorted((o["kind"], o["metadata"]["name"]) for o in rbac) == [
+        ("Role", name), ("RoleBinding", name), ("ServiceAccount", name)]
+    for obj in [job, *rbac]:
+        annotations = obj["metadata"]["annotations"]
+        assert (annotations["argocd.argoproj.io/hook"], _wave(obj)) == ("Sync", 1)
+        assert obj["metadata"].get("namespace") == (intent.namespace or case_env(path).get("ARGOCD_APP_NAMESPACE"))
+    [role] = [o for o in rbac if o["kind"] == "Role"]
+    assert role["rules"] == [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": deployments, "verbs": ["get"]},
+        {"apiGroups": ["apps"], "resources": ["deployments/scale"], "resourceNames": deployments, "verbs": ["patch"]}]
+    [binding] = [o for o in rbac if o["kind"] == "RoleBinding"]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
+    assert [(s["kind"], s["name"], s.get("namespace", role["metadata"].get("namespace")))
+            for s in binding["subjects"]] == [("ServiceAccount", name, role["metadata"].get("namespace"))]
+    [account] = [o for o in rbac if o["kind"] == "ServiceAccount"]
+    assert account["automountServiceAccountToken"] is False  # mounted by this hook's pod only
+    pod = job["spec"]["template"]["spec"]
+    assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == (name, True)
+    assert all(j["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+               for role_, j in jobs.items() if role_ != "capacity")
+    active = f"{deployments[0].rsplit('-', 1)[0]}-{intent.active}"
+    other_ = f"{deployments[0].rsplit('-', 1)[0]}-{other(intent.active)}"
+    assert pod["containers"][0]["command"] == [
+        "bgrender", "scale-up", active, "--other", other_, "--min-replicas", str(intent.autoscaling.min_replicas),
+        "--timeout", "600"]
+    assert pod["containers"][0]["image"] == (intent.bgrender_image or case_env(path)["BGRENDER_IMAGE"])
 
 
 def _replicas(objects: list[dict], deployment: dict) -> int:

@@ -25,6 +25,7 @@ _LAZY_COMMANDS = {
     "lock": ".release:lock",
     "status": ".status:status",
     "import": ".importing:import_command",
+    "scale-up": ".capacity:scale_up",
 }
 
 

@@ -22,7 +22,7 @@ from bgrender.app.pipeline import (
 from bgrender.cli import logs
 from bgrender.cli.streams import write_err, write_out
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
-from bgrender.intent.env import log_level, under_argocd
+from bgrender.intent.env import as_the_sidecar, log_level, under_argocd
 from bgrender.render.render import render
 from bgrender.yamlfile.dump import DUMPERS, dump_output
 
@@ -57,7 +57,7 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     for intent_path in apps:
         try:
             # The whole render, dumped in each format, so that validate refuses what render would.
-            app = load_app(intent_path, env)
+            app = load_app(intent_path, as_the_sidecar(env))
             plan = plan_of(app)
             # An object of spec.resources colliding with one bgrender generates shows only here.
             objects = render(plan)

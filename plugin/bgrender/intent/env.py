@@ -23,9 +23,15 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plugin env BGRENDER_LOG_LEVEL
 
 
+BGRENDER_IMAGE_VAR = "BGRENDER_IMAGE"  # argocd-cm-patch sets it on the sidecar to the sidecar's own image
+# The image name argocd-cm-patch gives the sidecar before kustomize's `images` sets the real one.
+SIDECAR_IMAGE = "bgrender"
+
+
 class Options(Record):
     namespace: str | None  # from ARGOCD_APP_NAMESPACE; bluegreen.yaml's own namespace wins
     served: frozenset[str] | None  # "group/version" the destination cluster serves; None: unknown (local)
+    bgrender_image: str | None = None  # $BGRENDER_IMAGE: what hooks running bgrender run (DESIGN §16)
 
     def api_version(self, group: str, versions: tuple[str, ...]) -> str | None:
         """The newest of `versions` of `group` the cluster serves (the newest at all when that
@@ -49,9 +55,19 @@ def options_from_env(env: Mapping[str, str]) -> Options:
     _check_parameters(env.get("ARGOCD_APP_PARAMETERS", ""), problems)
     if _log_level_value(env) not in ("", *LOG_LEVELS):
         problems.append(_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}"))
+    image = env.get(BGRENDER_IMAGE_VAR, "").strip()
+    if image and not spec.matches(spec.IMAGE_REFERENCE, image):
+        problems.append(_env_problem(BGRENDER_IMAGE_VAR, f"must be an image reference, got {quote(image)}"))
     if problems:
         raise InvalidInput(problems)
-    return Options(namespace=namespace, served=served)
+    return Options(namespace=namespace, served=served, bgrender_image=image or None)
+
+
+def as_the_sidecar(env: Mapping[str, str]) -> Mapping[str, str]:
+    """`env` with $BGRENDER_IMAGE as the sidecar has it when it is not set: for checks of what
+    Git holds (`validate`, the edit commands), which must not fail where only the sidecar
+    knows its own image. `render` takes the environment as it is, and fails closed."""
+    return env if env.get(BGRENDER_IMAGE_VAR, "").strip() else {**env, BGRENDER_IMAGE_VAR: SIDECAR_IMAGE}
 
 
 def under_argocd(env: Mapping[str, str]) -> bool:

@@ -72,6 +72,7 @@ class Intent(Record):
     mode: Literal["manual", "auto"]
     smoke_test: SmokeTest | None
     scale_down_delay: int  # seconds the color losing traffic keeps its replicas after the switch
+    bgrender_image: str | None  # promotion.image: what hooks running bgrender run (else $BGRENDER_IMAGE)
     resources: tuple[str, ...] = ()  # more manifests, relative to the intent's directory
     config_maps: tuple[ConfigMapSpec, ...] = ()
     autoscaling: Autoscaling | None = None
@@ -132,6 +133,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         mode=promotion.get("mode", default("promotion", "mode")),
         smoke_test=_smoke_test(promotion.get("smokeTest")),
         scale_down_delay=promotion.get("scaleDownDelaySeconds", default("promotion", "scaleDownDelaySeconds")),
+        bgrender_image=promotion.get("image"),
         resources=tuple(s.get("resources", ())),
         config_maps=_config_maps(s.get("configMaps", [])),
         autoscaling=_autoscaling(s.get("autoscaling")),

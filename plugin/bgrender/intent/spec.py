@@ -40,6 +40,7 @@ _DOMAIN_PART = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _PATH_PART = r"[a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)*"
 IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
                     rf"{_PATH_PART}(/{_PATH_PART})*$")
+IMAGE_REFERENCE = r"^[^\s]+$"  # an image with its tag or digest, as a container's `image` takes it
 # RFC 7230 token characters, lowercase only: Istio matches header keys in lowercase.
 HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
 HTTP_PATH = r"^/[^\s]*$"
@@ -346,6 +347,10 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                 "imagePullSecrets": Sequence("Secrets to pull the image with, by name.",
                                              dns_subdomain("A Secret's name."), min_items=1),
             }, required=("path",)),
+            "image": Scalar(str, "The bgrender image that hook Jobs running bgrender use (the capacity hook of "
+                                 "autoscaling; default: $BGRENDER_IMAGE, which argocd-cm-patch sets on the sidecar "
+                                 "to its own image).", pattern=IMAGE_REFERENCE, max_length=512,
+                            hint="must be an image reference"),
             "scaleDownDelaySeconds": Scalar(int, "How long the color losing production traffic keeps its replicas "
                                                  "after the switch (proxies need time to apply the new routes); "
                                                  "0 turns it off.", minimum=0, maximum=3600, default=30),

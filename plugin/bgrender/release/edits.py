@@ -19,6 +19,7 @@ from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import App, AppTexts, plan_of
 from bgrender.colors import COLORS, Color, other
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
+from bgrender.intent.env import BGRENDER_IMAGE_VAR, SIDECAR_IMAGE
 from bgrender.lock.lockfile import LOCK_FILE, Entry, Lock, dump_lock, promoted, recorded
 from bgrender.record import Record
 from bgrender.render.render import render
@@ -38,9 +39,9 @@ if TYPE_CHECKING:
 
         def __call__(self, texts: AppTexts, intent_doc: Document | None = None) -> App: ...
 
-# The files are validated as they would render with no build environment: whether an edit is
-# allowed must not depend on the variables of the machine that runs it.
-VALIDATION_ENV: dict[str, str] = {}
+# The files are validated as they would render with no build environment but the sidecar's
+# own image: whether an edit is allowed must not depend on the variables of the machine that runs it.
+VALIDATION_ENV: dict[str, str] = {BGRENDER_IMAGE_VAR: SIDECAR_IMAGE}
 
 
 class Source(Record):
