@@ -284,6 +284,10 @@ class ReleaseCycle(RuleBasedStateMachine):
             if obj["kind"] in ("Deployment", "Service", "PodDisruptionBudget"):
                 key = f"{obj['kind']}/{obj['metadata']['name']}"
                 selector = obj["spec"]["selector"]
+                if obj["kind"] == "Service" and not obj["metadata"]["name"].endswith(("-blue", "-green")):
+                    # The app's Service selects the active color (DESIGN §16): the one selector that moves.
+                    assert self.active in selector.values() and other(self.active) not in selector.values(), key
+                    continue
                 assert self.selectors.setdefault(key, selector) == selector, key
 
     @staticmethod
