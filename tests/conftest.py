@@ -23,6 +23,9 @@ UPDATE = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"
 # Variables that change a render; tests start from none of them, then add the case's own.
 RENDER_ENV = ("ARGOCD_APP_NAME", "ARGOCD_APP_NAMESPACE", "ARGOCD_APP_PARAMETERS", "ARGOCD_APP_REVISION",
               "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL", "BGRENDER_IMAGE")
+# What the sidecar's own environment gives every render (argocd-cm-patch sets it): the image of
+# the hooks that run bgrender. Every case renders with it unless its env.yaml says otherwise.
+SIDECAR_ENV = {"BGRENDER_IMAGE": "registry.example.com/platform/bgrender:0.1.0"}
 
 
 def cases(kind: str) -> list[Path]:
@@ -30,9 +33,9 @@ def cases(kind: str) -> list[Path]:
 
 
 def case_env(case: Path) -> dict[str, str]:
-    """The case's env.yaml (a mapping of variable to value), or nothing."""
+    """The sidecar's environment, and over it the case's env.yaml (a mapping of variable to value)."""
     env_file = case / "env.yaml"
-    return yaml.safe_load(env_file.read_text()) if env_file.exists() else {}
+    return {**SIDECAR_ENV, **(yaml.safe_load(env_file.read_text()) if env_file.exists() else {})}
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:

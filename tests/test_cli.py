@@ -40,7 +40,7 @@ def test_json_output_is_one_object_per_line_matching_the_yaml():
     assert as_json.returncode == 0, as_json.stderr
     lines = as_json.stdout.splitlines()
     assert [json.loads(line) for line in lines] == list(yaml.safe_load_all(as_yaml.stdout))
-    assert len(lines) == 7  # Service, two color Services, DestinationRule, VirtualService, two Deployments
+    assert len(lines) == 6  # Service, two color Services, VirtualService, two Deployments
 
 
 def test_intent_file_path_and_directory_path_render_the_same():
@@ -99,7 +99,7 @@ def test_silent_on_success_locally_one_json_log_line_under_argocd():
     (line,) = argocd.stderr.splitlines()
     log = json.loads(line)
     assert {k: log[k] for k in ("event", "app", "revision", "objects", "level")} == {
-        "event": "rendered", "app": "gorilla", "revision": "abc123", "objects": 7, "level": "info"}
+        "event": "rendered", "app": "gorilla", "revision": "abc123", "objects": 6, "level": "info"}
     quiet = run("render", str(GORILLA), env={"ARGOCD_APP_NAME": "gorilla", "ARGOCD_ENV_BGRENDER_LOG_LEVEL": "error"})
     assert quiet.stderr == ""
 

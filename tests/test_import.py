@@ -122,10 +122,12 @@ def test_imported_app_renders_validates_and_runs_what_runs_live(case: Path, tmp_
         old_name = live.deployments[color].name  # kept only where the selector stays and the name fits <base>-<color>
         assert (new["metadata"]["name"] == old_name) == (not live.selector_changes and old_name.endswith(f"-{color}"))
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    for kept in (live.service, live.destination_rule, live.virtual_service):
+    for kept in (live.service, live.virtual_service):
         assert (kept.kind, kept.name) in names  # adopted under their names
+    assert "DestinationRule" not in {kind for kind, _ in names}  # routing by host needs none (DESIGN §16)
     [service] = [o for o in objects if o["kind"] == "VirtualService"]
-    assert service["spec"]["http"][-1]["route"][0]["destination"]["subset"] == live.routes.active
+    production = service["spec"]["http"][-1]["route"][0]["destination"]
+    assert production["host"] == f"{live.service.name}-{live.routes.active}"
 
 
 def _intended(live, color: str) -> dict:

@@ -92,11 +92,14 @@ def test_deployment_selector_is_app_labels_plus_its_color(app):
         assert d["spec"]["selector"]["matchLabels"] == {**_app_labels(intent, objects), intent.color_label: color}
 
 
-def test_the_app_service_selects_both_colors_or_with_provider_service_the_active_one(app):
+def test_the_app_service_selects_exactly_the_active_color_in_every_provider(app):
+    """DESIGN §16: callers the routes do not reach (outside the mesh, a NodePort or a
+    LoadBalancer) get production only: the app's Service selects the app labels plus the
+    active color, never the version, and it moves with the routes (wave 2)."""
     _, intent, objects = app
-    selector = _service(intent, objects)["spec"]["selector"]
-    assert intent.version_label not in selector
-    assert selector.get(intent.color_label) == (intent.active if intent.provider == "service" else None)
+    service = _service(intent, objects)
+    assert service["spec"]["selector"] == {**_app_labels(intent, objects), intent.color_label: intent.active}
+    assert _wave(service) == 2
     assert all(s["spec"]["ports"][0]["name"] == "http" for s in _by_kind(objects, "Service"))
 
 
@@ -114,28 +117,34 @@ def test_every_deployed_color_has_its_own_service_in_every_provider(app):
 def test_each_provider_renders_its_own_objects_only(app):
     _, intent, objects = app
     kinds = {o["kind"] for o in objects}
-    expected = {"istio": {"DestinationRule", "VirtualService"}, "gateway-api": {"HTTPRoute"}, "service": set()}
+    # Istio routes by host: no DestinationRule (until routing.trafficPolicy asks for one, DESIGN §18).
+    expected = {"istio": {"VirtualService"}, "gateway-api": {"HTTPRoute"}, "service": set()}
     assert kinds & {"DestinationRule", "VirtualService", "HTTPRoute"} == expected[intent.provider]
 
 
-def test_istio_subsets_always_both(app):
-    _, intent, objects = app
-    for rule in _by_kind(objects, "DestinationRule"):
-        assert rule["spec"]["subsets"] == [{"name": c, "labels": {intent.color_label: c}} for c in ("blue", "green")]
+def _color_services(intent, objects: list[dict]) -> dict[str, str]:
+    """Each deployed color's Service name → its color."""
+    colors = [d["metadata"]["name"].rsplit("-", 1)[1] for d in _by_kind(objects, "Deployment")]
+    return {f"{intent.service_name}-{c}": c for c in colors}
 
 
 def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(app):
+    """Istio routes by host, as Flagger does: every destination is a deployed color's own
+    Service, with no subset; production (last, no match) goes to the active color's."""
     _, intent, objects = app
+    hosts = _color_services(intent, objects)
     for vs in _by_kind(objects, "VirtualService"):
         *header_routes, production = vs["spec"]["http"]
         assert "match" not in production
-        assert [r["destination"]["subset"] for r in production["route"]] == [intent.active]
+        destinations = [r["destination"] for route in vs["spec"]["http"] for r in route["route"]]
+        assert all("subset" not in d and d["host"] in hosts for d in destinations)
+        assert [hosts[r["destination"]["host"]] for r in production["route"]] == [intent.active]
         assert intent.active in sorted(_running(objects))
         assert [r["match"][0]["headers"][intent.header]["exact"] for r in header_routes] == (
             sorted(_running(objects)) if intent.preview_gateways else [])
         for route in header_routes:
             color = route["match"][0]["headers"][intent.header]["exact"]
-            assert [r["destination"]["subset"] for r in route["route"]] == [color]
+            assert [hosts[r["destination"]["host"]] for r in route["route"]] == [color]
             # Previews stay inside: never a gateway that was not named for them (default: the mesh).
             assert route["match"][0]["gateways"] == list(intent.preview_gateways)
             assert set(route["match"][0]["gateways"]) <= set(vs["spec"].get("gateways", ["mesh"]))
@@ -143,22 +152,47 @@ def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(
                 assert route["match"][0]["gateways"] == ["mesh"]
 
 
+def test_no_route_mixes_a_service_parent_with_hostnames(app):
+    """GEP-1426: a mesh must not match a Service parent's route by hostnames (Linkerd does),
+    so a route attached to the Service has none, and one attached to Gateways is separate."""
+    _, _, objects = app
+    for route in _by_kind(objects, "HTTPRoute"):
+        kinds = {p["kind"] for p in route["spec"]["parentRefs"]}
+        assert len(kinds) == 1, route["metadata"]["name"]
+        if kinds == {"Service"}:
+            assert "hostnames" not in route["spec"], route["metadata"]["name"]
+
+
 def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_only_to_preview_parents(app):
     _, intent, objects = app
-    routes = {r["metadata"]["name"]: r for r in _by_kind(objects, "HTTPRoute")}
     if intent.provider != "gateway-api":
         return
-    production = routes.pop(intent.http_route)
-    (rule,) = production["spec"]["rules"]
-    assert "matches" not in rule
-    assert [b["name"] for b in rule["backendRefs"]] == [f"{intent.service_name}-{intent.active}"]
-    for preview in routes.values():
-        assert preview["metadata"]["name"] == f"{intent.http_route}-preview"
+    routes = {r["metadata"]["name"]: r for r in _by_kind(objects, "HTTPRoute")}
+    base = intent.http_route
+    production = {name: routes.pop(name) for name in (base, f"{base}-gateway") if name in routes}
+    assert (base in production) == intent.mesh_routing and (f"{base}-gateway" in production) == bool(intent.gateways)
+    for name, route in production.items():
+        (rule,) = route["spec"]["rules"]
+        assert "matches" not in rule
+        assert [b["name"] for b in rule["backendRefs"]] == [f"{intent.service_name}-{intent.active}"]
+        parents = route["spec"]["parentRefs"]
+        if name == base:  # the mesh route (GAMMA): the app's Service
+            assert [(p["kind"], p["name"]) for p in parents] == [("Service", intent.service_name)]
+        else:
+            assert {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in parents} == set(
+                intent.gateways)
+            assert route["spec"].get("hostnames", []) == list(intent.hosts)
+    for name, preview in routes.items():
+        assert name in (f"{base}-preview", f"{base}-gateway-preview")
         colors = [r["matches"][0]["headers"][0]["value"] for r in preview["spec"]["rules"]]
         assert colors == sorted(_running(objects))
-        gateways = [p for p in preview["spec"]["parentRefs"] if p["kind"] == "Gateway"]
-        named = {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in gateways}
-        assert named <= set(intent.preview_gateways)
+        parents = preview["spec"]["parentRefs"]
+        gateways = {f"{p['namespace']}/{p['name']}" if "namespace" in p else p["name"] for p in parents
+                    if p["kind"] == "Gateway"}
+        if name == f"{base}-preview":  # previews in the mesh
+            assert "mesh" in intent.preview_gateways and [p["kind"] for p in parents] == ["Service"]
+        else:
+            assert gateways and gateways <= set(intent.preview_gateways)
         if not _preview_gateways_set(app):
             assert not gateways  # no Gateway gets previews unless named for them
 
@@ -170,12 +204,11 @@ def _preview_gateways_set(app) -> bool:
 
 
 def _moves_production(intent, obj: dict) -> bool:
-    """The object that sends production traffic to the active color, in each provider."""
-    if intent.provider == "istio":
-        return obj["kind"] == "VirtualService"
-    if intent.provider == "gateway-api":
-        return obj["kind"] == "HTTPRoute"
-    return obj["kind"] == "Service" and obj["metadata"]["name"] == intent.service_name
+    """The objects that send production traffic to the active color: the provider's routes,
+    and in every provider the app's Service (DESIGN §16)."""
+    if obj["kind"] == "Service" and obj["metadata"]["name"] == intent.service_name:
+        return True
+    return obj["kind"] == {"istio": "VirtualService", "gateway-api": "HTTPRoute"}.get(intent.provider)
 
 
 def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
@@ -185,10 +218,12 @@ def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
     path, intent, objects = app
     generated, _ = _split(path, objects)
     deployments = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
-    waves = {"smoke-test": 1, "analysis-before": 2, "scale-down-delay": 4}
+    waves = {"smoke-test": 1, "analysis-before": 2, "scale-down-delay": 4, "capacity": 1}
     for obj in generated:
         name = obj["metadata"]["name"]
-        if obj["kind"] == "Deployment":
+        if obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):  # the capacity hook's: with its Job
+            assert _wave(obj) == 1 and obj["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync", name
+        elif obj["kind"] == "Deployment":
             assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 5), name
         elif obj["kind"] in FOLLOW_THEIR_DEPLOYMENT:  # scaled and protected with the color they belong to
             assert _wave(obj) == _wave(deployments[name]), name
@@ -311,9 +346,9 @@ def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
 
 
 def _jobs(objects: list[dict]) -> dict[str, dict]:
-    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay, analysis-*."""
+    """The hook Jobs by role: smoke-test, smoke-test-idle, scale-down-delay, analysis-*, capacity."""
     roles = ("smoke-test-idle", "smoke-test", "scale-down-delay", "analysis-before", "analysis-idle",
-             "analysis-after")
+             "analysis-after", "capacity")
     return {next(r for r in roles if j["metadata"]["name"].endswith("-" + r)): j for j in _by_kind(objects, "Job")}
 
 
@@ -390,6 +425,51 @@ def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_d
         assert delay["spec"]["template"]["spec"]["containers"][0]["command"] == ["sleep", str(intent.scale_down_delay)]
         routes = [_wave(o) for o in objects if _moves_production(intent, o)]
         assert max(routes) < _wave(delay) < _wave(idle)
+
+
+def test_the_capacity_hook_and_its_rbac_are_exactly_as_designed(app):
+    """DESIGN §16: with autoscaling and both colors deployed, a Sync hook in wave 1 (before the
+    routes) runs `bgrender scale-up` for the color taking production, as its own ServiceAccount,
+    whose Role grants exactly `get` on the two color Deployments and `patch` on their `scale`, by
+    name, in the app's namespace; it alone mounts a token. Without both, none of it is rendered."""
+    path, intent, objects = app
+    generated, _ = _split(path, objects)
+    rbac = [o for o in generated if o["kind"] in ("ServiceAccount", "Role", "RoleBinding", "ClusterRole",
+                                                   "ClusterRoleBinding")]
+    jobs = _jobs(objects)
+    deployments = sorted(d["metadata"]["name"] for d in _by_kind(objects, "Deployment"))
+    if intent.autoscaling is None or len(deployments) < 2:
+        assert rbac == [] and "capacity" not in jobs
+        assert all(j["spec"]["template"]["spec"]["automountServiceAccountToken"] is False for j in jobs.values())
+        return
+    job = jobs["capacity"]
+    name = job["metadata"]["name"]
+    assert sorted((o["kind"], o["metadata"]["name"]) for o in rbac) == [
+        ("Role", name), ("RoleBinding", name), ("ServiceAccount", name)]
+    for obj in [job, *rbac]:
+        annotations = obj["metadata"]["annotations"]
+        assert (annotations["argocd.argoproj.io/hook"], _wave(obj)) == ("Sync", 1)
+        assert obj["metadata"].get("namespace") == (intent.namespace or case_env(path).get("ARGOCD_APP_NAMESPACE"))
+    [role] = [o for o in rbac if o["kind"] == "Role"]
+    assert role["rules"] == [
+        {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": deployments, "verbs": ["get"]},
+        {"apiGroups": ["apps"], "resources": ["deployments/scale"], "resourceNames": deployments, "verbs": ["patch"]}]
+    [binding] = [o for o in rbac if o["kind"] == "RoleBinding"]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
+    assert [(s["kind"], s["name"], s.get("namespace", role["metadata"].get("namespace")))
+            for s in binding["subjects"]] == [("ServiceAccount", name, role["metadata"].get("namespace"))]
+    [account] = [o for o in rbac if o["kind"] == "ServiceAccount"]
+    assert account["automountServiceAccountToken"] is False  # mounted by this hook's pod only
+    pod = job["spec"]["template"]["spec"]
+    assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == (name, True)
+    assert all(j["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+               for role_, j in jobs.items() if role_ != "capacity")
+    active = f"{deployments[0].rsplit('-', 1)[0]}-{intent.active}"
+    other_ = f"{deployments[0].rsplit('-', 1)[0]}-{other(intent.active)}"
+    assert pod["containers"][0]["command"] == [
+        "bgrender", "scale-up", active, "--other", other_, "--min-replicas", str(intent.autoscaling.min_replicas),
+        "--timeout", "600"]
+    assert pod["containers"][0]["image"] == (intent.bgrender_image or case_env(path)["BGRENDER_IMAGE"])
 
 
 def _replicas(objects: list[dict], deployment: dict, most: bool = False) -> int:

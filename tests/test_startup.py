@@ -28,7 +28,7 @@ from bgrender import __main__ as entry
 from bgrender.cli import logs
 from bgrender.cli import render as render_cli
 
-from .conftest import BGRENDER, EXAMPLES, cases, clean_env
+from .conftest import BGRENDER, EXAMPLES, SIDECAR_ENV, cases, clean_env
 
 GORILLA = next(p for p in EXAMPLES if p.name == "gorilla-sfx-demo")
 # What Argo CD sets for a plugin run (argocd-cmp-contract §2), with a plugin block and no parameters.
@@ -70,7 +70,7 @@ def loaded_roots(names: set) -> set:
     return {root for root in NOT_ON_THE_RENDER_PATH if any(n == root or n.startswith(root + ".") for n in names)}
 
 
-@pytest.mark.parametrize("env", [ARGOCD_ENV, {}], ids=["argocd", "local"])
+@pytest.mark.parametrize("env", [{**SIDECAR_ENV, **ARGOCD_ENV}, SIDECAR_ENV], ids=["argocd", "local"])
 @pytest.mark.parametrize("app", EXAMPLES, ids=lambda p: p.name)
 def test_the_render_path_imports_none_of_the_costly_modules(env, app):
     done, names = imported_modules(["render"], env, cwd=app)

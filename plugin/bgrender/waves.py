@@ -8,11 +8,12 @@ parallel) and waits only between waves, so a wave is the one way to run a hook a
 
 from __future__ import annotations
 
-SHARED = -1  # Services, subsets, ConfigMaps, the app's resources: there before anything uses them
+SHARED = -1  # the colors' Services, ConfigMaps, the app's resources: there before anything uses them
 ACTIVE = 0  # the color taking traffic is rolled out first
 SMOKE_TEST = 1  # then tested, through its own Service (a Sync hook)
+CAPACITY = 1  # and, with autoscaling, scaled to what production runs now (a Sync hook, DESIGN §16)
 ANALYSIS = 2  # then measured, once the smoke test has passed (a Sync hook: promotion.analysis.before)
-ROUTES = 3  # then traffic moves
+ROUTES = 3  # then traffic moves: the routes, and the app's Service
 SCALE_DOWN_DELAY = 4  # then, if the color losing traffic scales down, a pause (a Sync hook)
 IDLE = 5  # a color losing traffic scales down only after that; a new idle release deploys here
 # After the sync (PostSync hooks): the idle color's smoke test in manual mode, then the analyses

@@ -36,8 +36,9 @@ def sidecar_home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sidecar_env(venv_bin: Path, sidecar_home: Path) -> dict[str, str]:
-    """The sidecar container's own environment, as the Dockerfile sets it."""
+    """The sidecar container's own environment, as the Dockerfile and argocd-cm-patch set it."""
     return {
+        "BGRENDER_IMAGE": "registry.example.com/platform/bgrender:0.1.0",
         "PATH": f"{venv_bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(sidecar_home),
         "LANG": "C.UTF-8",

@@ -23,7 +23,7 @@ import cmp_harness as cmp
 from argocd_testenv import EXAMPLES, REPO_ROOT, TEST_APPS
 
 EXAMPLE_APPS = ["gorilla-sfx-demo", "checkout-auto"]
-ISTIO_KINDS = {"DestinationRule", "VirtualService"}
+ISTIO_KINDS = {"VirtualService"}  # routing by host: no DestinationRule (DESIGN §16)
 FAILURES = Path(__file__).resolve().parent / "failures"
 UPDATE_GOLDEN = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"
 

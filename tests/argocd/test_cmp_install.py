@@ -171,8 +171,14 @@ def test_example_install_builds_with_the_image_set(example_install, upstream_rep
     })
     built = kustomize_build(local)
     image = example_install["images"][0]
-    assert container(pod_spec(built), SIDECAR)["image"] == f"{image['newName']}:{image['newTag']}"
+    sidecar = container(pod_spec(built), SIDECAR)
+    assert sidecar["image"] == f"{image['newName']}:{image['newTag']}"
+    # The sidecar knows its own image: hook Jobs that run bgrender run it (DESIGN §16).
+    assert sidecar["env"] == [{"name": "BGRENDER_IMAGE", "value": sidecar["image"]}]
     assert {o["metadata"].get("namespace") for o in built} == {"argocd"}
+    stock = container(pod_spec(built), "argocd-repo-server")  # no other env value is taken for an image
+    assert stock == container(pod_spec(kustomize_build(write_kustomization(tmp_path / "stock", {
+        "resources": [relative(upstream_repo_server, tmp_path / "stock")]}))), "argocd-repo-server")
 
 
 def test_example_application_uses_the_plugin_by_name_without_parameters(plugin_config):

@@ -23,6 +23,7 @@ from bgrender.app.pipeline import find_intent, plan_app, render_app
 from bgrender.live.kubeconfig import Connection
 from bgrender.plan.plan import Plan
 
+from ..conftest import SIDECAR_ENV
 from .fake_kube_api import FakeKubeApi, TlsFiles, make_tls, write_kubeconfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +97,7 @@ def plan_of(app: Path) -> Plan:
 
 def deploy(api: FakeKubeApi, app: Path) -> list[dict[str, Any]]:
     """Put the app's rendered manifests into the fake cluster, rolled out and serving."""
-    manifests = render_app(find_intent(app), {})
+    manifests = render_app(find_intent(app), SIDECAR_ENV)
     api.apply(manifests)
     return manifests
 

@@ -2,8 +2,9 @@
 
 It serves GETs of the namespaced objects `bgrender status` reads (Deployments, Services,
 HorizontalPodAutoscalers, Istio VirtualServices, Gateway API HTTPRoutes) from objects the tests
-put in, with the shapes kube-apiserver sends: objects with metadata, defaults and status, and
-`Status` objects for 401, 403 and 404 (a missing object's Status names it; a path the server
+put in, and merge PATCHes of a Deployment's scale (the capacity hook's), with the shapes
+kube-apiserver sends: objects with metadata, defaults and status, and `Status` objects for
+401, 403, 404 and 409 (a missing object's Status names it; a path the server
 does not serve, such as an API version it lacks, gets a Status that names nothing). It records the
 method and path of every request, and can be told to misbehave: hang, answer garbage, deny,
 take its time over every answer (`delay`), send an answer a byte at a time or a body that
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,8 +53,9 @@ SERVED = {"": ("v1",), "apps": ("v1",), "autoscaling": ("v1", "v2"), ISTIO: ("v1
           GATEWAY_API: ("v1", "v1beta1")}
 OBJECT_PATH = re.compile(
     r"^/(?:api|apis/(?P<group>[^/]+))/(?P<version>[^/]+)"
-    r"/namespaces/(?P<namespace>[^/]+)/(?P<resource>[^/]+)/(?P<name>[^/]+)$"
+    r"/namespaces/(?P<namespace>[^/]+)/(?P<resource>[^/]+)/(?P<name>[^/]+)(?:/(?P<subresource>scale))?$"
 )
+MERGE_PATCH = "application/merge-patch+json"
 
 
 def status_object(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -98,6 +101,12 @@ class FakeKubeApi:
         self.delay = 0.0  # seconds before each answer
         self.drip: Drip | None = None
         self.user = "system:serviceaccount:ci:bgrender"
+        # PATCH of a Deployment's scale (the capacity hook): `before_patch(deployment)` runs first
+        # (an HPA writing meanwhile, say); `on_scale(deployment)` after, as the controllers would
+        # (default: every pod ready at once).
+        self.before_patch: Callable[[dict[str, Any]], None] = lambda deployment: None
+        self.on_scale: Callable[[dict[str, Any]], None] = lambda d: set_rollout(d, ready=d["spec"]["replicas"])
+        self.patches: list[tuple[str, dict[str, Any]]] = []  # (path, body) of every PATCH, in order
         self._stop = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
@@ -163,7 +172,8 @@ class FakeKubeApi:
 
     # --- answering --------------------------------------------------------------------------
 
-    def answer(self, method: str, path: str, authorization: str | None) -> Answer | None:
+    def answer(self, method: str, path: str, authorization: str | None, body: bytes = b"",
+               content_type: str = "") -> Answer | None:
         self.requests.append((method, path))
         if self.hang:
             self._stop.wait(HANG_SECONDS)
@@ -173,35 +183,65 @@ class FakeKubeApi:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or token != TOKEN:  # the scheme is case-insensitive (RFC 9110)
             return _json(401, status_object(401, "Unauthorized", "Unauthorized"))
-        if method != "GET":
-            return _json(405, status_object(405, "MethodNotAllowed", f"{method} is not supported by this test server"))
         if path in self.answers:
             return self.answers[path]
-        return self._object_answer(path)
+        return self._object_answer(method, path, body, content_type)
 
-    def _object_answer(self, path: str) -> Answer:
+    def _object_answer(self, method: str, path: str, body: bytes, content_type: str) -> Answer:
         found = OBJECT_PATH.match(path.split("?")[0])
         group = (found["group"] or "") if found else ""
-        if not found or GROUPS.get(found["resource"]) != group or found["version"] not in self.served.get(group, ()):
+        if not found or GROUPS.get(found["resource"]) != group or found["version"] not in self.served.get(group, ()) \
+                or found["subresource"] and found["resource"] != "deployments":
             return _json(404, status_object(404, "NotFound", "the server could not find the requested resource"))
+        subresource = found["subresource"] or ""
+        if (method, subresource) not in (("GET", ""), ("PATCH", "scale")):
+            return _json(405, status_object(405, "MethodNotAllowed", f"{method} is not supported by this test server"))
         resource, name, namespace = found["resource"], found["name"], found["namespace"]
         qualified = f"{resource}.{group}" if group else resource
         details = {"name": name, **({"group": group} if group else {}), "kind": resource}
-        if resource in self.forbidden or not self._granted("get", group, resource):
+        verb, rbac_resource = method.lower(), f"{resource}/{subresource}" if subresource else resource
+        if resource in self.forbidden or not self._granted(verb, group, rbac_resource, name):
             return _json(403, status_object(403, "Forbidden", (
-                f'{qualified} "{name}" is forbidden: User "{self.user}" cannot get resource '
-                f'"{resource}" in API group "{group}" in the namespace "{namespace}"'), details))
+                f'{qualified} "{name}" is forbidden: User "{self.user}" cannot {verb} resource '
+                f'"{rbac_resource}" in API group "{group}" in the namespace "{namespace}"'), details))
         obj = self.objects.get((resource, namespace, name))
         if obj is None:
             return _json(404, status_object(404, "NotFound", f'{qualified} "{name}" not found', details))
+        if method == "PATCH":
+            return self._patch_scale(path, obj, body, content_type)
         # Every served version of a resource shows the object, in that version.
         return _json(200, {**obj, "apiVersion": f"{group}/{found['version']}" if group else found["version"]})
 
-    def _granted(self, verb: str, group: str, resource: str) -> bool:
+    def _patch_scale(self, path: str, deployment: dict[str, Any], body: bytes, content_type: str) -> Answer:
+        """A merge patch of a Deployment's scale, as kube-apiserver applies one: a resourceVersion
+        in it must be the object's (409 otherwise); the answer is the autoscaling/v1 Scale."""
+        if content_type != MERGE_PATCH:
+            return _json(415, status_object(415, "UnsupportedMediaType", f"the body of the request was in an "
+                                                                         f"unknown format: {content_type}"))
+        patch = json.loads(body)
+        self.patches.append((path, patch))
+        self.before_patch(deployment)
+        meta = deployment["metadata"]
+        wanted = patch.get("metadata", {}).get("resourceVersion")
+        if wanted is not None and wanted != meta["resourceVersion"]:
+            return _json(409, status_object(409, "Conflict", f'Operation cannot be fulfilled on deployments.apps '
+                                                             f'"{meta["name"]}": the object has been modified; please '
+                                                             "apply your changes to the latest version and try again"))
+        if "replicas" in patch.get("spec", {}):
+            deployment["spec"]["replicas"] = patch["spec"]["replicas"]
+            changed(deployment)
+            self.on_scale(deployment)
+        return _json(200, {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                           "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion")},
+                           "spec": {"replicas": deployment["spec"]["replicas"]},
+                           "status": {"replicas": deployment["status"].get("replicas", 0)}})
+
+    def _granted(self, verb: str, group: str, resource: str, name: str) -> bool:
         if self.role_rules is None:
             return True
         return any(group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
-                   and verb in rule.get("verbs", []) for rule in self.role_rules)
+                   and verb in rule.get("verbs", []) and name in rule.get("resourceNames", [name])
+                   for rule in self.role_rules)
 
 
 class _Server(ThreadingHTTPServer):
@@ -217,7 +257,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         api = self.server.api
-        answer = api.answer(self.command, self.path, self.headers.get("Authorization"))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = api.answer(self.command, self.path, self.headers.get("Authorization"), body,
+                            self.headers.get("Content-Type", ""))
         if answer is None:
             return
         if api.drip is not None:
@@ -304,6 +346,13 @@ def live_deployment(manifest: dict[str, Any], namespace: str, scaled_to: int | N
     spec["template"]["spec"].setdefault("dnsPolicy", "ClusterFirst")
     set_rollout(obj, ready=spec["replicas"])
     return obj
+
+
+def changed(obj: dict[str, Any]) -> None:
+    """A write of `obj`'s spec: a new resourceVersion and generation, as the API server gives it."""
+    meta = obj["metadata"]
+    meta["resourceVersion"] = str(int(meta["resourceVersion"]) + 1)
+    meta["generation"] += 1
 
 
 def set_rollout(deployment: dict[str, Any], *, ready: int, updated: int | None = None,
@@ -414,13 +463,17 @@ LIVE = {"Service": live_service, "HorizontalPodAutoscaler": live_autoscaler, "HT
 
 def set_production(obj: dict[str, Any], color: str) -> None:
     """Send production traffic to `color` by hand, as with `kubectl edit`, in the routing object
-    of any provider: a VirtualService's default route (the rule without match), an HTTPRoute's
+    of any provider: a VirtualService's default route (the rule without match: its color's host), an HTTPRoute's
     catch-all rule (the per-color Service it sends to), a Service's selector."""
     if obj["kind"] == "VirtualService":
         for rule in obj["spec"]["http"]:
             if not rule.get("match"):
                 for route in rule["route"]:
-                    route["destination"]["subset"] = color
+                    destination = route["destination"]
+                    if "subset" in destination:  # the subsets bgrender rendered before routing by host
+                        destination["subset"] = color
+                    else:
+                        destination["host"] = re.sub(r"-(blue|green)$", f"-{color}", destination["host"])
     elif obj["kind"] == "HTTPRoute":
         for rule in obj["spec"]["rules"]:
             if not any(match.get("headers") for match in rule["matches"]):

@@ -99,5 +99,5 @@ def test_check_live_escapes_the_note_of_an_unclear_route(kube_api: FakeKubeApi, 
     result = run_cli("release", "9b8c7d6e", str(live_gorilla), "--check-live", "--kubeconfig", str(kubeconfig))
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("refusing to release: cannot tell which color serves production from VirtualService "
-                             f"{VS} (its default route sends production traffic to subset canary\\n\\x1b[32mgo "
-                             "ahead, not blue or green)\n")
+                             f"{VS} (its default route sends production traffic to gorilla-sfx-demo-service-canary\\n"
+                             "\\x1b[32mgo ahead, not to a color's Service)\n")

@@ -87,13 +87,27 @@ def test_a_rollout_in_progress_is_reported(kube_api: FakeKubeApi, live_gorilla: 
     assert green.rollout_pending == "1 of 2 pods updated"
 
 
+S = "gorilla-sfx-demo-service"  # the example's Service; its colors' are S-blue and S-green
+
+
 @pytest.mark.parametrize(("http", "note"), [
-    ([{"route": [{"destination": {"host": "s", "subset": "blue"}, "weight": 50},
-                 {"destination": {"host": "s", "subset": "green"}, "weight": 50}]}],
-     "its default route splits production traffic between subsets blue, green"),
-    ([{"route": [{"destination": {"host": "s", "subset": "canary"}}]}],
-     "its default route sends production traffic to subset canary, not blue or green"),
-    ([{"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"subset": "blue"}}]}],
+    ([{"route": [{"destination": {"host": f"{S}-blue"}, "weight": 50},
+                 {"destination": {"host": f"{S}-green"}, "weight": 50}]}],
+     f"its default route splits production traffic between {S}-blue, {S}-green"),
+    ([{"route": [{"destination": {"host": S, "subset": "blue"}, "weight": 50},
+                 {"destination": {"host": S, "subset": "green"}, "weight": 50}]}],
+     f"its default route splits production traffic between {S} subset blue, {S} subset green"),
+    ([{"route": [{"destination": {"host": f"{S}-canary"}}]}],
+     f"its default route sends production traffic to {S}-canary, not to a color's Service"),
+    ([{"route": [{"destination": {"host": S, "subset": "canary"}}]}],
+     f"its default route sends production traffic to {S} subset canary, not to a color's Service"),
+    ([{"route": [{"destination": {"host": "other-blue"}}]}],
+     "its default route sends production traffic to other-blue, not to a color's Service"),
+    ([{"route": [{"destination": {"host": "other", "subset": "blue"}}]}],
+     "its default route sends production traffic to other subset blue, not to a color's Service"),
+    ([{"route": [{"destination": {"host": S}}]}],
+     f"its default route sends production traffic to {S}, not to a color's Service"),
+    ([{"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"host": f"{S}-blue"}}]}],
      "it has no default route (an http route without match)"),
     ([{"route": []}], "its default route has no destination"),
 ])
@@ -104,19 +118,31 @@ def test_a_default_route_without_one_color_has_no_production_color(
     assert (routing.found, routing.production, routing.note) == (True, None, note)
 
 
+@pytest.mark.parametrize("destination", [
+    {"host": f"{S}-green"},  # routing by host, as bgrender renders it (DESIGN §16)
+    {"host": f"{S}-green.default.svc.cluster.local", "port": {"number": 9090}},
+    {"host": S, "subset": "green"},  # the subsets of the app's host bgrender rendered before
+    {"host": f"{S}.default.svc.cluster.local", "subset": "green"},
+], ids=["host", "qualified-host", "subset", "qualified-subset"])
+def test_the_production_color_is_read_from_the_host_or_the_old_subset(
+        kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection, destination: dict) -> None:
+    kube_api.get("virtualservices", VS)["spec"]["http"] = [{"route": [{"destination": destination}]}]
+    assert read_live(plan_of(live_gorilla), conn).routing.production == "green"
+
+
 def test_a_zero_weight_destination_takes_no_traffic(kube_api: FakeKubeApi, live_gorilla: Path,
                                                    conn: Connection) -> None:
     kube_api.get("virtualservices", VS)["spec"]["http"] = [
-        {"route": [{"destination": {"subset": "blue"}, "weight": 0},
-                   {"destination": {"subset": "green"}, "weight": 100}]}]
+        {"route": [{"destination": {"host": f"{S}-blue"}, "weight": 0},
+                   {"destination": {"host": f"{S}-green"}, "weight": 100}]}]
     assert read_live(plan_of(live_gorilla), conn).routing.production == "green"
 
 
 def test_a_route_matching_every_uri_is_the_default_route(kube_api: FakeKubeApi, live_gorilla: Path,
                                                          conn: Connection) -> None:
     kube_api.get("virtualservices", VS)["spec"]["http"] = [
-        {"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"subset": "blue"}}]},
-        {"match": [{"uri": {"prefix": "/"}}], "route": [{"destination": {"subset": "green"}}]}]
+        {"match": [{"headers": {"x-deploy": {"exact": "blue"}}}], "route": [{"destination": {"host": f"{S}-blue"}}]},
+        {"match": [{"uri": {"prefix": "/"}}], "route": [{"destination": {"host": f"{S}-green"}}]}]
     assert read_live(plan_of(live_gorilla), conn).routing.production == "green"
 
 

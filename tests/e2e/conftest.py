@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from ..conftest import BGRENDER, REPO, clean_env
+from ..conftest import BGRENDER, REPO, SIDECAR_ENV, clean_env
 from .argocd_sync import Kubectl, Sync, SyncResult, deployment_health, hpa_health
 
 SCRIPT = REPO / "e2e" / "control-plane.sh"
@@ -93,8 +93,9 @@ class Cluster:
 
 def bgrender(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
              expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+    # As the sidecar runs it: BGRENDER_IMAGE names the image of the hooks that run bgrender.
     proc = subprocess.run([BGRENDER, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env=clean_env(env), timeout=120)
+                          env=clean_env({**SIDECAR_ENV, **(env or {})}), timeout=120)
     if expect is not None and proc.returncode != expect:
         pytest.fail(f"bgrender {' '.join(map(str, args))} exited {proc.returncode}, expected {expect}\n"
                     f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")

@@ -122,7 +122,7 @@ def _longest_routing(draw: st.DrawFn, service: str) -> dict[str, Any]:
     if provider == "gateway-api":
         gateway = draw(st.tuples(_dns_label(63), _dns_label(63)).map("/".join))
         return {"provider": provider, "header": "x-" + "h" * 254, "gateways": [gateway],
-                "preview": {"gateways": ["mesh", gateway]}, "httpRoute": draw(_dns_subdomain(245))}
+                "preview": {"gateways": ["mesh", gateway]}, "httpRoute": draw(_dns_subdomain(237))}
     return {"provider": provider}
 
 

@@ -41,7 +41,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from bgrender.app.pipeline import find_intent, render_app
 from bgrender.colors import COLORS, other
 
-from ..conftest import runner_env
+from ..conftest import SIDECAR_ENV, runner_env
 from .conftest import HERE, bgrender_group
 
 FIXTURES = sorted(p for p in (HERE / "fixtures").iterdir() if p.is_dir())
@@ -224,7 +224,8 @@ class ReleaseCycle(RuleBasedStateMachine):
         (service,) = [o for o in self.objects if o["kind"] == "VirtualService"]
         default = service["spec"]["http"][-1]
         assert "match" not in default
-        assert default["route"][0]["destination"]["subset"] == self.active
+        destination = default["route"][0]["destination"]  # routing by host: the active color's Service
+        assert "subset" not in destination and destination["host"].rsplit("-", 1)[1] == self.active
         deployment = self._deployment(self.objects, self.active)
         hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in self.objects if h["kind"] == "HorizontalPodAutoscaler"}
         hpa = hpas.get(deployment["metadata"]["name"])
@@ -276,13 +277,17 @@ class ReleaseCycle(RuleBasedStateMachine):
         self.objects = self._render()  # raises if the written files do not render
 
     def _render(self) -> list[dict[str, Any]]:
-        return render_app(self.intent, {})
+        return render_app(self.intent, SIDECAR_ENV)
 
     def _remember_selectors(self) -> None:
         for obj in self.objects:
             if obj["kind"] in ("Deployment", "Service", "PodDisruptionBudget"):
                 key = f"{obj['kind']}/{obj['metadata']['name']}"
                 selector = obj["spec"]["selector"]
+                if obj["kind"] == "Service" and not obj["metadata"]["name"].endswith(("-blue", "-green")):
+                    # The app's Service selects the active color (DESIGN §16): the one selector that moves.
+                    assert self.active in selector.values() and other(self.active) not in selector.values(), key
+                    continue
                 assert self.selectors.setdefault(key, selector) == selector, key
 
     @staticmethod

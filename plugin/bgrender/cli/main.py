@@ -26,6 +26,7 @@ _LAZY_COMMANDS = {
     "lock": ".release:lock",
     "status": ".status:status",
     "import": ".importing:import_command",
+    "scale-up": ".capacity:scale_up",
 }
 
 

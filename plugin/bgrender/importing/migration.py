@@ -75,8 +75,7 @@ def left_out(found: Recognized, layout: Layout) -> list[str]:
 
 def migration_steps(found: Recognized, names: Names, layout: Layout, out_dir: str) -> list[str]:
     """The order that moves the app to one Application without dropping a request."""
-    shared = (f"Service {escape(found.service.name)}, DestinationRule {escape(found.destination_rule.name)} and "
-              f"VirtualService {escape(found.virtual_service.name)}")
+    shared = f"Service {escape(found.service.name)} and VirtualService {escape(found.virtual_service.name)}"
     new = f"{names.base}-blue and {names.base}-green"
     old = f"{escape(names.old['blue'])} {escape(names.old['green'])}"
     namespace = found.namespace or "NAMESPACE"
@@ -89,11 +88,14 @@ def migration_steps(found: Recognized, names: Names, layout: Layout, out_dir: st
              f"the {shared} under their names"]
     if names.renamed:
         steps[-1] += (f", and starts the Deployments {new} beside the old ones; the old pods keep serving with the "
-                      "new ones meanwhile, since the Service and the subsets select both.")
+                      "new ones meanwhile, since the Services select a color's pods of both.")
         steps.append(f"Once both new Deployments are ready (`bgrender status {escape(out_dir)}`), delete the old ones:"
                      f" `kubectl -n {escape(namespace)} delete deployment {old}`.")
     else:
         steps[-1] += (f", and the Deployments {new} too (same names, same selectors); a rolling update replaces "
                       "their pods once (the pod template gains bgrender's annotation bgrender.io/version).")
+    steps.append(f"Delete the DestinationRule {escape(found.destination_rule.name)}: bgrender routes by host, so no "
+                 f"route names its subsets any more: `kubectl -n {escape(namespace)} delete destinationrule "
+                 f"{escape(found.destination_rule.name)}`.")
     steps.append("Remove the old layout and its Applications' manifests from Git.")
     return [STEPS_HEADER, *(f"  {n}. {step}" for n, step in enumerate(steps, 1))]

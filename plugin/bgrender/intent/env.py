@@ -23,7 +23,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plugin env BGRENDER_LOG_LEVEL
 
 
-BGRENDER_IMAGE_VAR = "BGRENDER_IMAGE"  # set on the sidecar to the sidecar's own image
+BGRENDER_IMAGE_VAR = "BGRENDER_IMAGE"  # argocd-cm-patch sets it on the sidecar to the sidecar's own image
 # The image name argocd-cm-patch gives the sidecar before kustomize's `images` sets the real one.
 SIDECAR_IMAGE = "bgrender"
 
@@ -56,7 +56,7 @@ def options_from_env(env: Mapping[str, str]) -> Options:
     if _log_level_value(env) not in ("", *LOG_LEVELS):
         problems.append(_env_problem(LOG_LEVEL_VAR, f"must be one of {', '.join(LOG_LEVELS)}"))
     image = env.get(BGRENDER_IMAGE_VAR, "").strip()
-    if image and not spec.matches(r"^[^\s]{1,512}$", image):
+    if image and not spec.matches(spec.IMAGE_REFERENCE, image):
         problems.append(_env_problem(BGRENDER_IMAGE_VAR, f"must be an image reference, got {quote(image)}"))
     if problems:
         raise InvalidInput(problems)

@@ -73,12 +73,12 @@ class Intent(Record):
     mode: Literal["manual", "auto"]
     smoke_test: SmokeTest | None
     scale_down_delay: int  # seconds the color losing traffic keeps its replicas after the switch
+    bgrender_image: str | None  # promotion.image: what hooks running bgrender run (else $BGRENDER_IMAGE)
     resources: tuple[str, ...] = ()  # more manifests, relative to the intent's directory
     config_maps: tuple[ConfigMapSpec, ...] = ()
     autoscaling: Autoscaling | None = None
     disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
     analysis: Analysis | None = None  # the metric gates (DESIGN §17)
-    hook_image: str | None = None  # promotion.image: the bgrender image, for hook Jobs that run bgrender
 
 
 def parse_intent(doc: Document) -> Intent:
@@ -135,12 +135,12 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         mode=promotion.get("mode", default("promotion", "mode")),
         smoke_test=_smoke_test(promotion.get("smokeTest")),
         scale_down_delay=promotion.get("scaleDownDelaySeconds", default("promotion", "scaleDownDelaySeconds")),
+        bgrender_image=promotion.get("image"),
         resources=tuple(s.get("resources", ())),
         config_maps=_config_maps(s.get("configMaps", [])),
         autoscaling=_autoscaling(s.get("autoscaling")),
         disruption_budget=s.get("podDisruptionBudget"),
         analysis=_analysis(promotion.get("analysis")),
-        hook_image=promotion.get("image"),
     )
 
 

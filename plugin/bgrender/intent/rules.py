@@ -144,7 +144,8 @@ def routing_keys_fit_the_provider(doc: Document, f: Fields) -> Iterator[Problem]
 
 def mesh_callers_are_routed(doc: Document, f: Fields) -> Iterator[Problem]:
     """istio: a VirtualService with `gateways` routes in-mesh callers only if `mesh` is one
-    of them; otherwise they reach both colors through the Service. Say it is intended.
+    of them; otherwise they reach the active color through the Service, with no preview. Say
+    it is intended.
     FAIL: routing: {gateways: [istio-system/public]}
     PASS: routing: {gateways: [istio-system/public, mesh]}
     PASS: routing: {gateways: [istio-system/public], meshRouting: false}"""
@@ -153,8 +154,8 @@ def mesh_callers_are_routed(doc: Document, f: Fields) -> Iterator[Problem]:
     gateways, mesh = f.get("spec", "routing", "gateways"), f.routing("meshRouting")
     if mesh is True and gateways and MESH not in gateways:
         yield doc.problem(("spec", "routing", "gateways"), 'must include "mesh": without it, callers inside the '
-                          "mesh are not routed by the VirtualService and reach both colors through the Service; "
-                          "set spec.routing.meshRouting: false if that is intended")
+                          "mesh are not routed by the VirtualService (they reach the active color through the "
+                          "Service, with no preview); set spec.routing.meshRouting: false if that is intended")
     if mesh is False and (not gateways or MESH in gateways):
         yield doc.problem(("spec", "routing", "meshRouting"), "is false, but the VirtualService applies in the mesh"
                           + (' ("mesh" is among spec.routing.gateways)' if gateways else

@@ -40,6 +40,7 @@ _DOMAIN_PART = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _PATH_PART = r"[a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)*"
 IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
                     rf"{_PATH_PART}(/{_PATH_PART})*$")
+IMAGE_REFERENCE = r"^[^\s]+$"  # an image with its tag or digest, as a container's `image` takes it
 # RFC 7230 token characters, lowercase only: Istio matches header keys in lowercase.
 HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
 HTTP_PATH = r"^/[^\s]*$"
@@ -403,9 +404,13 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                             max_length=253)),
             }),
             "virtualService": dns_subdomain("VirtualService name (default metadata.name)."),
-            "destinationRule": dns_subdomain("DestinationRule name (default metadata.name)."),
-            "httpRoute": Scalar(str, "HTTPRoute name (default metadata.name); the preview route is "
-                                     "<name>-preview.", pattern=DNS_SUBDOMAIN, max_length=245,
+            "destinationRule": dns_subdomain("Base name of the per-color DestinationRules that "
+                                             "routing.trafficPolicy will carry (default metadata.name); "
+                                             "routing by host renders none without it."),
+            "httpRoute": Scalar(str, "Base name of the HTTPRoutes (default metadata.name): <name> on the Service "
+                                     "(mesh), <name>-gateway on the Gateways, <name>-preview and "
+                                     "<name>-gateway-preview for the header routes.", pattern=DNS_SUBDOMAIN,
+                                max_length=MAX_DNS_SUBDOMAIN - len("-gateway-preview"),
                                 hint="must be a DNS-1123 subdomain"),
         }),
         "promotion": Mapping("How production traffic moves.", {
@@ -426,9 +431,10 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                              dns_subdomain("A Secret's name."), min_items=1),
             }, required=("path",)),
             "analysis": ANALYSIS,
-            "image": Scalar(str, "The bgrender image for hook Jobs that run bgrender (the analysis); default "
-                                 "$BGRENDER_IMAGE in the render's environment.", pattern=r"^[^\s]+$",
-                            max_length=512, hint="must be an image reference"),
+            "image": Scalar(str, "The bgrender image that hook Jobs running bgrender use (the analyses, and the "
+                                 "capacity hook of autoscaling; default: $BGRENDER_IMAGE, which argocd-cm-patch sets "
+                                 "on the sidecar to its own image).", pattern=IMAGE_REFERENCE, max_length=512,
+                            hint="must be an image reference"),
             "scaleDownDelaySeconds": Scalar(int, "How long the color losing production traffic keeps its replicas "
                                                  "after the switch (proxies need time to apply the new routes); "
                                                  "0 turns it off.", minimum=0, maximum=3600, default=30),

@@ -27,26 +27,40 @@ from bgrender.plan.plan import Plan
 from bgrender.routing import LiveObject, Malformed, expect
 
 RBAC_EXAMPLE = "examples/rbac/status-reader.yaml"
+# etcd keeps an object to 1.5 MiB by default; its JSON, managedFields and all, stays well
+# under this. A larger (or endless) answer is refused while it arrives, not buffered.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Request:
-    """A GET of one object, described the way RBAC speaks, for error messages."""
+    """A request about one object (a GET, unless `verb` says otherwise), described the way
+    RBAC speaks, for error messages."""
 
     resource: str
     group: str
     name: str
     namespace: str
     version: str = ""
+    verb: str = "get"
+    subresource: str = ""  # "scale": the object's scale subresource
+    rbac: str = RBAC_EXAMPLE  # where the grant it needs is written, for a 403
+
+    @property
+    def resources(self) -> str:
+        """The resource as a Role names it: "deployments/scale"."""
+        return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
 
     def __str__(self) -> str:
         version = f" ({self.version})" if self.version else ""
         resource = f"{self.resource}.{self.group}" if self.group else self.resource
-        return f"get {resource} {escape(self.name)}{version} in namespace {self.namespace}"
+        subresource = f" ({self.subresource})" if self.subresource else ""
+        return f"{self.verb} {resource} {escape(self.name)}{subresource}{version} in namespace {self.namespace}"
 
     def path(self, version: str) -> str:
         api = ["apis", self.group, version] if self.group else ["api", version]  # the core group has its own root
         parts = [*api, "namespaces", self.namespace, self.resource, self.name]
+        parts += [self.subresource] if self.subresource else []
         return "/" + "/".join(urllib.parse.quote(part, safe="") for part in parts)
 
 
@@ -113,9 +127,9 @@ def _api_failure(code: int, reason: str | None, status: dict[str, Any] | None, r
                 f"on {request}: renew the token or certificate of the kubeconfig user")
     if code == 403:
         group = f"API group {request.group}" if request.group else 'the core API group ("")'
-        return (f"forbidden (403): may not get {request.resource} in {group} "
-                f"in namespace {request.namespace}; grant get on {request.resource} to this user "
-                f"(see {RBAC_EXAMPLE}); the server said: {said}")
+        return (f"forbidden (403): may not {request.verb} {request.resources} in {group} "
+                f"in namespace {request.namespace}; grant {request.verb} on {request.resources} to this user "
+                f"(see {request.rbac}); the server said: {said}")
     return f"the Kubernetes API server at {host} answered {request} with {code} {one_line(reason or '', 80)}: {said}"
 
 

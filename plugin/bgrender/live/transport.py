@@ -23,12 +23,8 @@ from kubernetes.config.config_exception import ConfigException
 
 from bgrender import __version__
 from bgrender.errors import ClusterError, escape
-from bgrender.live.answers import Request, malformed, one_line, read_answer
+from bgrender.live.answers import MAX_ANSWER_BYTES, Request, malformed, one_line, read_answer
 from bgrender.live.deadline import Deadline
-
-# etcd keeps an object to 1.5 MiB by default; its JSON, managedFields and all, stays well
-# under this. A larger (or endless) answer is refused while it arrives, not buffered.
-MAX_ANSWER_BYTES = 8 * 1024 * 1024
 
 
 class Transport:

@@ -9,7 +9,7 @@ from bgrender import TYPE_CHECKING, names
 from bgrender.colors import COLORS
 from bgrender.errors import InvalidInput
 from bgrender.intent.base_deployment import target_port
-from bgrender.intent.env import unserved_problem
+from bgrender.intent.env import BGRENDER_IMAGE_VAR, unserved_problem
 from bgrender.intent.resources import NONE
 from bgrender.intent.spec import PROVIDERS
 from bgrender.lock.lockfile import Lock, recorded
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
     from bgrender.yamlfile.document import Document
 
 
+class Capacity(Record):
+    """The capacity hook (DESIGN §16): with autoscaling and both colors deployed, the color
+    about to take production is first scaled to what production runs now."""
+
+    image: str  # the bgrender image it runs: promotion.image, else $BGRENDER_IMAGE
+    problems: tuple[Problem, ...]  # why it cannot be rendered: the render reports them (status needs no image)
+
+
 class Plan(Record):
     """Everything a render needs, resolved: no defaults left, no I/O left."""
 
@@ -42,6 +50,7 @@ class Plan(Record):
     pins: Lock  # the entries the colors render from, and the production history
     locked: bool  # whether the entries come from bluegreen.lock.yaml (else from the base, now)
     hook_image: str | None = None  # the bgrender image, for hook Jobs that run bgrender (the analysis)
+    capacity: Capacity | None = None  # the capacity hook, when the app needs one
 
     @property
     def active(self) -> Color:
@@ -78,7 +87,25 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     pins = lock_file.lock if lock_file else recorded(Lock({c: cp.entry for c, cp in colors.items()}), intent.active)
     return Plan(intent=intent, base_name=base.name, namespace=namespace, routing_api=routing_api,
                 app_labels=base.app_labels, port=port, target_port=target, colors=colors,
-                resources=companions.resources, pins=pins, locked=lock_file is not None, hook_image=hook_image)
+                resources=companions.resources, pins=pins, locked=lock_file is not None, hook_image=hook_image,
+                capacity=_capacity(intent, intent_doc, options, colors))
+
+
+def _capacity(intent: Intent, intent_doc: Document, options: Options,
+              colors: dict[Color, ColorPlan]) -> Capacity | None:
+    """The capacity hook of an app with autoscaling whose colors are both deployed; what keeps
+    it from being rendered is kept for the render to report, so `status` resolves without it."""
+    if intent.autoscaling is None or len(colors) < len(COLORS):
+        return None
+    image = intent.bgrender_image or options.bgrender_image
+    problems: list[Problem] = []
+    if image is None:
+        problems.append(intent_doc.problem(("spec", "autoscaling"), "needs the bgrender image for its capacity hook "
+                                           "(a Sync hook that scales the color taking production up to what "
+                                           "production runs before traffic moves): set spec.promotion.image, or "
+                                           f"{BGRENDER_IMAGE_VAR} where bgrender renders (argocd-cm-patch sets it on "
+                                           "the sidecar)", key=True))
+    return Capacity(image or "", tuple(problems))
 
 
 def _ports(intent: Intent, intent_doc: Document, base: Base,
@@ -109,7 +136,7 @@ def _hook_image(intent: Intent, intent_doc: Document, options: Options, problems
     when an analysis needs one (fail closed: a gate that cannot run must not vanish)."""
     if intent.analysis is None:
         return None
-    image = intent.hook_image or options.bgrender_image
+    image = intent.bgrender_image or options.bgrender_image
     if image is None:
         problems.append(intent_doc.problem(("spec", "promotion", "analysis"), "needs the bgrender image to run its "
                                            "Jobs: set spec.promotion.image, or BGRENDER_IMAGE in the render's "

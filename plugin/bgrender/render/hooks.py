@@ -17,17 +17,25 @@
   scales down: a pause of promotion.scaleDownDelaySeconds (wave 4), as Argo Rollouts waits, since
   Argo CD has no health check for Istio routes and would start wave 5 about 2 s after the switch.
 
+- With autoscaling and both colors deployed (Sync hook, wave 1, DESIGN §16): the capacity hook,
+  `bgrender scale-up` from the bgrender image, which scales the color about to serve production
+  to at least what the other color runs now (and minReplicas), never lowering a count, and
+  waits until that many pods are ready. Its ServiceAccount, Role and RoleBinding are hook
+  objects too: `get` on the two color Deployments and `patch` on their `scale`, by name, in the
+  app's namespace; deleted again when the sync succeeds. It alone mounts a token.
+
 Their pods pass Pod Security `restricted` (non-root, no privilege escalation, all capabilities
-dropped, RuntimeDefault seccomp), carry requests and limits (a ResourceQuota admits them), and
-mount no service account token. Their shell scripts are constants: user values reach them only
-as environment variables, never as code.
+dropped, RuntimeDefault seccomp) and carry requests and limits (a ResourceQuota admits them).
+Their scripts and commands are constants: user values reach them only as environment variables
+or arguments, never as code.
 """
 
 from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing, waves
-from bgrender.colors import Color, other
+from bgrender.colors import COLORS, Color, other
 from bgrender.digest import canonical_json
+from bgrender.errors import InvalidInput
 from bgrender.intent.analysis import analysis_run, query_values
 from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, metadata
 from bgrender.names import hook_job
@@ -37,7 +45,7 @@ if TYPE_CHECKING:
 
     from bgrender.intent.analysis import Analysis
     from bgrender.intent.intent import SmokeTest
-    from bgrender.plan.plan import Plan
+    from bgrender.plan.plan import Capacity, Plan
 
 # The test gives up after timeoutSeconds; this leaves room for the image pull and the Istio
 # proxy's start before Kubernetes itself stops the Job.
@@ -46,6 +54,10 @@ GRACE_SECONDS = 120
 USER = 65532
 RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
 INJECT = "sidecar.istio.io/inject"
+# How long the capacity hook waits for the pods it asked for: a Deployment's default
+# progressDeadlineSeconds, after which Kubernetes itself calls a rollout failed.
+CAPACITY_TIMEOUT_SECONDS = 600
+RBAC = "rbac.authorization.k8s.io/v1"
 
 # curl -g: a path's "[1-3]" or "{a,b}" is the path, not a glob of several URLs.
 SMOKE_TEST_SCRIPT = """\
@@ -87,6 +99,8 @@ def hook_jobs(plan: Plan) -> list[dict[str, Any]]:
         jobs.append(analysis_job(plan, analysis, plan.active, "PostSync", "analysis-after"))
     if scales_down(plan):
         jobs.append(scale_down_delay(plan))
+    if plan.capacity is not None:
+        jobs += capacity_hook(plan, plan.capacity)
     return jobs
 
 
@@ -151,6 +165,47 @@ def scale_down_delay(plan: Plan) -> dict[str, Any]:
     pod_metadata = {"labels": {APP_LABEL: intent.name, INJECT: "false"}}  # no network: no proxy to stop
     return _job(plan, hook_job(intent.name, "scale-down-delay"), "Sync", waves.SCALE_DOWN_DELAY,
                 intent.scale_down_delay + GRACE_SECONDS, pod_metadata, _pod(container, intent.smoke_test))
+
+
+def capacity_hook(plan: Plan, capacity: Capacity) -> list[dict[str, Any]]:
+    """The Job that scales the color taking production before the route moves, and the
+    ServiceAccount, Role and RoleBinding it runs as: hooks of the same wave, so they exist only
+    around a sync (HookSucceeded deletes them once it succeeds)."""
+    if capacity.problems:
+        raise InvalidInput(list(capacity.problems))
+    intent, name = plan.intent, hook_job(plan.intent.name, "capacity")
+    scaling = intent.autoscaling
+    assert scaling is not None
+    target, other_color = plan.deployment_name(plan.active), plan.deployment_name(other(plan.active))
+    command = ["bgrender", "scale-up", target, "--other", other_color, "--min-replicas", str(scaling.min_replicas),
+               "--timeout", str(CAPACITY_TIMEOUT_SECONDS)]
+    pod = _pod(_container("capacity", capacity.image, command, {}), None)
+    pod.update(serviceAccountName=name, automountServiceAccountToken=True)  # the one hook that talks to the API
+    job = _job(plan, name, "Sync", waves.CAPACITY, CAPACITY_TIMEOUT_SECONDS + GRACE_SECONDS,
+               {"labels": {APP_LABEL: intent.name, INJECT: "false"}}, pod)  # no proxy: the Job could not end
+    colors = [plan.deployment_name(c) for c in COLORS]
+    rules = [{"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": colors, "verbs": ["get"]},
+             {"apiGroups": ["apps"], "resources": ["deployments/scale"], "resourceNames": colors, "verbs": ["patch"]}]
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _hook_metadata(plan, name),
+               "automountServiceAccountToken": False}
+    role = {"apiVersion": RBAC, "kind": "Role", "metadata": _hook_metadata(plan, name), "rules": rules}
+    binding = {"apiVersion": RBAC, "kind": "RoleBinding", "metadata": _hook_metadata(plan, name),
+               "roleRef": {"apiGroup": RBAC.split("/")[0], "kind": "Role", "name": name},
+               "subjects": [_subject(plan, name)]}
+    return [account, role, binding, job]
+
+
+def _subject(plan: Plan, name: str) -> dict[str, Any]:
+    """The hook's ServiceAccount. Without a namespace in the render (Argo CD puts the objects in
+    the destination's) the subject names none: RBAC then takes the RoleBinding's own."""
+    subject = {"kind": "ServiceAccount", "name": name}
+    return {**subject, "namespace": plan.namespace} if plan.namespace else subject
+
+
+def _hook_metadata(plan: Plan, name: str) -> dict[str, Any]:
+    meta = metadata(name, plan.namespace, {APP_LABEL: plan.intent.name}, waves.CAPACITY)
+    meta["annotations"].update({HOOK: "Sync", HOOK_DELETE_POLICY: "BeforeHookCreation,HookSucceeded"})
+    return meta
 
 
 def _default_image() -> str:

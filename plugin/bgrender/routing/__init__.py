@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from bgrender import TYPE_CHECKING, labels, names, waves
-from bgrender.colors import Color
+from bgrender.colors import COLORS, Color
 from bgrender.labels import selector_labels
 from bgrender.record import Record
 
@@ -65,6 +65,15 @@ def live(plan: Plan) -> LiveObject:
     return provider(plan.intent.provider).live(plan)
 
 
+def color_of_service(plan: Plan, host: object) -> Color | None:
+    """The color whose Service `host` names (`<service>-<color>`, short or qualified, as in
+    `web-blue.shop.svc.cluster.local`); None for any other host."""
+    if not isinstance(host, str):
+        return None
+    name = host.split(".", 1)[0]
+    return next((c for c in COLORS if name == color_service(plan, c)), None)
+
+
 def production(obj: dict[str, Any], plan: Plan) -> Production:
     """The color the live object sends production to; Malformed when it is not such an object."""
     return provider(plan.intent.provider).production(obj, plan)
@@ -75,15 +84,13 @@ class Malformed(Exception):
 
 
 def services(plan: Plan) -> list[dict[str, Any]]:
-    """The app's Service and a Service per deployed color. With provider `service` the app's
-    Service selects the active color and so moves production traffic: it takes the routes'
-    wave. Otherwise it selects both colors (the mesh picks one) and comes first."""
+    """The app's Service and a Service per deployed color. In every provider the app's Service
+    selects the app labels plus the active color (DESIGN §16): callers the routes do not reach
+    (outside the mesh, through a NodePort or a LoadBalancer) get production only. It moves
+    production traffic, so it takes the routes' wave; promotion changes its selector, no pod."""
     intent = plan.intent
-    if intent.provider == "service":
-        main = service_object(plan, intent.service_name, waves.ROUTES,
-                              selector_labels(plan.app_labels, intent.color_label, intent.active))
-    else:
-        main = service_object(plan, intent.service_name, waves.SHARED, plan.app_labels)
+    main = service_object(plan, intent.service_name, waves.ROUTES,
+                          selector_labels(plan.app_labels, intent.color_label, intent.active))
     return [main] + [service_object(plan, color_service(plan, color), waves.SHARED,
                                     selector_labels(plan.app_labels, intent.color_label, color))
                      for color in plan.colors]

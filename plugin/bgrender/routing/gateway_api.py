@@ -1,17 +1,21 @@
 """routing.provider `gateway-api`: HTTPRoutes (gateway.networking.k8s.io) whose backends are
-the per-color Services.
+the per-color Services. A route attached to the Service (GAMMA) and a route attached to
+Gateways are separate objects (DESIGN §16): a mesh must not read a Service parent's route by
+`hostnames` (GEP-1426; Linkerd applies them, Istio ignores them), and Gateways need them.
 
-- `<httpRoute>`, the production route: attached to the Gateways in routing.gateways and, for
-  in-mesh callers, to the app's Service itself (GAMMA, unless routing.meshRouting is false);
-  its one rule sends everything to `<service>-<active>`.
-- `<httpRoute>-preview`: the header rules (`<header>: <color>` → `<service>-<color>`, for each
-  color with replicas), attached only to the preview parents: the Service (`mesh`) and the
-  Gateways named in routing.preview.gateways, never a public Gateway by default. Where both
-  routes attach, Gateway API merges them and the rule with a header match wins.
+- `<httpRoute>`, the mesh route: parent the app's Service (unless routing.meshRouting is
+  false), no hostnames; its one rule sends everything to `<service>-<active>`. Once a route is
+  attached to a Service, a request that matches none of its rules is rejected, so the rule
+  matches everything.
+- `<httpRoute>-gateway`, the gateway route: parents the Gateways of routing.gateways, with
+  routing.hosts as hostnames; the same rule.
+- `<httpRoute>-preview` and `<httpRoute>-gateway-preview`: the header rules (`<header>: <color>`
+  → `<service>-<color>`, for each color with replicas), on the Service (`mesh` in
+  routing.preview.gateways, the default) and on the Gateways named there, never a public
+  Gateway by default. Where a preview route and a production route share a parent, Gateway
+  API merges them and the rule with a header match wins.
 
-The hostnames (routing.hosts) matter at Gateways only: meshes ignore them (GEP-1426). Once a
-route is attached to a Service, a request that matches none of its rules is rejected, so the
-production rule matches everything. Reading back: the production route's rules that match
+Reading back: the production route (the mesh route, else the gateway route) rules that match
 without headers say which per-color Service gets production.
 """
 
@@ -27,34 +31,47 @@ if TYPE_CHECKING:
     from bgrender.colors import Color
     from bgrender.plan.plan import Plan
 
+GATEWAY_SUFFIX = "-gateway"
+PREVIEW_SUFFIX = "-preview"
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
     intent = plan.intent
-    production = _route(plan, intent.http_route, _parents(plan, intent.gateways, intent.mesh_routing),
-                        [{"backendRefs": [_backend(plan, intent.active)]}])
+    production = [{"backendRefs": [_backend(plan, intent.active)]}]
     previews = [{"matches": [{"headers": [{"type": "Exact", "name": intent.header, "value": cp.color}]}],
                  "backendRefs": [_backend(plan, cp.color)]}
                 for cp in plan.colors.values() if cp.replicas > 0]
-    preview_gateways = [g for g in intent.preview_gateways if g != MESH]
-    parents = _parents(plan, preview_gateways, MESH in intent.preview_gateways)
-    if not (previews and parents):
-        return [production]
-    return [production, _route(plan, f"{intent.http_route}-preview", parents, previews)]
+    preview_gateways = tuple(g for g in intent.preview_gateways if g != MESH)
+    routes = []
+    if intent.mesh_routing:
+        routes.append(_route(plan, intent.http_route, [_service_parent(plan)], production))
+    if intent.gateways:
+        routes.append(_route(plan, intent.http_route + GATEWAY_SUFFIX, _gateways(intent.gateways), production,
+                             intent.hosts))
+    if previews and MESH in intent.preview_gateways:
+        routes.append(_route(plan, intent.http_route + PREVIEW_SUFFIX, [_service_parent(plan)], previews))
+    if previews and preview_gateways:
+        routes.append(_route(plan, intent.http_route + GATEWAY_SUFFIX + PREVIEW_SUFFIX, _gateways(preview_gateways),
+                             previews, intent.hosts))
+    return routes
 
 
-def _route(plan: Plan, name: str, parents: list[dict[str, Any]], rules: list[dict[str, Any]]) -> dict[str, Any]:
+def _route(plan: Plan, name: str, parents: list[dict[str, Any]], rules: list[dict[str, Any]],
+           hostnames: tuple[str, ...] = ()) -> dict[str, Any]:
     spec: dict[str, Any] = {"parentRefs": parents}
-    if plan.intent.hosts:
-        spec["hostnames"] = list(plan.intent.hosts)
+    if hostnames:
+        spec["hostnames"] = list(hostnames)
     spec["rules"] = rules
     return {"apiVersion": plan.routing_api, "kind": "HTTPRoute",
             "metadata": routing.metadata(plan, name, waves.ROUTES), "spec": spec}
 
 
-def _parents(plan: Plan, gateways: tuple[str, ...] | list[str], mesh: bool) -> list[dict[str, Any]]:
-    parents: list[dict[str, Any]] = (
-        [{"group": "", "kind": "Service", "name": plan.intent.service_name, "port": plan.port}] if mesh else [])
+def _service_parent(plan: Plan) -> dict[str, Any]:
+    return {"group": "", "kind": "Service", "name": plan.intent.service_name, "port": plan.port}
+
+
+def _gateways(gateways: tuple[str, ...]) -> list[dict[str, Any]]:
+    parents = []
     for gateway in gateways:
         namespace, _, name = gateway.rpartition("/")
         parent = {"group": GATEWAY_API.group, "kind": "Gateway", "name": name}
@@ -70,7 +87,9 @@ def _backend(plan: Plan, color: Color) -> dict[str, Any]:
 
 
 def live(plan: Plan) -> routing.LiveObject:
-    return routing.live_object(GATEWAY_API, "HTTPRoute", "httproutes", plan.intent.http_route)
+    """The production route status reads: the mesh route, or without one the gateway route."""
+    name = plan.intent.http_route + ("" if plan.intent.mesh_routing else GATEWAY_SUFFIX)
+    return routing.live_object(GATEWAY_API, "HTTPRoute", "httproutes", name)
 
 
 def production(route: dict[str, Any], plan: Plan) -> routing.Production:

@@ -1,11 +1,16 @@
-"""routing.provider `istio` (the default): a DestinationRule with a subset per color and a
-VirtualService whose header routes reach each color (only from the preview gateways, by
-default the mesh) and whose last route sends production to the active subset.
+"""routing.provider `istio` (the default): a VirtualService on the app's host whose header
+routes reach each color (only from the preview gateways, by default the mesh) and whose last
+route sends production to the active color, routing by host as Flagger does (DESIGN §16):
+production goes to `<service>-<active>`, a header route to `<service>-<color>`, the per-color
+Services every provider has. No DestinationRule and no subsets: a color's host exists as soon
+as its Service does (wave -1), so no route names a cluster Envoy does not know (503 NC).
+DestinationRules come back only to carry routing.trafficPolicy, one per color host (DESIGN
+§18): `destination_rules` is where they go.
 
-Both subsets always exist: a release never adds or removes one, so no route names a subset
-Envoy does not know yet (503 NC). A header route exists only for a color with replicas: a
-subset with no endpoints answers 503 UH. Reading back: the first http route without a match
-is the one Istio sends every other request to; its subset is the production color.
+A header route exists only for a color with replicas: a host with no endpoints answers 503 UH.
+Reading back: the first http route without a match is the one Istio sends every other request
+to; the color Service it names (or, as bgrender rendered it before, the subset of the app's
+host) is the production color.
 """
 
 from __future__ import annotations
@@ -17,22 +22,19 @@ from bgrender.intent.spec import ISTIO
 if TYPE_CHECKING:
     from typing import Any
 
+    from bgrender.colors import Color
     from bgrender.plan.plan import Plan
 
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
-    return [destination_rule(plan), virtual_service(plan)]
+    return destination_rules(plan) + [virtual_service(plan)]
 
 
-def destination_rule(plan: Plan) -> dict[str, Any]:
-    subsets = [{"name": c, "labels": {plan.intent.color_label: c}} for c in COLORS]
-    return {
-        "apiVersion": plan.routing_api,
-        "kind": "DestinationRule",
-        "metadata": routing.metadata(plan, plan.intent.destination_rule, waves.SHARED),
-        "spec": {"host": plan.intent.service_name, "subsets": subsets},
-    }
+def destination_rules(plan: Plan) -> list[dict[str, Any]]:
+    """None yet: routing by host needs no subsets. routing.trafficPolicy (DESIGN §18) will
+    render one here per color host, `<destinationRule>-<color>` with host `<service>-<color>`."""
+    return []
 
 
 def virtual_service(plan: Plan) -> dict[str, Any]:
@@ -58,8 +60,8 @@ def virtual_service(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _destination(plan: Plan, color: str) -> dict[str, Any]:
-    return {"destination": {"host": plan.intent.service_name, "subset": color, "port": {"number": plan.port}}}
+def _destination(plan: Plan, color: Color) -> dict[str, Any]:
+    return {"destination": {"host": routing.color_service(plan, color), "port": {"number": plan.port}}}
 
 
 # --- reading it back ------------------------------------------------------------------------
@@ -74,16 +76,33 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
     route = default_route(vs)
     if route is None:
         return routing.Production(None, "it has no default route (an http route without match)")
-    subsets = serving_subsets(route)
-    if not subsets:
+    destinations = serving_destinations(route)
+    if not destinations:
         return routing.Production(None, "its default route has no destination")
-    if len(subsets) != 1:
-        return routing.Production(None, f"its default route splits production traffic between subsets "
-                                        f"{', '.join(subsets)}")
-    if subsets[0] not in COLORS:
-        return routing.Production(None, f"its default route sends production traffic to subset {subsets[0]}, "
-                                        "not blue or green")
-    return routing.Production(subsets[0])
+    shown = sorted({_shown(d) for d in destinations})
+    if len(shown) != 1:
+        return routing.Production(None, f"its default route splits production traffic between {', '.join(shown)}")
+    color = _color(destinations[0], plan)
+    if color is None:
+        return routing.Production(None, f"its default route sends production traffic to {shown[0]}, "
+                                        "not to a color's Service")
+    return routing.Production(color)
+
+
+def _color(destination: dict[str, Any], plan: Plan) -> Color | None:
+    """The color a destination is: a color's Service as host (routing by host), or the app's
+    Service with a color's subset (the subsets bgrender rendered before DESIGN §16)."""
+    host, subset = destination.get("host"), destination.get("subset")
+    if subset is None:
+        return routing.color_of_service(plan, host)
+    if not (isinstance(host, str) and host.split(".", 1)[0] == plan.intent.service_name):
+        return None
+    return next((c for c in COLORS if c == subset), None)
+
+
+def _shown(destination: dict[str, Any]) -> str:
+    host = str(destination.get("host"))
+    return host if destination.get("subset") is None else f"{host} subset {destination['subset']}"
 
 
 # The http matches that match every request: none, or only the URI prefix "/".
@@ -103,12 +122,17 @@ def default_route(vs: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def serving_subsets(rule: dict[str, Any]) -> list[str]:
-    """The subsets an http route sends traffic to, sorted: a lone destination takes all of it
+def serving_destinations(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The destinations an http route sends traffic to: a lone destination takes all of it
     whatever its weight; among several, one of weight 0 takes none."""
     destinations = [routing.expect(d, dict, "spec.http[].route[]")
                     for d in routing.expect(rule.get("route") or [], list, "spec.http[].route")]
     serving = [d for d in destinations
                if len(destinations) == 1 or routing.expect(d.get("weight", 0), int, "weight") > 0]
-    return sorted({str(routing.expect(d.get("destination") or {}, dict, "destination").get("subset"))
-                   for d in serving})
+    return [routing.expect(d.get("destination") or {}, dict, "destination") for d in serving]
+
+
+def serving_subsets(rule: dict[str, Any]) -> list[str]:
+    """The subsets an http route sends traffic to, sorted (`bgrender import` reads a layout's
+    VirtualService by them)."""
+    return sorted({str(d.get("subset")) for d in serving_destinations(rule)})
