@@ -121,6 +121,9 @@ def test_bench_script_prints_the_table() -> None:
     for path in ("local", "Argo CD's env"):
         assert f"`bgrender render` (examples/gorilla-sfx-demo), {path} |" in done.stdout
     assert "`bgrender render`, 1 MiB base, both colors" in done.stdout
+    for subject in ("templated app without a lock", "`bgrender render --output json`", "50 resources and 20 ConfigMaps",
+                    "`bgrender release 5d7e9f01`", "`bgrender promote`", "`bgrender rollback`"):
+        assert subject in done.stdout
     assert done.stdout.count("render imports neither `kubernetes` nor `jinja2`") == 2
-    # two speed ratios, two peaks, the 1 MiB ratio, two import checks
-    assert done.stdout.count("| PASS |") + done.stdout.count("| FAIL |") == 7
+    # four render ratios, three edit ratios, one peak for all, the 1 MiB ratio, two import checks
+    assert done.stdout.count("| PASS |") + done.stdout.count("| FAIL |") == 11
