@@ -12,7 +12,7 @@ from bgrender.intent.base_deployment import target_port
 from bgrender.intent.env import unserved_problem
 from bgrender.intent.resources import NONE
 from bgrender.intent.spec import PROVIDERS
-from bgrender.lock.lockfile import Lock, recorded
+from bgrender.lock.lockfile import Lock, production_problems, recorded
 from bgrender.plan.deployment import ColorPlan, Source, color_plan
 from bgrender.record import Record
 
@@ -70,6 +70,8 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
             problems += color_problems
             if cp is not None:
                 colors[color] = cp
+    if lock_file is not None and intent.active in colors:
+        problems += production_problems(lock_file, intent_doc, intent.active)
     if problems:
         raise InvalidInput(problems)
     assert port is not None and target is not None
