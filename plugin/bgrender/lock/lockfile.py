@@ -69,14 +69,15 @@ class Lock(Record):
     current: Release | None = None  # serving production now
     previous: Release | None = None  # served production before it; what rollback returns to
     rolled_back: Release | None = None  # what the last rollback took production away from
+    pending: Release | None = None  # released to the idle color by `release` and not promoted since
 
     def release(self, color: Color) -> Release:
         entry = self.colors[color]
         return Release(color, entry.version, entry.digest)
 
-    def served(self, entry: Entry) -> bool:
-        """Whether `entry` is a release the history records as having served production."""
-        return any(r is not None and r.digest == entry.digest for r in (self.current, self.previous, self.rolled_back))
+    def pending_on(self, color: Color) -> bool:
+        """Whether `color` holds a release `bgrender release` put there that never took production."""
+        return self.pending is not None and color in self.colors and self.pending == self.release(color)
 
 
 class LockFile(Record):
@@ -121,7 +122,8 @@ def _content(version: str, selector: dict[str, str], template: dict[str, Any],
 def _history(lock: Lock) -> dict[str, Any]:
     """What the history's digest covers: every release it names, by key."""
     return {key: {"color": r.color, "version": r.version, "digest": r.digest}
-            for key, r in (("current", lock.current), ("previous", lock.previous), ("rolledBack", lock.rolled_back))
+            for key, r in (("current", lock.current), ("previous", lock.previous), ("rolledBack", lock.rolled_back),
+                           ("pending", lock.pending))
             if r is not None}
 
 
@@ -153,6 +155,7 @@ LOCK = spec.Mapping("bluegreen.lock.yaml.", {
         "current": _release_spec("The release serving production."),
         "previous": _release_spec("The release that served production before it."),
         "rolledBack": _release_spec("The release the last rollback took production away from."),
+        "pending": _release_spec("The release on the idle color that was never promoted."),
         "digest": spec.Scalar(str, "sha256 of the history.", pattern=spec.DIGEST_PATTERN,
                               hint="must be a sha256 digest"),
     }),
@@ -168,7 +171,8 @@ def read_lock(doc: Document) -> LockFile:
     colors = {color: _entry(data["colors"][color]) for color in COLORS if data["colors"].get(color)}
     history = data.get("production") or {}
     return LockFile(Lock(colors, _release(history.get("current")), _release(history.get("previous")),
-                         _release(history.get("rolledBack"))), doc, history.get("digest"))
+                         _release(history.get("rolledBack")), _release(history.get("pending"))), doc,
+                    history.get("digest"))
 
 
 def _entry(raw: dict[str, Any]) -> Entry:
@@ -252,13 +256,14 @@ def disagrees(lock: Lock, active: Color) -> bool:
 def promoted(lock: Lock, old_active: Color, new_active: Color) -> Lock:
     """The history after production moved from `old_active` to `new_active` by a promotion: the
     memory of a rollback goes, since production moves on."""
-    return lock.replace(current=lock.release(new_active), previous=lock.release(old_active), rolled_back=None)
+    return lock.replace(current=lock.release(new_active), previous=lock.release(old_active), rolled_back=None,
+                        pending=None)
 
 
 def after_rollback(lock: Lock, active: Color, idle: Color) -> Lock:
     """The history after a rollback from `active` to `idle`: no earlier release (so a second
     rollback is refused), and the release rolled back from is remembered."""
-    return lock.replace(current=lock.release(idle), previous=None, rolled_back=lock.release(active))
+    return lock.replace(current=lock.release(idle), previous=None, rolled_back=lock.release(active), pending=None)
 
 
 def recorded(lock: Lock, active: Color) -> Lock:

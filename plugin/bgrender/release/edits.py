@@ -20,7 +20,17 @@ from bgrender.app.pipeline import App, AppTexts, plan_of
 from bgrender.colors import COLORS, Color, other
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
 from bgrender.lock.changes import brought_back
-from bgrender.lock.lockfile import LOCK_FILE, Entry, Lock, after_rollback, describe, dump_lock, promoted, recorded
+from bgrender.lock.lockfile import (
+    LOCK_FILE,
+    Entry,
+    Lock,
+    Release,
+    after_rollback,
+    describe,
+    dump_lock,
+    promoted,
+    recorded,
+)
 from bgrender.record import Record
 from bgrender.release.diff import Side, production_diff
 from bgrender.render.render import render
@@ -177,11 +187,12 @@ def release(source: Source, version: str | None, replace: bool = False) -> Outco
         raise state.refusal(active, f"{version} built from the current base already serves production on {active}; "
                                     "releasing it again would put one release on both colors and lose the rollback "
                                     "target")
-    if held is not None and state.sealed and not pins.served(held) and not replace:
+    if pins.pending_on(idle) and not replace:
+        assert held is not None
         raise state.refusal(idle, f"{idle} holds {held.version}, released and never promoted: a pending release; "
                                   "this release would replace it untested: `bgrender promote` sends production to "
                                   "it, `bgrender release --replace` replaces it")
-    lock = pins.replace(colors={**pins.colors, idle: entry})
+    lock = pins.replace(colors={**pins.colors, idle: entry}, pending=Release(idle, version, entry.digest))
     edits = [_set_version(idle, version)] if versions[idle] != version else []
     what = version if given and edits else f"{version} with the current base"
     if state.intent.mode == "auto":
@@ -294,6 +305,8 @@ def lock(source: Source) -> Outcome:
             colors[color] = color_plan.entry
             pinned.append(f"{color} {color_plan.version}")
     new = recorded(old.replace(colors=colors), state.active)
+    if not new.pending_on(state.idle):  # a pending release re-pinned here is no longer the one released
+        new = new.replace(pending=None)
     if app.lock is not None and new == old and app.lock.sealed:
         return Outcome(None, None, f"{state.name}: {LOCK_FILE} already pins what bluegreen.yaml says; nothing to do")
     what = f"pin {' and '.join(pinned)} from the current base" if pinned else "record what serves production"
