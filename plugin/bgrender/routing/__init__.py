@@ -103,8 +103,8 @@ def service_object(plan: Plan, name: str, wave: int, selector: dict[str, str],
         "metadata": metadata(plan, name, wave),
         # Istio picks the protocol from the port name.
         "spec": {"selector": dict(selector),
-                 "ports": [{"name": "http", "port": plan.port, "targetPort": plan.target_port if target is None else target,
-                                    "protocol": "TCP"}]},
+                 "ports": [{"name": "http", "port": plan.port,
+                            "targetPort": plan.target_port if target is None else target, "protocol": "TCP"}]},
     }
 
 
