@@ -117,6 +117,9 @@ def test_imported_app_renders_validates_and_runs_what_runs_live(case: Path, tmp_
     assert set(deployments) == set(COLORS)
     for color in COLORS:
         new = deployments[color]
+        # What runs live, plus the mark of the release (bgrender.io/release, added at render).
+        meta = new["spec"]["template"]["metadata"]
+        assert meta["labels"].pop("bgrender.io/release") == meta["annotations"].pop("bgrender.io/release")
         assert new["spec"]["template"] == _intended(live, color)
         assert new["spec"]["selector"]["matchLabels"] == {**live.app_labels, live.color_label: color}
         old_name = live.deployments[color].name  # kept only where the selector stays and the name fits <base>-<color>

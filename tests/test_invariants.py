@@ -7,17 +7,18 @@ so an expected file updated by mistake still cannot break a principle unnoticed.
 from __future__ import annotations
 
 import json
-import re
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bgrender.app.pipeline import find_intent, load_intent, plan_app, read_texts, render_app
+from bgrender.app.pipeline import AppTexts, find_intent, load_app, load_intent, plan_app, read_texts, render_app
 from bgrender.colors import other
 from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.resources import CLUSTER_SCOPED
+from bgrender.release.edits import Source, promote
 
 from .conftest import EXAMPLES, case_env, cases, clean_env
 
@@ -489,10 +490,13 @@ def test_promotion_changes_only_the_routing_objects(path):
     which tests the color about to serve), and the Deployments' replicas and waves; no pod
     template, no selector of a Deployment."""
     intent, objects = load_intent(find_intent(path)), _render(path)
-    text = find_intent(path).read_text(encoding="utf-8-sig")
-    flipped_text = re.sub(rf"(\n\s*active:\s*){intent.active}\b", rf"\g<1>{other(intent.active)}", text, count=1)
-    assert flipped_text != text
-    flipped = _render(path, flipped_text)
+    # As `bgrender promote` flips it: with a lock, its history moves too (a hand flip to a release
+    # that never served production is refused, DESIGN §15).
+    texts = read_texts(find_intent(path))
+    env = clean_env(case_env(path))
+    promoted = promote(Source(str(find_intent(path)), texts, partial(load_app, find_intent(path), env)))
+    assert promoted.intent is not None
+    flipped = render_app(find_intent(path), env, AppTexts(promoted.intent, promoted.lock or texts.lock))
     before = {d["metadata"]["name"]: d for d in _by_kind(objects, "Deployment")}
     after = {d["metadata"]["name"]: d for d in _by_kind(flipped, "Deployment")}
     assert before.keys() == after.keys()

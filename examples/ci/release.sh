@@ -64,6 +64,12 @@ branch=$(git check-ref-format --branch "bgrender/release/${where//[^A-Za-z0-9._\
 { git var GIT_AUTHOR_IDENT && git var GIT_COMMITTER_IDENT; } >/dev/null \
     || fail 6 "git needs user.name and user.email to commit"
 
+# What production will run once this release takes it, beside what it runs now, for the pull
+# request's body: the part of --dry-run before the files' own diffs.
+status=0
+shown=$("$bgrender" release "$version" "$app" --dry-run 2>/dev/null) || status=$?
+production_diff=$(printf '%s\n' "$shown" | awk '/^--- / && !/^--- a\/production /{exit} {print}')
+
 # The only line on stdout is the commit message; an empty one means nothing to release.
 status=0
 message=$("$bgrender" release "$version" "$app") || status=$?
@@ -100,7 +106,13 @@ else
 fi
 
 if [ -n "${GH_TOKEN:-}" ] && command -v gh >/dev/null; then
-    body="Edited by \`bgrender release $version $app\`. Merge to deploy; Argo CD syncs the change."
+    body="Edited by \`bgrender release $version $app\`. Merge to deploy; Argo CD syncs the change.
+
+What production will run once this release takes it (\`bgrender diff\`), beside what it runs now:
+
+\`\`\`\`diff
+$production_diff
+\`\`\`\`"
     open_pr=$(gh pr list --head "$branch" --base "$base" --state open --json url --jq '.[0].url // ""') \
         || fail 5 "cannot list the pull requests of $branch"
     if [ -n "$open_pr" ]; then

@@ -32,6 +32,14 @@ ORDER_ANNOTATIONS = {
 SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 # The full version on a color's pod template (the version label may be shortened).
 VERSION_ANNOTATION = "bgrender.io/version"
+# Which release a pod template is (DESIGN §15): 12 hex digits of its lock entry's digest, as a
+# label and an annotation on the pod template, added at render and not part of the digest. Two
+# releases of one version (a config-only release) differ here, in the cluster and in `status`.
+RELEASE = "bgrender.io/release"
+# A color Deployment's role, on its metadata only (never its pod template: a promotion changes
+# it and must restart nothing), for Argo CD's UI and `kubectl get -L bgrender.io/role`.
+ROLE = "bgrender.io/role"
+PRODUCTION, IDLE = "production", "idle"
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
 APP_LABEL = "bgrender.io/app"
 # Kubernetes' limits: a label value, a DNS-1123 label (Service and Job names: the Job controller
@@ -58,6 +66,19 @@ def template_labels(labels: dict[str, str], color_label: str, color: Color,
                     version_label: str, version: str) -> dict[str, str]:
     """A color's pod labels: the base's, the color, and the version as a label value."""
     return {**labels, color_label: color, version_label: version_label_value(version)}
+
+
+def release_id(digest: str) -> str:
+    """The bgrender.io/release value of an entry with this digest ("sha256:<64 hex>")."""
+    return digest[len("sha256:"):][:12]
+
+
+def released_template(template: dict[str, Any], digest: str) -> dict[str, Any]:
+    """A pinned pod template as it is rendered: with the bgrender.io/release label and annotation."""
+    metadata = template.get("metadata") or {}
+    release = release_id(digest)
+    return {**template, "metadata": {**metadata, "labels": {**(metadata.get("labels") or {}), RELEASE: release},
+                                     "annotations": {**(metadata.get("annotations") or {}), RELEASE: release}}}
 
 
 def version_label_value(version: str) -> str:

@@ -18,8 +18,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from bgrender.app.pipeline import find_intent, render_app
+
 from .conftest import EXAMPLES, bgrender_cli, deploy
-from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout, set_scale, write_kubeconfig
+from .fake_kube_api import FakeKubeApi, set_production, set_rollout, set_scale, write_kubeconfig
 
 GORILLA = "examples/gorilla-sfx-demo"
 ORDERS = "examples/orders"
@@ -51,6 +53,11 @@ def transcript() -> str:
         shutil.rmtree(workdir)
 
 
+def _rendered(app: str, name: str) -> dict:
+    """The object `name` as Git renders it now (what Argo CD is applying)."""
+    return next(o for o in render_app(find_intent(app), {}) if o["metadata"]["name"] == name)
+
+
 def _session(api: FakeKubeApi) -> str:
     for app in ("gorilla-sfx-demo", "checkout-auto", "orders"):
         deploy(api, Path("examples", app))
@@ -61,7 +68,7 @@ def _session(api: FakeKubeApi) -> str:
     out += "# 2. A release is committed; Argo CD is rolling it out to green.\n\n"
     out += run("release", "9b8c7d6e", GORILLA, "--check-live")
     green = api.get("deployments", "gorilla-sfx-demo-deployment-green")
-    set_pod_version(green, "9b8c7d6e")
+    green["spec"]["template"] = _rendered(GORILLA, "gorilla-sfx-demo-deployment-green")["spec"]["template"]
     green["metadata"]["generation"] = 2
     set_rollout(green, ready=1, updated=1)
     out += run("status", GORILLA)
@@ -70,7 +77,7 @@ def _session(api: FakeKubeApi) -> str:
     set_rollout(green, ready=2)
     set_production(api.get("virtualservices", "gorilla-sfx-demo-virtualservice"), "green")
     out += run("status", GORILLA)
-    out += run("release", "0c1d2e3f", GORILLA, "--check-live")
+    out += run("release", "0c1d2e3f", GORILLA, "--check-live", "--replace")
 
     out += "# 4. An app with autoscaling; production scaled up; its config edited in Git, not released yet.\n\n"
     set_scale(api.get("horizontalpodautoscalers", "orders-blue", "shop"), current=5)

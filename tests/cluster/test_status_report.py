@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bgrender.labels import release_id
 from bgrender.live.status import (
     LiveAutoscaler,
     LiveDeployment,
@@ -25,10 +26,18 @@ def plan() -> Plan:
     return plan_of(EXAMPLES / "gorilla-sfx-demo")
 
 
+def released(app: str) -> dict[str, str]:
+    """The bgrender.io/release each color's pod template carries in Git."""
+    return {c: release_id(cp.entry.digest) for c, cp in plan_of(EXAMPLES / app).colors.items()}
+
+
+GORILLA_RELEASES = released("gorilla-sfx-demo")
+
+
 def deployment(color: str, version: str | None, ready: int = 2, pending: str | None = None,
-               source: str = "annotation") -> LiveDeployment:
+               source: str = "annotation", release: str | None = None) -> LiveDeployment:
     return LiveDeployment(f"gorilla-sfx-demo-deployment-{color}", version, source if version else None, 2, ready,
-                          pending)
+                          pending, release or GORILLA_RELEASES[color])
 
 
 def state(blue: LiveDeployment | None, green: LiveDeployment | None, production: str | None = "blue",
@@ -130,7 +139,8 @@ def scaled(color: str, low: int, high: int, current: int = 3, desired: int = 3) 
 
 
 def orders_state(blue: LiveAutoscaler | None, green: LiveAutoscaler | None) -> LiveState:
-    deployments = {color: LiveDeployment(f"orders-{color}", version, "annotation", 3, 3, None)
+    releases = released("orders")
+    deployments = {color: LiveDeployment(f"orders-{color}", version, "annotation", 3, 3, None, releases[color])
                    for color, version in (("blue", "2.3.0"), ("green", "2.2.4"))}
     routing = LiveRouting("VirtualService", "orders", True, "networking.istio.io/v1", "blue", None)
     return LiveState("shop", deployments, routing, {"blue": blue, "green": green})  # type: ignore[arg-type]
@@ -179,3 +189,12 @@ def test_unreleased_changes_are_not_drift(plan: Plan) -> None:
     report = build_report(plan, state(*IN_SYNC), unreleased=True)
     assert (report["inSync"], report["drift"], report["unreleasedBaseChanges"]) == (True, [], True)
     assert build_report(plan, state(*IN_SYNC))["unreleasedBaseChanges"] is False
+
+
+def test_a_release_of_the_same_version_not_synced_yet_is_drift(plan: Plan) -> None:
+    """A config-only release keeps the version: only bgrender.io/release tells the two apart."""
+    live = state(deployment("blue", "3f9c2e1d"), deployment("green", "8a1b0c4e", release="0123456789ab"))
+    assert drift_reasons(plan, live) == [
+        f"green: runs release 0123456789ab of 8a1b0c4e (bgrender.io/release), Git has release "
+        f"{GORILLA_RELEASES['green']} (a config-only release not synced yet?)"]
+    assert build_report(plan, live)["colors"]["green"]["state"] == "idle, release differs"

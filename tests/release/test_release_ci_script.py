@@ -144,6 +144,10 @@ def test_release_pushes_a_one_line_commit_and_opens_a_pull_request(world):
     listed, created = gh_calls(world)
     assert listed[:4] == ["pr", "list", "--head", BRANCH]
     assert created[:8] == ["pr", "create", "--base", "main", "--head", BRANCH, "--title", MESSAGE]
+    body = "\n".join(created[created.index("--body") + 1:])  # the last argument: what production will run
+    assert "\nproduction: blue 3f9c2e1d -> green 1234abcd: image: " in body
+    assert "\n+    - image: 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/gorilla-sfx-demo:1234abcd\n" in body
+    assert "bluegreen.lock.yaml" not in body  # the files' own diffs are the pull request's
     assert "https://github.example/pr/1" in done.stderr
     assert_checkout_clean_on_main(world["ci"])
 
@@ -235,6 +239,7 @@ def test_the_lock_file_is_committed_with_the_intent_when_bgrender_writes_one(wor
     real = bgrender_command(world["tmp"])
     writes_lock = executable(world["tmp"] / "bgrender-with-lock",
                              f'#!/bin/sh\nset -e\n"{real}" "$@"\n'
+                             'case "$*" in *--dry-run*) exit 0 ;; esac\n'  # a dry run writes nothing
                              f'printf "kind: BlueGreenLock\\n" > "{APP}/bluegreen.lock.yaml"\n')
     done = release_sh(world, "1234abcd", APP, bgrender=writes_lock)
     assert (done.returncode, done.stdout) == (0, MESSAGE + "\n"), done.stderr

@@ -107,7 +107,8 @@ def test_a_file_changed_during_the_edit_is_not_overwritten(app, monkeypatch):
 def test_dry_run_writes_nothing(app, monkeypatch):
     before = os.stat(app / "bluegreen.yaml")
     result = run(["promote", "--dry-run"], app, monkeypatch)
-    assert result.exit_code == 0 and result.stdout.startswith("--- /dev/null\n+++ b/bluegreen.lock.yaml\n")
+    assert result.exit_code == 0 and result.stdout.startswith("production: blue 3f9c2e1d -> green 8a1b0c4e: image: ")
+    assert "\n--- /dev/null\n+++ b/bluegreen.lock.yaml\n" in result.stdout  # after what production runs next
     assert "\n--- a/bluegreen.yaml\n+++ b/bluegreen.yaml\n" in result.stdout
     assert result.stderr.startswith("would commit: promote gorilla-sfx-demo green 8a1b0c4e to production")
     assert os.stat(app / "bluegreen.yaml").st_mtime_ns == before.st_mtime_ns

@@ -12,7 +12,7 @@ import yaml
 
 from bgrender.app.pipeline import AppTexts, load_app, render_app
 from bgrender.errors import InvalidInput, RefusedEdit
-from bgrender.lock.lockfile import LOCK_FILE
+from bgrender.lock.lockfile import LOCK_FILE, digest_of
 from bgrender.release import edits as use_case
 from bgrender.release.edits import Outcome, Source
 from bgrender.yamlfile.document import load_document
@@ -83,8 +83,9 @@ def test_manual_release_pins_the_idle_color_and_touches_nothing_else(app):
     assert lock["colors"]["green"]["version"] == "v9"
     assert lock["colors"]["green"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/shop:v9"
     assert lock["colors"]["blue"]["version"] == "b1"
-    assert lock["production"] == {"current": {"color": "blue", "version": "b1",
-                                              "digest": lock["colors"]["blue"]["digest"]}}
+    history = {"current": {"color": "blue", "version": "b1", "digest": lock["colors"]["blue"]["digest"]},
+               "pending": {"color": "green", "version": "v9", "digest": lock["colors"]["green"]["digest"]}}
+    assert lock["production"] == {**history, "digest": digest_of(history)}
     assert outcome.lock.startswith("# Written by bgrender")
 
 
@@ -179,15 +180,36 @@ def test_rollback_refuses_when_the_idle_color_no_longer_holds_the_previous_relea
         "back through blue/green, built from the current base")
 
 
-def test_rollback_refuses_a_history_that_active_no_longer_matches(app):
+def test_a_hand_edit_of_active_back_to_the_release_before_counts_as_a_promotion(app):
+    """Break-glass: `active` edited by hand back to what served before renders, and the next edit
+    records it as a promotion, so that `rollback` works after it (before, it said the lock
+    records no earlier release)."""
     app.run(use_case.release, "v5")
     app.run(use_case.promote)
     app.texts = app.texts.replace(intent=app.texts.intent.replace("active: green", "active: blue"))  # by hand
-    with pytest.raises(RefusedEdit, match="does not match spec.active"):
-        app.run(use_case.rollback)
-    outcome = app.run(use_case.lock)
-    assert outcome.summary == "lock shop: record what serves production"
-    assert app.run(use_case.rollback).summary == "roll back shop to green v5 (blue b1 becomes idle)"
+    outcome = app.run(use_case.rollback)
+    assert outcome.summary == "roll back shop to green v5 (blue b1 becomes idle)"
+    assert app.lock["production"]["rolledBack"]["version"] == "b1"
+
+
+def test_a_hand_edit_of_active_recorded_by_lock(app):
+    app.run(use_case.release, "v5")
+    app.run(use_case.promote)
+    app.texts = app.texts.replace(intent=app.texts.intent.replace("active: green", "active: blue"))  # by hand
+    assert app.run(use_case.lock).summary == "lock shop: record what serves production"
+    assert [app.lock["production"][k]["version"] for k in ("current", "previous")] == ["b1", "v5"]
+
+
+def test_a_pending_release_is_replaced_only_with_replace(app):
+    app.run(use_case.release, "v5")
+    with pytest.raises(RefusedEdit, match="green holds v5, released and never promoted: a pending release; .*"
+                                          "`bgrender release --replace` replaces it"):
+        app.run(use_case.release, "v6")
+    assert app.run(use_case.release, "v6", True).summary == "release shop v6 to green (production stays on blue)"
+    assert app.lock["production"]["pending"]["version"] == "v6"
+    app.run(use_case.promote)
+    assert "pending" not in app.lock["production"]
+    assert app.run(use_case.release, "v7").summary == "release shop v7 to blue (production stays on green)"
 
 
 def test_rollback_without_a_history_says_how_to_go_on(app):

@@ -41,7 +41,8 @@ def test_the_cycle_on_the_page_is_what_the_commands_print(tmp_path: Path, monkey
     page = steps()
     assert [" ".join(args[:2]) for args, _ in page] == [
         "sed -i", "bgrender validate", "bgrender release",
-        "bgrender release", "bgrender release", "bgrender promote", "bgrender promote", "bgrender rollback",
+        "bgrender release", "bgrender release", "bgrender diff", "bgrender release", "bgrender promote",
+        "bgrender promote", "bgrender rollback",
         "bgrender rollback", "sed -i", "bgrender release", "bgrender lock", "bgrender release"]
     for args, shown in page:
         if args[0] == "sed":

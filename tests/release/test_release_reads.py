@@ -84,7 +84,7 @@ def test_check_live_plans_with_the_commands_environment(case, version, tmp_path,
                                 env=runner_env({"ARGOCD_APP_NAMESPACE": "shop-prod"}))
     assert result.exit_code == 0, result.stderr
     assert seen == ["shop-prod"]
-    bad = CliRunner().invoke(bgrender_group(), ["release", "--check-live", "v2"],
+    bad = CliRunner().invoke(bgrender_group(), ["release", "--check-live", "--replace", "v2"],
                              env=runner_env({"ARGOCD_APP_NAMESPACE": "Not_A_Namespace"}))
     assert (bad.exit_code, bad.stdout, seen) == (1, "", ["shop-prod"])
     assert "ARGOCD_APP_NAMESPACE" in bad.stderr

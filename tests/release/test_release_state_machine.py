@@ -18,13 +18,20 @@ the config revision (a file of a ConfigMap). After each step the app is rendered
 - rollback puts production back on exactly the template that served before, or is refused
   with no file changed;
 - the default route always targets a color that has a version and replicas;
-- bluegreen.yaml always validates, and an edit changes at most two of its lines.
+- bluegreen.yaml always validates, and an edit changes at most two of its lines;
+- a manual release over a pending one (released, never promoted) is refused unless --replace;
+- what `--dry-run` shows before release, promote and rollback is what production runs after
+  it (DESIGN §15): the diff shown equals the diff of the rendered templates and config;
+- break-glass: a hand edit of `active` back to the release that served before renders, and
+  the next edit records it as a promotion (so rollback works); a hand edit to any other
+  release fails closed.
 
 Fixed seed (derandomize) and a bounded number of runs, so it is the same few seconds in CI.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import shutil
@@ -40,6 +47,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from bgrender.app.pipeline import find_intent, render_app
 from bgrender.colors import COLORS, other
+from bgrender.errors import InvalidInput
+from bgrender.lock.lockfile import Entry
+from bgrender.release.diff import Side, production_diff
 
 from ..conftest import SIDECAR_ENV, runner_env
 from .conftest import HERE, bgrender_group
@@ -75,6 +85,8 @@ class ReleaseCycle(RuleBasedStateMachine):
         self.runs: dict[str, Run | None] = self._from_base()
         self.history: dict[str, tuple[str, Run] | None] = {"current": None, "previous": None}
         self.served_before: dict[str, Any] | None = None
+        self.pending: str | None = None  # the color holding a release never promoted
+        self.recorded: Any = None  # production.current as the lock file has it (a break-glass edit leaves it)
         self.files = self._files()
         self.objects = self._render() if any(self.versions.values()) else []
         self.selectors: dict[str, Any] = {}
@@ -112,8 +124,8 @@ class ReleaseCycle(RuleBasedStateMachine):
             assert self._templates(self.objects) == self._templates(before)
             assert self._config_maps(self.objects) == self._config_maps(before)
 
-    @rule(version=VERSIONS)
-    def release(self, version: str | None) -> None:
+    @rule(version=VERSIONS, replace=st.booleans())
+    def release(self, version: str | None, replace: bool) -> None:
         if not any(self.versions.values()):
             self._first_release(version)
             return
@@ -122,21 +134,27 @@ class ReleaseCycle(RuleBasedStateMachine):
         new = (wanted, self.revision, self.config_revision)
         if self.runs[idle] == new:
             outcome = "no-op"
-        elif self.runs[active] == new or wanted in INVALID:
+        elif self.runs[active] == new or wanted in INVALID or (self.pending == idle and not replace):
             outcome = "refused"
         else:
             outcome = "edit"
         before = self.objects
-        self._run(["release", *([version] if version else []), str(self.app)], outcome)
+        args = ["release", *([version] if version else []), str(self.app), *(["--replace"] if replace else [])]
+        shown = self._dry_run(args, outcome)
+        self._run(args, outcome)
         if outcome != "edit":
             return
         self._adopt()
         self.versions[idle], self.runs[idle] = wanted, new
+        # What production runs after the release is promoted (auto: at once) is what was shown.
+        self._assert_shown(shown, before, active, self.objects, idle)
         if self.mode == "auto":
             self._production_moves_to(idle)
         else:
+            self.pending = idle
             name = self._deployment(before, active)["metadata"]["name"]
             assert self._deployment(self.objects, active) == self._by_name(before)[name]
+        self.recorded = self.history["current"]
 
     def _first_release(self, version: str | None) -> None:
         outcome = "edit" if version and version not in INVALID else "refused"
@@ -146,16 +164,20 @@ class ReleaseCycle(RuleBasedStateMachine):
                                                                              self.config_revision)
             self.locked = True
             self.history = {"current": (self.active, self.runs[self.active]), "previous": None}
+            self.recorded = self.history["current"]
 
     @rule()
     def promote(self) -> None:
         idle = other(self.active)
         outcome = "edit" if self.versions[idle] and self.versions[self.active] else "refused"
-        before = self.objects
+        before, active = self.objects, self.active
+        shown = self._dry_run(["promote", str(self.app)], outcome)
         self._run(["promote", str(self.app)], outcome)
         if outcome == "edit":
             self._adopt()
+            self._assert_shown(shown, before, active, self.objects, idle)
             self._production_moves_to(idle)
+            self.recorded = self.history["current"]
             assert self._templates(self.objects) == self._templates(before)
 
     @rule()
@@ -167,11 +189,14 @@ class ReleaseCycle(RuleBasedStateMachine):
                 and previous == (idle, self.runs[idle]):
             outcome = "edit"
         before = self.objects
+        shown = self._dry_run(["rollback", str(self.app)], outcome)
         self._run(["rollback", str(self.app)], outcome)
         if outcome != "edit":
             return
-        self.active = idle
+        self._assert_shown(shown, before, active, self.objects, idle)
+        self.active, self.pending = idle, None
         self.history = {"current": previous, "previous": None}
+        self.recorded = previous
         assert self._templates(self.objects) == self._templates(before)
         assert self._deployment(self.objects, idle)["spec"]["template"] == self.served_before
 
@@ -180,13 +205,45 @@ class ReleaseCycle(RuleBasedStateMachine):
         if not any(self.versions.values()):
             self._run(["lock", str(self.app)], "refused")  # a file without versions does not validate
             return
-        changes = not self.locked or self.history["current"] != (self.active, self.runs[self.active])
+        now = (self.active, self.runs[self.active])
+        changes = not self.locked or self.recorded != now or self.history["current"] != now
         self._run(["lock", str(self.app)], "edit" if changes else "no-op")
         if changes:
             self._adopt()
             now = (self.active, self.runs[self.active])
             if self.history["current"] != now:
                 self.history = {"current": now, "previous": self.history["current"]}
+            self.recorded = now
+
+    @precondition(lambda self: self.locked and self.history["previous"] is not None
+                  and self.history["previous"] == (other(self.active), self.runs[other(self.active)]))
+    @rule()
+    def break_glass(self) -> None:
+        """Edit `active` by hand back to the release that served before: it renders."""
+        idle = other(self.active)
+        self._edit_active(idle)
+        before = self.objects
+        self.objects = self._render()
+        assert self._templates(self.objects) == self._templates(before)  # nothing restarts
+        self._production_moves_to(idle)  # as the next edit records it
+
+    @precondition(lambda self: self.locked and self.versions[other(self.active)] is not None
+                  and (other(self.active), self.runs[other(self.active)]) not in (self.history["current"],
+                                                                                  self.history["previous"]))
+    @rule()
+    def hand_edit_active_to_a_release_that_never_served(self) -> None:
+        """Any other hand edit of `active` fails closed, naming `bgrender promote`."""
+        saved = self.intent.read_bytes()
+        self._edit_active(other(self.active))
+        try:
+            render_app(self.intent, {})
+        except InvalidInput as err:
+            assert "`bgrender promote`" in str(err)
+        else:
+            raise AssertionError("a render put a release that never served on production")
+        finally:
+            self.intent.write_bytes(saved)
+            self.files = self._files()
 
     # --- invariants -----------------------------------------------------------------------
 
@@ -241,12 +298,38 @@ class ReleaseCycle(RuleBasedStateMachine):
         if not self.locked:
             self.locked = True
             self.history = {"current": (self.active, self.runs[self.active]), "previous": None}
+            self.recorded = self.history["current"]
+
+    def _edit_active(self, color: str) -> None:
+        text = self.intent.read_bytes()
+        edited = re.sub(rb"(?m)^(\s*active:\s*)(blue|green)", rb"\g<1>" + color.encode(), text, count=1)
+        assert edited != text
+        self.intent.write_bytes(edited)
+        self.files = self._files()
+
+    def _dry_run(self, args: list[str], outcome: str) -> str:
+        """What `--dry-run` shows production would run next (before any file diff); nothing changes."""
+        result = CliRunner().invoke(bgrender_group(), [*args, "--dry-run"], env=runner_env({}))
+        assert self._files() == self.files
+        if outcome != "edit":
+            assert result.exit_code == (1 if outcome == "refused" else 0), result.stderr
+            return ""
+        assert result.exit_code == 0, result.stderr
+        shown = result.stdout.split("\n--- /")[0] + "\n"
+        return "".join(line for line in shown.splitlines(True) if not line.startswith("note: "))
+
+    def _assert_shown(self, shown: str, before: list[dict[str, Any]], active: str, after: list[dict[str, Any]],
+                      color: str) -> None:
+        """The diff shown is the one between what production ran before and what `color` runs after,
+        both as rendered (the pod template, its bgrender.io/release marks aside, and the ConfigMaps it mounts)."""
+        now = _rendered_entry(before, active) if before else None
+        assert shown == production_diff(Side(active, now), Side(color, _rendered_entry(after, color)))
 
     def _production_moves_to(self, color: str) -> None:
         """Record the move (after the render: the old color's template is the same before and after it)."""
         self.served_before = self._deployment(self.objects, self.active)["spec"]["template"]
         self.history = {"current": (color, self.runs[color]), "previous": (self.active, self.runs[self.active])}
-        self.active = color
+        self.active, self.pending = color, None
 
     def _from_base(self) -> dict[str, Run | None]:
         return {c: (v, self.revision, self.config_revision) if v else None for c, v in self.versions.items()}
@@ -306,6 +389,19 @@ class ReleaseCycle(RuleBasedStateMachine):
     def _deployment(objects: list[dict[str, Any]], color: str) -> dict[str, Any]:
         (found,) = [d for name, d in ReleaseCycle._by_name(objects).items() if name.endswith(f"-{color}")]
         return found
+
+
+def _rendered_entry(objects: list[dict[str, Any]], color: str) -> Entry:
+    """What a color runs as the render has it, as a lock entry: the template without the
+    bgrender.io/release marks (its digest instead), and the data of the ConfigMaps it names."""
+    deployment = ReleaseCycle._deployment(objects, color)
+    template = copy.deepcopy(deployment["spec"]["template"])
+    release = template["metadata"]["labels"].pop("bgrender.io/release")
+    assert template["metadata"]["annotations"].pop("bgrender.io/release") == release
+    named = set(re.findall(r"'name': '([^']+)'", repr(template)))
+    config = {name: data for name, data in ReleaseCycle._config_maps(objects).items() if name in named}
+    return Entry(template["metadata"]["annotations"]["bgrender.io/version"],
+                 deployment["spec"]["selector"]["matchLabels"], template, f"sha256:{release}", config_maps=config)
 
 
 def _assert_small_edit(before: bytes, after: bytes) -> None:

@@ -12,12 +12,14 @@ import os
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from bgrender.app.reading import read_base, read_companions
+from bgrender.colors import other
 from bgrender.errors import InvalidInput, Problem
 from bgrender.intent.base_deployment import Base, check_base
 from bgrender.intent.env import Options, options_from_env
 from bgrender.intent.intent import Intent, parse_intent
 from bgrender.intent.resources import Companions
-from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, read_lock
+from bgrender.lock.changes import brought_back
+from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, describe, disagrees, read_lock
 from bgrender.plan.plan import Plan, resolve
 from bgrender.plan.pod_template import pin_color
 from bgrender.record import Record
@@ -188,6 +190,28 @@ def unreleased_base_changes(app: App, plan: Plan) -> bool:
         if fresh is not None and fresh.digest == color_plan.entry.digest:
             return False
     return True
+
+
+def history_notes(app: App, plan: Plan) -> list[str]:
+    """What `validate` says about the lock's production history (DESIGN §15): a break-glass
+    hand edit of spec.active the history does not record yet, and a base that still holds the
+    change production was rolled back from (while the idle color holds that release)."""
+    if not plan.locked:
+        return []
+    pins, active = plan.pins, plan.active
+    notes = []
+    if disagrees(pins, active) and pins.current is not None:
+        notes.append(f"spec.active was moved by hand back to the release that served before; the history in "
+                     f"{LOCK_FILE} disagrees (it records {describe(pins.current)} as serving): the next bgrender "
+                     "edit records it as a promotion")
+    held, undone = pins.colors.get(other(active)), pins.rolled_back
+    if undone is not None and held is not None and held.digest == undone.digest:
+        fresh, _ = app.pin(plan.namespace, other(active), plan.colors[active].version)
+        back = brought_back(pins.colors[active], held, fresh) if fresh is not None else None
+        if back:
+            notes.append(f"the base still holds changes production was rolled back from ({describe(undone)}): "
+                         f"{back.summary()}")
+    return notes
 
 
 def _shown(path: str) -> str:

@@ -69,13 +69,15 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
         if not outcome.changed:
             write_err(outcome.summary + "\n")
             return
+        for note in outcome.notes:
+            write_err(f"note: {note}\n")
         bom = BOM if intent_bytes.startswith(BOM) else b""
         changes = [FileChange(p, old, new) for p, old, new in (
             (shown_lock, lock_bytes, _bytes(outcome.lock)),
             (shown, intent_bytes, _bytes(outcome.intent, bom)),
         ) if new is not None]
         if dry_run:
-            write_out("".join(unified_diff(c.path, c.old, c.new) for c in changes))
+            write_out(outcome.diff + "".join(unified_diff(c.path, c.old, c.new) for c in changes))
             write_err(f"would commit: {outcome.summary}\n")
             return
         write_files(changes)

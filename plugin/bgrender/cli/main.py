@@ -24,6 +24,7 @@ _LAZY_COMMANDS = {
     "promote": ".release:promote",
     "rollback": ".release:rollback",
     "lock": ".release:lock",
+    "diff": ".release:diff",
     "status": ".status:status",
     "import": ".importing:import_command",
     "scale-up": ".capacity:scale_up",

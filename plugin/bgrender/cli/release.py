@@ -14,31 +14,34 @@ from functools import partial
 
 import click
 
-from bgrender.app.pipeline import plan_of
+from bgrender.app.pipeline import decode_texts, intent_file, load_app, plan_of, read_files
 from bgrender.cli.editing import edit, version_and_path
 from bgrender.cli.status import connection_options
-from bgrender.cli.streams import write_err
+from bgrender.cli.streams import write_err, write_out
 from bgrender.intent.env import options_from_env
 from bgrender.release import edits as use_case
-from bgrender.release.edits import Outcome, Source
+from bgrender.release.edits import VALIDATION_ENV, Outcome, Source
 
-DRY_RUN_OPTION = click.option("--dry-run", is_flag=True, help="Print the unified diffs instead of writing the files.")
+DRY_RUN_OPTION = click.option("--dry-run", is_flag=True, help="Print what production would run next beside what it "
+                              "runs now, and the unified diffs of the files, instead of writing them.")
 
 
 @click.command("release")
 @click.argument("arguments", nargs=-1, metavar="[VERSION] [PATH]")
 @DRY_RUN_OPTION
+@click.option("--replace", is_flag=True, help="Replace a pending release (one never promoted) on the idle color.")
 @click.option("--check-live", is_flag=True,
               help="First read the cluster (read-only) and refuse if its production color is not spec.active.")
 @connection_options
-def release(arguments: tuple[str, ...], dry_run: bool, check_live: bool, kubeconfig: str | None,
+def release(arguments: tuple[str, ...], dry_run: bool, replace: bool, check_live: bool, kubeconfig: str | None,
             context: str | None, timeout: float) -> None:
     """Release VERSION to the idle color of the app at PATH (default: .), pinned from the
     current base in bluegreen.lock.yaml.
 
     Without VERSION, the idle color gets the active color's version built from the current
     base: a config-only release. With promotion.mode auto, the color is also made active.
-    Prints a one-line commit message.
+    Refuses to replace a pending release (never promoted) unless --replace. Prints a one-line
+    commit message.
     """
     if len(arguments) > 2:
         raise click.UsageError("expected at most VERSION and PATH")
@@ -47,7 +50,7 @@ def release(arguments: tuple[str, ...], dry_run: bool, check_live: bool, kubecon
         raise click.UsageError("--kubeconfig and --context are only used with --check-live")
     live = partial(_compare_with_cluster, kubeconfig=kubeconfig, context=context, timeout=timeout) \
         if check_live else None
-    edit(path, lambda source: use_case.release(source, version), dry_run=dry_run, check_live=live)
+    edit(path, lambda source: use_case.release(source, version, replace), dry_run=dry_run, check_live=live)
 
 
 @click.command("promote")
@@ -88,3 +91,14 @@ def _compare_with_cluster(source: Source, outcome: Outcome, *, kubeconfig: str |
     note = cluster.check_live(plan, cluster.Connection(kubeconfig, context, timeout))
     if note:
         write_err(note + "\n")
+
+
+@click.command("diff")
+@click.argument("path", required=False, default=".")
+def diff(path: str) -> None:
+    """Show what production would run next (the idle color's release, once promoted) beside
+    what it runs now: the pod template and the ConfigMaps it mounts, from bluegreen.lock.yaml."""
+    intent_path = intent_file(path)
+    texts = decode_texts(intent_path, *read_files(intent_path))
+    write_out(use_case.diff(Source(os.path.normpath(intent_path), texts,
+                                   partial(load_app, intent_path, VALIDATION_ENV))))

@@ -12,6 +12,7 @@ import os
 from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import (
     find_apps,
+    history_notes,
     intent_file,
     load_app,
     plan_of,
@@ -43,9 +44,6 @@ def run_render(path: str, output: str, env: Mapping[str, str]) -> int:
     return 0
 
 
-UNRELEASED_NOTE = f"; {UNRELEASED}"
-
-
 def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
     """Check every app PATHS stand for (a directory without bluegreen.yaml is searched), report
     every problem of every app, and end with how many apps are valid. Exit 1 when any app is
@@ -64,13 +62,15 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
             for output in DUMPERS:
                 dump_output(objects, output, intent_path)
             unreleased = unreleased_base_changes(app, plan)
+            notes = [UNRELEASED] if unreleased else []
+            notes += history_notes(app, plan)
         except InvalidInput as err:
             fresh = [p for p in err.problems if p not in reported]
             reported.update(err.problems)
             _write(fresh)
         else:
             valid += 1
-            write_err(f"{escape(intent_path)}: valid{UNRELEASED_NOTE if unreleased else ''}\n")
+            write_err(f"{escape(intent_path)}: valid{''.join('; ' + note for note in notes)}\n")
     write_err(f"{valid} of {len(apps)} app{'' if len(apps) == 1 else 's'} valid\n")
     return 0 if valid == len(apps) and not problems else InvalidInput.exit_code
 

@@ -196,6 +196,21 @@ def _declared_ports(container: dict) -> tuple[tuple[int, str | None], ...]:
                  and isinstance(p.get("containerPort"), int) and not isinstance(p["containerPort"], bool))
 
 
+def pinned_ports(base: Base, template: Any, image: str) -> Base:
+    """The base as far as ports go, with the app container's ports as a pinned pod template
+    declares them (DESIGN §15: the traffic path is part of a release). The app container is the
+    one running `image` (a release sets it), the base's app container by name if several do."""
+    pod = template.get("spec") if isinstance(template, dict) else None
+    containers = pod.get("containers") if isinstance(pod, dict) else None
+    running = [c for c in (containers if isinstance(containers, list) else [])
+               if isinstance(c, dict) and image_repository(c.get("image")) == image]
+    name = base.manifest["spec"]["template"]["spec"]["containers"][base.container_index]["name"]
+    container = next((c for c in running if c.get("name") == name), running[0] if running else None)
+    if container is None:
+        return base
+    return base.replace(container_port=_only_container_port(container), ports=_declared_ports(container))
+
+
 def target_port(base: Base, requested: int | str | None, port: int | None) -> tuple[int | str | None, str | None]:
     """The app container's port behind the Service, or why there is none to choose.
 

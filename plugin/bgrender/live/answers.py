@@ -21,7 +21,7 @@ from typing import Any
 from bgrender import routing
 from bgrender.errors import ClusterError, escape, quote
 from bgrender.intent.env import api_version
-from bgrender.labels import VERSION_ANNOTATION
+from bgrender.labels import RELEASE, VERSION_ANNOTATION
 from bgrender.live.status import LiveAutoscaler, LiveDeployment, LiveRouting, rollout_pending
 from bgrender.plan.plan import Plan
 from bgrender.routing import LiveObject, Malformed, expect
@@ -151,12 +151,15 @@ def live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
     template = _field(_required(spec_, "template", dict, "spec.template"), "metadata", dict, {},
                       "spec.template.metadata")
     version, source = _template_version(template, version_label)
+    labels = _field(template, "labels", dict, {}, "spec.template.metadata.labels")
+    release = expect(labels[RELEASE], str, f"label {RELEASE}") if RELEASE in labels else None
     replicas = _field(spec_, "replicas", int, 1, "spec.replicas")  # 1: the API's default
     status = _field(deployment, "status", dict, {})
     return LiveDeployment(
         name=_field(metadata, "name", str, "", "metadata.name"),
         version=version,
         version_source=source,
+        release=release,
         replicas=replicas,
         ready_replicas=_count(status, "readyReplicas"),
         rollout_pending=rollout_pending(

@@ -19,7 +19,7 @@ from typing import Any
 
 from bgrender.colors import COLORS, Color
 from bgrender.errors import escape
-from bgrender.labels import version_label_value
+from bgrender.labels import RELEASE, release_id, version_label_value
 from bgrender.lock.lockfile import UNRELEASED
 from bgrender.plan.plan import Plan
 
@@ -34,6 +34,7 @@ class LiveDeployment:
     replicas: int  # desired: spec.replicas
     ready_replicas: int
     rollout_pending: str | None  # why the rollout is not finished; None when every pod runs the template
+    release: str | None = None  # pod template label bgrender.io/release (12 hex of the lock entry's digest)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,8 @@ def _state(plan: Plan, live: LiveState, color: Color) -> str:
     words = ["production" if live.routing.production == color else "idle"]
     if not _same_version(plan.intent.versions[color], deployment):
         words.append("version differs")
+    elif not _same_release(plan, color, deployment):
+        words.append("release differs")
     if deployment.rollout_pending:
         words.append("rolling out")
     return ", ".join(words)
@@ -191,6 +194,9 @@ def _color_drift(plan: Plan, live: LiveState, color: Color) -> list[str]:
     reasons = []
     if not _same_version(git, deployment):
         reasons.append(f"{color}: runs {_show(deployment.version)}, Git has {_show(git)}")
+    elif not _same_release(plan, color, deployment):
+        reasons.append(f"{color}: runs release {_show(deployment.release, 'none')} of {git} ({RELEASE}), Git has "
+                       f"release {_git_release(plan, color)} (a config-only release not synced yet?)")
     # A template that says the Git version is not yet what users get while old pods remain.
     if deployment.rollout_pending:
         reasons.append(f"{color}: rollout not finished ({deployment.rollout_pending})")
@@ -227,8 +233,20 @@ def _same_version(git: str | None, deployment: LiveDeployment) -> bool:
     return deployment.version == git
 
 
-def _show(version: str | None) -> str:
-    return version if version is not None else "no version"
+def _git_release(plan: Plan, color: Color) -> str | None:
+    cp = plan.colors.get(color)
+    return None if cp is None else release_id(cp.entry.digest)
+
+
+def _same_release(plan: Plan, color: Color, deployment: LiveDeployment) -> bool:
+    """Whether the live pod template is the release Git pins (two releases of one version differ
+    only here)."""
+    git = _git_release(plan, color)
+    return git is None or deployment.release == git
+
+
+def _show(version: str | None, none: str = "no version") -> str:
+    return version if version is not None else none
 
 
 def format_json(report: dict[str, Any]) -> str:

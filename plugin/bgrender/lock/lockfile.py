@@ -73,10 +73,16 @@ class Lock(Record):
     colors: dict[Color, Entry]  # only released colors
     current: Release | None = None  # serving production now
     previous: Release | None = None  # served production before it; what rollback returns to
+    rolled_back: Release | None = None  # what the last rollback took production away from
+    pending: Release | None = None  # released to the idle color by `release` and not promoted since
 
     def release(self, color: Color) -> Release:
         entry = self.colors[color]
         return Release(color, entry.version, entry.digest)
+
+    def pending_on(self, color: Color) -> bool:
+        """Whether `color` holds a release `bgrender release` put there that never took production."""
+        return self.pending is not None and color in self.colors and self.pending == self.release(color)
 
 
 class LockFile(Record):
@@ -84,6 +90,14 @@ class LockFile(Record):
 
     lock: Lock
     doc: Document
+    history_digest: str | None = None  # production.digest (None: written before the history had one)
+
+    @property
+    def sealed(self) -> bool:
+        """Whether the history carries its digest and matches it: only such a history is
+        trusted to say what served production (rollback, the pending check). A lock written
+        before the history had a digest renders, and the next bgrender edit adds it."""
+        return self.history_digest == digest_of(_history(self.lock))
 
 
 def digest_of(content: dict[str, Any]) -> str:
@@ -108,6 +122,14 @@ def _content(version: str, selector: dict[str, str], template: dict[str, Any],
 
 
 # --- reading a lock back --------------------------------------------------------------------
+
+
+def _history(lock: Lock) -> dict[str, Any]:
+    """What the history's digest covers: every release it names, by key."""
+    return {key: {"color": r.color, "version": r.version, "digest": r.digest}
+            for key, r in (("current", lock.current), ("previous", lock.previous), ("rolledBack", lock.rolled_back),
+                           ("pending", lock.pending))
+            if r is not None}
 
 
 def _release_spec(what: str) -> spec.Mapping:
@@ -137,6 +159,10 @@ LOCK = spec.Mapping("bluegreen.lock.yaml.", {
     "production": spec.Mapping("The production history.", {
         "current": _release_spec("The release serving production."),
         "previous": _release_spec("The release that served production before it."),
+        "rolledBack": _release_spec("The release the last rollback took production away from."),
+        "pending": _release_spec("The release on the idle color that was never promoted."),
+        "digest": spec.Scalar(str, "sha256 of the history.", pattern=spec.DIGEST_PATTERN,
+                              hint="must be a sha256 digest"),
     }),
     "colors": spec.Mapping("The released colors.", {"blue": _ENTRY, "green": _ENTRY}),
 }, required=("apiVersion", "kind", "colors"))
@@ -149,7 +175,9 @@ def read_lock(doc: Document) -> LockFile:
     data = doc.data
     colors = {color: _entry(data["colors"][color]) for color in COLORS if data["colors"].get(color)}
     history = data.get("production") or {}
-    return LockFile(Lock(colors, _release(history.get("current")), _release(history.get("previous"))), doc)
+    return LockFile(Lock(colors, _release(history.get("current")), _release(history.get("previous")),
+                         _release(history.get("rolledBack")), _release(history.get("pending"))), doc,
+                    history.get("digest"))
 
 
 def _entry(raw: dict[str, Any]) -> Entry:
@@ -193,14 +221,54 @@ def pinned_entry(lock_file: LockFile, intent: Intent, intent_doc: Document, colo
     return entry, []
 
 
-
-
 # --- the production history -----------------------------------------------------------------
 
 
+def production_problems(lock_file: LockFile, intent_doc: Document, active: Color) -> list[Problem]:
+    """Why the history forbids rendering `active` as production (DESIGN §15): a history whose
+    digest does not match it, or an active color whose entry is neither the release serving
+    production nor the one before it (a hand edit back to that one is a break-glass, and
+    renders). Two pull requests that are each right, a promote and a release, can merge in Git
+    into a state that would roll production in place to a build that never served."""
+    lock, doc = lock_file.lock, lock_file.doc
+    if lock_file.history_digest is not None and not lock_file.sealed:
+        return [doc.problem(("production", "digest"), "does not match the production history: the lock was edited "
+                            "by hand; restore it from Git, or run `bgrender lock` to record what serves production "
+                            "now")]
+    if lock.current is None:
+        return [doc.problem((), "records no release serving production (production.current); restore the lock from "
+                            "Git, or run `bgrender lock` to record what serves production now")]
+    now = lock.release(active)
+    if now in (lock.current, lock.previous):
+        return []
+    before = f", before it {describe(lock.previous)}" if lock.previous else ""
+    return [intent_doc.problem(("spec", "active"), f"{active} {quote(now.version)} is not a release {LOCK_FILE} "
+                               f"records as serving production (it records {describe(lock.current)}{before}): a "
+                               "release takes production only through `bgrender promote`, and two pull requests "
+                               "made from one state can merge into this; restore spec.active and the lock from "
+                               "Git, then release and promote")]
+
+
+def describe(release: Release) -> str:
+    return f"{release.color} {quote(release.version)}"
+
+
+def disagrees(lock: Lock, active: Color) -> bool:
+    """Whether spec.active was moved by hand to the release that served before (a break-glass)."""
+    return lock.current is not None and active in lock.colors and lock.release(active) != lock.current
+
+
 def promoted(lock: Lock, old_active: Color, new_active: Color) -> Lock:
-    """The history after production moved from `old_active` to `new_active`."""
-    return lock.replace(current=lock.release(new_active), previous=lock.release(old_active))
+    """The history after production moved from `old_active` to `new_active` by a promotion: the
+    memory of a rollback goes, since production moves on."""
+    return lock.replace(current=lock.release(new_active), previous=lock.release(old_active), rolled_back=None,
+                        pending=None)
+
+
+def after_rollback(lock: Lock, active: Color, idle: Color) -> Lock:
+    """The history after a rollback from `active` to `idle`: no earlier release (so a second
+    rollback is refused), and the release rolled back from is remembered."""
+    return lock.replace(current=lock.release(idle), previous=None, rolled_back=lock.release(active), pending=None)
 
 
 def recorded(lock: Lock, active: Color) -> Lock:
@@ -215,16 +283,15 @@ def recorded(lock: Lock, active: Color) -> Lock:
 
 
 def dump_lock(lock: Lock) -> str:
-    """The lock's text: deterministic, the production history first, then each color's entry
+    """The lock's text: deterministic, the production history (with its digest) first, then each color's entry
     with the pinned objects' keys sorted, in block style, so that its diff in a pull request
     shows line by line what a color will run."""
     from bgrender.yamlfile.dump import dump_document
 
     data: dict[str, Any] = {"apiVersion": spec.API_VERSION, "kind": KIND}
-    history = {k: v for k, v in (("current", lock.current), ("previous", lock.previous)) if v}
+    history = _history(lock)
     if history:
-        data["production"] = {k: {"color": r.color, "version": r.version, "digest": r.digest}
-                              for k, r in history.items()}
+        data["production"] = {**history, "digest": digest_of(history)}
     data["colors"] = {color: _dumped_entry(e) for color, e in sorted(lock.colors.items())}
     return HEADER + dump_document(data)
 

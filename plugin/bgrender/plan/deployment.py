@@ -9,7 +9,7 @@ its replicas or HPA bounds, and its sync wave. `manifest` turns that into the ob
 from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, names, waves
-from bgrender.labels import SYNC_WAVE, selector_labels
+from bgrender.labels import IDLE, PRODUCTION, ROLE, SYNC_WAVE, released_template, selector_labels
 from bgrender.lock.lockfile import pinned_entry
 from bgrender.plan.pod_template import pin_color, template_context
 from bgrender.plan.templating import expand
@@ -31,6 +31,7 @@ class ColorPlan(Record):
     color: Color
     name: str  # of its Deployment, and of its HPA and PodDisruptionBudget
     version: str
+    active: bool  # serves production
     replicas: int  # what the color runs; with an HPA, the fewest it runs (minReplicas, or idleReplicas)
     bounds: tuple[int, int] | None  # the HPA's minReplicas and maxReplicas; None: no HPA, spec.replicas is set
     wave: int
@@ -61,7 +62,8 @@ def color_plan(source: Source, color: Color, version: str) -> tuple[ColorPlan | 
         return None, problems
     active = color == intent.active
     count = source.replicas if active else _idle_replicas(intent, source.replicas)
-    return ColorPlan(color=color, name=names.color_deployment(base.name, color), version=version, replicas=count,
+    return ColorPlan(color=color, name=names.color_deployment(base.name, color), version=version, active=active,
+                     replicas=count,
                      bounds=_bounds(intent, active, count), wave=waves.ACTIVE if active else waves.IDLE,
                      shell=shell, entry=entry), []
 
@@ -75,17 +77,18 @@ def _entry(source: Source, color: Color, version: str) -> tuple[Entry | None, li
 
 
 def manifest(cp: ColorPlan, namespace: str | None, color_label: str) -> dict[str, Any]:
-    """The base Deployment with this color's name, labels, wave and replicas, and the selector
-    and pod template of what the color runs (its lock entry)."""
+    """The base Deployment with this color's name, labels (its role among them), wave and
+    replicas, and the selector and pod template of what the color runs (its lock entry, marked
+    with the release it is)."""
     d = dict(cp.shell)
     meta = d["metadata"] = dict(d["metadata"])
     meta["name"] = cp.name
     if namespace:
         meta["namespace"] = namespace
-    meta["labels"] = {**(meta.get("labels") or {}), color_label: cp.color}
+    meta["labels"] = {**(meta.get("labels") or {}), color_label: cp.color, ROLE: PRODUCTION if cp.active else IDLE}
     meta["annotations"] = {**(meta.get("annotations") or {}), SYNC_WAVE: str(cp.wave)}
     d["spec"] = {**d["spec"], "replicas": cp.replicas, "selector": {"matchLabels": dict(cp.entry.selector)},
-                 "template": cp.entry.template}
+                 "template": released_template(cp.entry.template, cp.entry.digest)}
     if cp.bounds is not None:  # its HPA sets the replicas; Argo CD must not set them back
         del d["spec"]["replicas"]
     return d

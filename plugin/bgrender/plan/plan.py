@@ -8,11 +8,11 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING, names
 from bgrender.colors import COLORS
 from bgrender.errors import InvalidInput
-from bgrender.intent.base_deployment import target_port
+from bgrender.intent.base_deployment import pinned_ports, target_port
 from bgrender.intent.env import BGRENDER_IMAGE_VAR, unserved_problem
 from bgrender.intent.resources import NONE
 from bgrender.intent.spec import PROVIDERS
-from bgrender.lock.lockfile import Lock, recorded
+from bgrender.lock.lockfile import Lock, production_problems, recorded
 from bgrender.plan.deployment import ColorPlan, Source, color_plan
 from bgrender.record import Record
 
@@ -44,7 +44,8 @@ class Plan(Record):
     routing_api: str  # the apiVersion of the provider's objects, e.g. "networking.istio.io/v1"
     app_labels: dict[str, str]  # the base selector: selects both colors
     port: int  # the Service port
-    target_port: int | str  # the container port behind it, or its name
+    target_port: int | str  # the container port behind it, or its name: as the active color's release declares it
+    target_ports: dict[Color, int | str]  # each deployed color's, as its release declares it
     colors: dict[Color, ColorPlan]  # only the colors that have a version
     resources: tuple[Resource, ...]  # spec.resources, checked, as written
     pins: Lock  # the entries the colors render from, and the production history
@@ -68,7 +69,6 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     it."""
     problems: list[Problem] = []
     namespace = intent.namespace or options.namespace
-    port, target = _ports(intent, intent_doc, base, problems)
     replicas = _replicas(intent, intent_doc, base, problems)
     routing_api = _routing_api(intent, options, problems)
     hook_image = _hook_image(intent, intent_doc, options, problems)
@@ -81,12 +81,16 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
             problems += color_problems
             if cp is not None:
                 colors[color] = cp
+    if lock_file is not None and intent.active in colors:
+        problems += production_problems(lock_file, intent_doc, intent.active)
+    port, targets = _ports(intent, intent_doc, base, colors, problems)
     if problems:
         raise InvalidInput(problems)
-    assert port is not None and target is not None
+    assert port is not None
     pins = lock_file.lock if lock_file else recorded(Lock({c: cp.entry for c, cp in colors.items()}), intent.active)
     return Plan(intent=intent, base_name=base.name, namespace=namespace, routing_api=routing_api,
-                app_labels=base.app_labels, port=port, target_port=target, colors=colors,
+                app_labels=base.app_labels, port=port, target_port=targets[intent.active], target_ports=targets,
+                colors=colors,
                 resources=companions.resources, pins=pins, locked=lock_file is not None, hook_image=hook_image,
                 capacity=_capacity(intent, intent_doc, options, colors))
 
@@ -108,18 +112,32 @@ def _capacity(intent: Intent, intent_doc: Document, options: Options,
     return Capacity(image or "", tuple(problems))
 
 
-def _ports(intent: Intent, intent_doc: Document, base: Base,
-           problems: list[Problem]) -> tuple[int | None, int | str | None]:
-    """The Service port and the container port behind it."""
-    port = intent.port or base.container_port
+def _ports(intent: Intent, intent_doc: Document, base: Base, colors: dict[Color, ColorPlan],
+           problems: list[Problem]) -> tuple[int | None, dict[Color, int | str]]:
+    """The Service port and, per color, the container port behind it, as each color's release
+    declares it (DESIGN §15): a port edited in the base reaches a Service only with a release,
+    and a rollback brings the old one back. The base is checked too: the next release pins it."""
+    field = ("spec", "service", "port" if intent.target_port is None else "targetPort")
+    pinned = {color: pinned_ports(base, cp.entry.template, intent.image) for color, cp in colors.items()}
+    active = pinned.get(intent.active, base)
+    port = intent.port or active.container_port
     if port is None:
         problems.append(intent_doc.problem(("spec",), "no port to route to: set spec.service.port (the app "
                                                       "container does not declare exactly one containerPort)"))
-    target, reason = target_port(base, intent.target_port, port)
+    targets: dict[Color, int | str] = {}
+    _, reason = target_port(base, intent.target_port, intent.port or base.container_port)
     if reason:
-        problems.append(intent_doc.problem(("spec", "service", "port" if intent.target_port is None else "targetPort"),
-                                           reason))
-    return port, target
+        problems.append(intent_doc.problem(field, reason))
+        return port, targets
+    for color, ports in pinned.items():
+        target, reason = target_port(ports, intent.target_port, port)
+        if reason:
+            problems.append(intent_doc.problem(field, f"{reason}, in the release {color} runs ({colors[color].version}"
+                                               "); a port changes with a release: release and promote, or undo "
+                                               "the change"))
+        elif target is not None:
+            targets[color] = target
+    return port, targets
 
 
 def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> str:

@@ -20,8 +20,20 @@ from bgrender.app.pipeline import App, AppTexts, plan_of
 from bgrender.colors import COLORS, Color, other
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
 from bgrender.intent.env import BGRENDER_IMAGE_VAR, SIDECAR_IMAGE
-from bgrender.lock.lockfile import LOCK_FILE, Entry, Lock, dump_lock, promoted, recorded
+from bgrender.lock.changes import brought_back
+from bgrender.lock.lockfile import (
+    LOCK_FILE,
+    Entry,
+    Lock,
+    Release,
+    after_rollback,
+    describe,
+    dump_lock,
+    promoted,
+    recorded,
+)
 from bgrender.record import Record
+from bgrender.release.diff import Side, production_diff
 from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, get_in, load_document
 from bgrender.yamlfile.dump import dump_output
@@ -91,6 +103,16 @@ class State(Record):
         render(plan)
         return plan
 
+    def history(self, plan: Plan) -> Lock:
+        """The lock's production history as it is: a hand edit of spec.active back to the
+        release that served before (a break-glass, which renders) is recorded as a promotion."""
+        return recorded(plan.pins, self.active)
+
+    @property
+    def sealed(self) -> bool:
+        """Whether the lock's history carries a digest that matches it (see LockFile.sealed)."""
+        return self.app.lock is not None and self.app.lock.sealed
+
     def refusal(self, color: Color, message: str) -> RefusedEdit:
         return _refusal(self.doc, color, message)
 
@@ -116,6 +138,8 @@ class Outcome(Record):
     lock: str | None
     summary: str
     app: App | None = None
+    diff: str = ""  # what production runs now beside what it would run next (release/diff.py)
+    notes: tuple[str, ...] = ()  # what a reviewer must know besides (a change that was rolled back returns)
 
     @property
     def changed(self) -> bool:
@@ -137,13 +161,14 @@ class EditWouldBeInvalid(RefusedEdit):
 # --- the commands ---------------------------------------------------------------------------
 
 
-def release(source: Source, version: str | None) -> Outcome:
+def release(source: Source, version: str | None, replace: bool = False) -> Outcome:
     """Release `version` (default: the active color's, i.e. the current base with the same
     image) to the idle color, pinned from the current base; with mode auto, also promote it.
 
     The first release into a file without versions goes to the active color. A release the
     idle color already holds changes nothing; one that production already runs is refused,
-    since both colors would then be the same and the rollback target lost.
+    since both colors would then be the same and the rollback target lost; one over a pending
+    release (never promoted) is refused unless `replace`.
     """
     doc = source.document()
     try:
@@ -151,19 +176,24 @@ def release(source: Source, version: str | None) -> Outcome:
     except InvalidInput as err:
         return _first_release(source, doc, err, version)
     app, plan = state.app, state.plan()
-    active, idle, versions = state.active, state.idle, state.intent.versions
+    active, idle, versions, pins = state.active, state.idle, state.intent.versions, state.history(plan)
     given, version = version is not None, version or plan.colors[active].version
     entry = _pin(app, plan, idle, version)
-    held = plan.pins.colors.get(idle)
+    held = pins.colors.get(idle)
     if held is not None and held.digest == entry.digest and versions[idle] == version:
         return Outcome(None, None, f"{state.name}: {version} built from the current base is already on {idle} "
                                    f"(idle); nothing to release (`bgrender promote` sends production to it)")
-    if version == plan.colors[active].version and _pin(app, plan, active, version).digest == plan.pins.colors[
+    if version == plan.colors[active].version and _pin(app, plan, active, version).digest == pins.colors[
             active].digest:
         raise state.refusal(active, f"{version} built from the current base already serves production on {active}; "
                                     "releasing it again would put one release on both colors and lose the rollback "
                                     "target")
-    lock = plan.pins.replace(colors={**plan.pins.colors, idle: entry})
+    if pins.pending_on(idle) and not replace:
+        assert held is not None
+        raise state.refusal(idle, f"{idle} holds {held.version}, released and never promoted: a pending release; "
+                                  "this release would replace it untested: `bgrender promote` sends production to "
+                                  "it, `bgrender release --replace` replaces it")
+    lock = pins.replace(colors={**pins.colors, idle: entry}, pending=Release(idle, version, entry.digest))
     edits = [_set_version(idle, version)] if versions[idle] != version else []
     what = version if given and edits else f"{version} with the current base"
     if state.intent.mode == "auto":
@@ -172,7 +202,22 @@ def release(source: Source, version: str | None) -> Outcome:
         summary = f"release {state.name} {what} to {idle} and promote it ({state.describe(active)} becomes idle)"
     else:
         summary = f"release {state.name} {what} to {idle} (production stays on {active})"
-    return _outcome(source, state, edits, lock, summary)
+    notes = _returning(pins, active, held, entry)
+    diff = production_diff(Side(active, pins.colors[active]), Side(idle, entry), notes=notes)
+    return _outcome(source, state, edits, lock, summary).replace(diff=diff, notes=notes)
+
+
+def _returning(pins: Lock, active: Color, held: Entry | None, candidate: Entry) -> tuple[str, ...]:
+    """A note when the candidate brings back what production was rolled back from (while the
+    idle color still holds that release, the lock can tell what it changed)."""
+    undone = pins.rolled_back
+    if undone is None or held is None or held.digest != undone.digest:
+        return ()
+    back = brought_back(pins.colors[active], held, candidate)
+    if not back:
+        return ()
+    return (f"this release brings back changes production was rolled back from ({describe(undone)}): "
+            f"{back.summary()}",)
 
 
 def _first_release(source: Source, doc: Document, err: InvalidInput, version: str | None) -> Outcome:
@@ -186,7 +231,9 @@ def _first_release(source: Source, doc: Document, err: InvalidInput, version: st
     text = _edited(doc, [_set_version(active, version)])
     released = Source(source.file, AppTexts(text, None), source.load).open()
     summary = f"release {released.name} {version} to {active} (first release; {active} serves production)"
-    return _outcome(source, released, [], plan_of(released.app).pins, summary)
+    pins = plan_of(released.app).pins
+    diff = production_diff(Side(active, None), Side(active, pins.colors[active]))
+    return _outcome(source, released, [], pins, summary).replace(diff=diff)
 
 
 def _unreleased(doc: Document, err: InvalidInput) -> Color:
@@ -203,10 +250,12 @@ def promote(source: Source) -> Outcome:
     state = source.open()
     plan = state.plan()
     _require_version(state, "promote")
-    lock = promoted(plan.pins, state.active, state.idle)
+    pins = state.history(plan)
+    lock = promoted(pins, state.active, state.idle)
     summary = f"promote {state.name} {state.describe(state.idle)} to production ({state.describe(state.active)} " \
               "becomes idle)"
-    return _outcome(source, state, [_set_active(state.idle)], lock, summary)
+    diff = production_diff(Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
+    return _outcome(source, state, [_set_active(state.idle)], lock, summary).replace(diff=diff)
 
 
 def rollback(source: Source) -> Outcome:
@@ -215,23 +264,25 @@ def rollback(source: Source) -> Outcome:
     state = source.open()
     plan = state.plan()
     _require_version(state, "roll back to")
-    pins, active, idle = plan.pins, state.active, state.idle
+    pins, active, idle = state.history(plan), state.active, state.idle
     if not plan.locked or pins.previous is None:
         raise state.refusal(idle, f"{LOCK_FILE} records no earlier production release to return to (a rollback "
                                   "goes back one release, to what served before the last `bgrender promote`); to "
                                   f"send production to {state.describe(idle)} anyway, run `bgrender promote`")
-    if pins.current is None or pins.current.digest != pins.colors[active].digest:
-        raise state.refusal(active, f"the production history in {LOCK_FILE} does not match spec.active ({active}); "
-                                    "was active changed by hand? `bgrender lock` records what serves production now")
+    if not state.sealed:
+        raise state.refusal(idle, f"the production history in {LOCK_FILE} has no digest (written by an older "
+                                  "bgrender), so it cannot be trusted to say what served before; `bgrender lock` "
+                                  "adds it (review its diff), then roll back")
     if pins.colors[idle].digest != pins.previous.digest:
         before = pins.previous
         raise state.refusal(idle, f"{idle} no longer holds the release that served production before ({before.version}"
                                   f" on {before.color}); rolling back would put an untested build on production; "
                                   f"`bgrender release {before.version}` brings that version back through blue/green, "
                                   "built from the current base")
-    lock = pins.replace(current=pins.previous, previous=None)  # so a second rollback is refused
+    lock = after_rollback(pins, active, idle)  # no earlier release: a second rollback is refused
     summary = f"roll back {state.name} to {state.describe(idle)} ({state.describe(active)} becomes idle)"
-    return _outcome(source, state, [_set_active(idle)], lock, summary)
+    diff = production_diff(Side(active, pins.colors[active]), Side(idle, pins.colors[idle]))
+    return _outcome(source, state, [_set_active(idle)], lock, summary).replace(diff=diff)
 
 
 def lock(source: Source) -> Outcome:
@@ -255,10 +306,27 @@ def lock(source: Source) -> Outcome:
             colors[color] = color_plan.entry
             pinned.append(f"{color} {color_plan.version}")
     new = recorded(old.replace(colors=colors), state.active)
-    if app.lock is not None and new == old:
+    if not new.pending_on(state.idle):  # a pending release re-pinned here is no longer the one released
+        new = new.replace(pending=None)
+    if app.lock is not None and new == old and app.lock.sealed:
         return Outcome(None, None, f"{state.name}: {LOCK_FILE} already pins what bluegreen.yaml says; nothing to do")
     what = f"pin {' and '.join(pinned)} from the current base" if pinned else "record what serves production"
     return _outcome(source, state, [], new, f"lock {state.name}: {what}")
+
+
+def diff(source: Source) -> str:
+    """What production would run after `bgrender promote` beside what it runs now; with no lock
+    yet, or no release on the idle color, says so."""
+    state = source.open()
+    plan = state.plan()
+    if not plan.locked:
+        return (f"{state.name}: no {LOCK_FILE} yet, so no release is pinned to compare; `bgrender lock` pins what "
+                "the colors run now\n")
+    pins, active, idle = state.history(plan), state.active, state.idle
+    if idle not in pins.colors:
+        return f"{state.name}: {idle} holds no release; production runs {state.describe(active)}, and nothing waits\n"
+    notes = _returning(pins, active, None, pins.colors[idle])
+    return production_diff(Side(active, pins.colors[active]), Side(idle, pins.colors[idle]), notes=notes)
 
 
 # --- shared steps ---------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def services(plan: Plan) -> list[dict[str, Any]]:
     main = service_object(plan, intent.service_name, waves.ROUTES,
                           selector_labels(plan.app_labels, intent.color_label, intent.active))
     return [main] + [service_object(plan, color_service(plan, color), waves.SHARED,
-                                    selector_labels(plan.app_labels, intent.color_label, color))
+                                    selector_labels(plan.app_labels, intent.color_label, color),
+                                    target=plan.target_ports[color])
                      for color in plan.colors]
 
 
@@ -100,14 +101,17 @@ def color_service(plan: Plan, color: Color) -> str:
     return names.color_service(plan.intent.service_name, color)
 
 
-def service_object(plan: Plan, name: str, wave: int, selector: dict[str, str]) -> dict[str, Any]:
+def service_object(plan: Plan, name: str, wave: int, selector: dict[str, str],
+                   target: int | str | None = None) -> dict[str, Any]:
+    """A Service; its target port is the active color's release's unless `target` (a color's) is given."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": metadata(plan, name, wave),
         # Istio picks the protocol from the port name.
         "spec": {"selector": dict(selector),
-                 "ports": [{"name": "http", "port": plan.port, "targetPort": plan.target_port, "protocol": "TCP"}]},
+                 "ports": [{"name": "http", "port": plan.port,
+                            "targetPort": plan.target_port if target is None else target, "protocol": "TCP"}]},
     }
 
 

@@ -1,0 +1,116 @@
+"""Two pull requests bgrender made from one state, merged as Git merges them (issue 26, class 1).
+
+A release PR and a promote PR (or a rollback PR and a release PR) are each right, and they
+touch different lines, so Git merges them cleanly. Before DESIGN §15's history check, the
+merge rolled production in place to a build that never ran as the idle color. This state
+machine walks an app through bgrender's own commands; at any state it may make two branches
+with two commands, merge both files with `git merge-file` (Git's own three-way line merge;
+the lock's history, whose digest both branches change, conflicts, and is resolved by taking one
+side, as a hurried reviewer would), and render the result. The property: a render never puts on production a pod template that was
+neither production's nor the idle color's in the state both branches started from; a merged
+state that would is refused (fail closed: the history's digest does not match the merged
+history, or the active color's entry is not one the history records as serving production).
+Without the history check (plan.py's production_problems) it finds a release PR merged after a
+promote PR within a few examples.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+from bgrender.app.pipeline import find_intent, render_app
+from bgrender.errors import InvalidInput
+
+from ..conftest import runner_env
+from .conftest import HERE, bgrender_group
+
+FILES = ("bluegreen.yaml", "bluegreen.lock.yaml")
+COMMANDS = st.sampled_from([("release", "v7"), ("release", "v8", "--replace"), ("release", "--replace"),
+                            ("promote",), ("rollback",)])
+
+
+class MergedBranches(RuleBasedStateMachine):
+    @initialize(fixture=st.sampled_from(["manual", "companions"]))
+    def start(self, fixture: str) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="bgrender-merge-"))
+        self.app = Path(shutil.copytree(HERE / "fixtures" / fixture, self.workdir / "main"))
+        assert _bgrender(["lock", str(self.app)]).exit_code == 0
+        self.branches = 0
+
+    def teardown(self) -> None:
+        if hasattr(self, "workdir"):
+            shutil.rmtree(self.workdir)
+
+    @rule(command=COMMANDS)
+    def step(self, command: tuple[str, ...]) -> None:
+        """Merge one pull request: the main line moves on (a refusal leaves it as it was)."""
+        _bgrender([command[0], *command[1:], str(self.app)])
+
+    @rule(first=COMMANDS, second=COMMANDS, resolve=st.sampled_from(["--ours", "--theirs"]))
+    def merge_two_pull_requests(self, first: tuple[str, ...], second: tuple[str, ...], resolve: str) -> None:
+        before = _rendered(self.app)
+        branches = [self._branch(command) for command in (first, second)]
+        merged = self._branch(())
+        for name in FILES:
+            texts = [p / name for p in (merged, *branches)]
+            if not all(p.exists() for p in texts):
+                return
+            # A conflict (the lock's history digest changes in both) resolved by taking one side's
+            # lines, as a hurried reviewer would; bluegreen.yaml's one-line edits merge cleanly.
+            done = subprocess.run(["git", "merge-file", "-p", resolve, str(texts[1]), str(texts[0]), str(texts[2])],
+                                  capture_output=True, check=True)
+            (merged / name).write_bytes(done.stdout)
+        try:
+            after = _rendered(merged)
+        except InvalidInput as err:
+            if "`bgrender promote`" in str(err) or "production.digest: does not match" in str(err):
+                return  # refused (fail closed), as it must be when production would get an untested build
+            raise
+        allowed = {_template(before, "production"), _template(before, "idle")}
+        assert _template(after, "production") in allowed, (first, second)
+        for name in FILES:  # the merge is the new main line
+            shutil.copyfile(merged / name, self.app / name)
+
+    def _branch(self, command: tuple[str, ...]) -> Path:
+        self.branches += 1
+        branch = Path(shutil.copytree(self.app, self.workdir / f"branch-{self.branches}"))
+        if command:
+            _bgrender([command[0], *command[1:], str(branch)])
+        return branch
+
+
+def _bgrender(args: list[str]) -> Any:
+    result = CliRunner().invoke(bgrender_group(), args, env=runner_env({}))
+    assert result.exit_code in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def _rendered(app: Path) -> list[dict[str, Any]]:
+    return render_app(find_intent(app), {})
+
+
+def _template(objects: list[dict[str, Any]], role: str) -> Any:
+    """The pod template of the color Deployment with this bgrender.io/role (None: no such color)."""
+    found = [o["spec"]["template"] for o in objects if o["kind"] == "Deployment"
+             and o["metadata"]["labels"].get("bgrender.io/role") == role]
+    return repr(found[0]) if found else None
+
+
+MergedBranches.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=6,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestMergedBranches = MergedBranches.TestCase
