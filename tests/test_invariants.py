@@ -96,11 +96,11 @@ def test_deployment_selector_is_app_labels_plus_its_color(app):
 def test_the_app_service_selects_exactly_the_active_color_in_every_provider(app):
     """DESIGN §16: callers the routes do not reach (outside the mesh, a NodePort or a
     LoadBalancer) get production only: the app's Service selects the app labels plus the
-    active color, never the version, and it moves with the routes (wave 2)."""
+    active color, never the version, and it moves with the routes (wave 3)."""
     _, intent, objects = app
     service = _service(intent, objects)
     assert service["spec"]["selector"] == {**_app_labels(intent, objects), intent.color_label: intent.active}
-    assert _wave(service) == 2
+    assert _wave(service) == 3
     assert all(s["spec"]["ports"][0]["name"] == "http" for s in _by_kind(objects, "Service"))
 
 

@@ -12,7 +12,6 @@ server and --service-account-dir at a token it requested (the seam is `run_hook`
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from click.testing import Result
 
 from bgrender.app.pipeline import find_intent, render_app
 
-from ..conftest import SIDECAR_ENV
+from ..conftest import BGRENDER, SIDECAR_ENV, clean_env
 from .conftest import copy_example, run_cli
 from .fake_kube_api import TOKEN, FakeKubeApi, TlsFiles, set_rollout
 
@@ -52,10 +51,10 @@ def pod(tmp_path: Path, tls_files: TlsFiles, api: FakeKubeApi, monkeypatch: pyte
 
 
 def render(app: Path, active: str | None = None) -> list[dict[str, Any]]:
-    """The app's render; with `active`, as after a promotion to it."""
-    if active is not None:
-        intent = app / "bluegreen.yaml"
-        intent.write_text(re.sub(r"\n  active: \w+", f"\n  active: {active}", intent.read_text(), count=1))
+    """The app's render; with `active`, after `bgrender promote` made it the active color (a
+    hand edit of `active` would be refused: the lock's history must agree)."""
+    if active is not None and f"\n  active: {active}\n" not in (app / "bluegreen.yaml").read_text():
+        subprocess.run([BGRENDER, "promote", str(app)], check=True, capture_output=True, env=clean_env())
     return render_app(find_intent(app), SIDECAR_ENV)
 
 

@@ -66,17 +66,19 @@ def test_status_and_check_live(cluster: Cluster, kube_env: dict[str, str], tmp_p
     sync()
     status(app, kube_env, 0)
 
-    # Drift: someone sends production to green by hand.
+    # Drift: someone sends production to green by hand (Istio routes by host: <service>-<color>).
     vs = cluster.get("virtualservices.networking.istio.io", VS, namespace)
     last = len(vs["spec"]["http"]) - 1
+    host = vs["spec"]["http"][last]["route"][0]["destination"]["host"]
+    assert host.endswith("-blue"), host
     cluster.kubectl("patch", "-n", namespace, "virtualservices.networking.istio.io", VS, "--type", "json", "-p",
-                    json.dumps([{"op": "replace", "path": f"/spec/http/{last}/route/0/destination/subset",
-                                 "value": "green"}]))
+                    json.dumps([{"op": "replace", "path": f"/spec/http/{last}/route/0/destination/host",
+                                 "value": host.removesuffix("-blue") + "-green"}]))
     out, err = status(app, kube_env, 3)
     assert "production  git: blue  live: green" in out, out
     assert "production traffic goes to green live, but Git says active: blue" in out, out
     before = files(app)
-    refused = bgrender("release", "0c1d2e3f", app, "--check-live", env=kube_env, expect=3)
+    refused = bgrender("release", "0c1d2e3f", app, "--check-live", "--replace", env=kube_env, expect=3)
     assert refused.stdout == "" and "refusing to release" in refused.stderr, refused.stderr
     assert files(app) == before
     sync()   # Argo CD's self-heal puts it back
@@ -100,7 +102,7 @@ def test_status_and_check_live(cluster: Cluster, kube_env: dict[str, str], tmp_p
     cluster.kubectl("delete", "-n", namespace, "virtualservices.networking.istio.io", VS, "--wait=true")
     out, err = status(app, kube_env, 3)
     assert "live: -" in out, out
-    ahead = bgrender("release", "0c1d2e3f", app, "--check-live", env=kube_env)
+    ahead = bgrender("release", "0c1d2e3f", app, "--check-live", "--replace", env=kube_env)
     assert ahead.stdout.startswith("release gorilla-sfx-demo 0c1d2e3f to green"), ahead.stdout
     sync()
     status(app, kube_env, 0)

@@ -52,6 +52,7 @@ def instant_query(address: str, query: str, timeout: float) -> list[Sample]:
     watchdog = threading.Timer(timeout, _cut, (connection, cut))
     watchdog.daemon = True
     watchdog.start()
+    response: http.client.HTTPResponse | None = None
     try:
         connection.request("GET", path, headers={"Accept": "application/json"})
         response = connection.getresponse()
@@ -62,9 +63,12 @@ def instant_query(address: str, query: str, timeout: float) -> list[Sample]:
         raise Unanswered(f"cannot reach {quote(address)}: {_reason(err)}") from err
     finally:
         watchdog.cancel()
+        if response is not None:  # its file holds the socket open until it is closed too
+            response.close()
         connection.close()
     if cut.is_set():  # the answer may have been cut short
         raise Unanswered(f"no answer within {timeout:g} s")
+    assert response is not None
     return _samples(response.status, body)
 
 
