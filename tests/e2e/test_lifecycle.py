@@ -183,6 +183,11 @@ def test_lifecycle(cluster: Cluster, kube_env: dict[str, str], tmp_path: Path, p
 
     add_env(app.path, "FEATURE_FLAG", "on")
     app.step("release")                         # config-only: production's version, current base, to idle
+    # Both colors run one version now; the live pod templates' bgrender.io/release tells them apart.
+    templates = [cluster.get("deployments.apps", name, namespace)["spec"]["template"]["metadata"]
+                 for name in deployments(cluster, namespace)]
+    assert len({t["annotations"]["bgrender.io/version"] for t in templates}) == 1, templates
+    assert len({t["labels"]["bgrender.io/release"] for t in templates}) == 2, templates
     app.step("promote")
     app.step("rollback")
 
