@@ -101,7 +101,7 @@ def _capacity(intent: Intent, intent_doc: Document, options: Options,
     it from being rendered is kept for the render to report, so `status` resolves without it."""
     if intent.autoscaling is None or len(colors) < len(COLORS):
         return None
-    image = intent.bgrender_image or options.bgrender_image
+    image = bgrender_image(intent, options)
     problems: list[Problem] = []
     if image is None:
         problems.append(intent_doc.problem(("spec", "autoscaling"), "needs the bgrender image for its capacity hook "
@@ -149,12 +149,17 @@ def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> s
     return api or ""
 
 
+def bgrender_image(intent: Intent, options: Options) -> str | None:
+    """The image of the hook Jobs that run bgrender: promotion.image, else $BGRENDER_IMAGE."""
+    return intent.bgrender_image or options.bgrender_image
+
+
 def _hook_image(intent: Intent, intent_doc: Document, options: Options, problems: list[Problem]) -> str | None:
     """The image of the analysis Jobs: promotion.image, else $BGRENDER_IMAGE; none is an error
     when an analysis needs one (fail closed: a gate that cannot run must not vanish)."""
     if intent.analysis is None:
         return None
-    image = intent.bgrender_image or options.bgrender_image
+    image = bgrender_image(intent, options)
     if image is None:
         problems.append(intent_doc.problem(("spec", "promotion", "analysis"), "needs the bgrender image to run its "
                                            "Jobs: set spec.promotion.image, or BGRENDER_IMAGE in the render's "
