@@ -129,48 +129,11 @@ def version() -> str:
     return (done.stdout or done.stderr).splitlines()[0]
 
 
-class Dribbler:
-    """A server that answers every request with a status line sent one byte at a time, a
-    little under a second apart, without end: each read gets something, the answer never
-    completes."""
+class _LoopbackServer:
+    """A TCP server on loopback that serves each connection in a thread of its own (`_serve`),
+    until closed."""
 
     def __init__(self) -> None:
-        self.closing = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.closing.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._dribble, args=(client,), daemon=True).start()
-
-    def _dribble(self, client: socket.socket) -> None:
-        with client:
-            client.recv(65536)
-            line = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 10**6
-            for byte in line:
-                if self.closing.wait(0.4):  # the slowness this server plays
-                    return
-                try:
-                    client.sendall(bytes([byte]))
-                except OSError:  # the client gave up
-                    return
-
-    def close(self) -> None:
-        self.closing.set()
-        self.listener.close()
-
-
-class HoldingProxy:
-    """A TCP proxy in front of `upstream_port` that holds each connection `delay` seconds before
-    forwarding it (None: holds it until closed, never answering): a slow Prometheus."""
-
-    def __init__(self, upstream_port: int, delay: float | None):
-        self.upstream_port, self.delay = upstream_port, delay
         self.closing = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -185,6 +148,40 @@ class HoldingProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.closing.set()
+        self.listener.close()
+
+
+class Dribbler(_LoopbackServer):
+    """A server that answers every request with a status line sent one byte at a time, a
+    little under a second apart, without end: each read gets something, the answer never
+    completes."""
+
+    def _serve(self, client: socket.socket) -> None:
+        with client:
+            client.recv(65536)
+            line = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 10**6
+            for byte in line:
+                if self.closing.wait(0.4):  # the slowness this server plays
+                    return
+                try:
+                    client.sendall(bytes([byte]))
+                except OSError:  # the client gave up
+                    return
+
+
+class HoldingProxy(_LoopbackServer):
+    """A TCP proxy in front of `upstream_port` that holds each connection `delay` seconds before
+    forwarding it (None: holds it until closed, never answering): a slow Prometheus."""
+
+    def __init__(self, upstream_port: int, delay: float | None):
+        self.upstream_port, self.delay = upstream_port, delay
+        super().__init__()
+
+    def _serve(self, client: socket.socket) -> None:
         with client:
             request = client.recv(65536)
             if self.closing.wait(self.delay) or self.delay is None:  # the slowness this proxy plays
@@ -193,7 +190,3 @@ class HoldingProxy:
                 upstream.sendall(request)
                 while chunk := upstream.recv(65536):
                     client.sendall(chunk)
-
-    def close(self) -> None:
-        self.closing.set()
-        self.listener.close()
