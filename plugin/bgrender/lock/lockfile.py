@@ -19,10 +19,12 @@ from bgrender.colors import COLORS, Color
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
+from bgrender.intent.base_deployment import labels_problems, order_problems, template_problems
 from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.intent import Intent
+from bgrender.labels import VERSION_ANNOTATION
 from bgrender.record import Record
-from bgrender.yamlfile.document import Document
+from bgrender.yamlfile.document import Document, Path
 
 if TYPE_CHECKING:
     from typing import Any
@@ -218,7 +220,25 @@ def pinned_entry(lock_file: LockFile, intent: Intent, intent_doc: Document, colo
                                   f"from the one bluegreen.yaml and the base now give, {quote_labels(selector)}; a "
                                   "Deployment's selector cannot change: undo the change to the selector labels "
                                   "or spec.labels.color")]
-    return entry, []
+    problems = _template_problems(entry, doc, where + ("template",), intent, color)
+    return (None, problems) if problems else (entry, [])
+
+
+def _template_problems(entry: Entry, doc: Document, at: Path, intent: Intent, color: Color) -> list[Problem]:
+    """The base's checks, on the pod template an entry pins: its digest proves only that the
+    entry was not changed since it was made, not that bgrender made it."""
+    problems = template_problems(entry.template, doc, at)
+    if problems:
+        return problems
+    problems = labels_problems(entry.template, entry.selector, doc, at) + order_problems(
+        entry.template["metadata"], doc, at + ("metadata",))
+    annotations = entry.template["metadata"].get("annotations") or {}
+    if annotations.get(VERSION_ANNOTATION) != entry.version:
+        problems.append(doc.problem(at + ("metadata", "annotations"), f"must hold {VERSION_ANNOTATION}: "
+                                    f"{quote(entry.version)}, the entry's version, as every pod template bgrender "
+                                    f"pins does: restore the lock from Git, or run `bgrender lock` to pin {color} "
+                                    "again from the current base"))
+    return problems
 
 
 # --- the production history -----------------------------------------------------------------
