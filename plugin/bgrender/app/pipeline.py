@@ -19,7 +19,7 @@ from bgrender.intent.env import Options, options_from_env
 from bgrender.intent.intent import Intent, parse_intent
 from bgrender.intent.resources import Companions
 from bgrender.lock.changes import brought_back
-from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, describe, disagrees, read_lock
+from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, describe, disagrees, is_lock_name, lock_name, read_lock
 from bgrender.plan.plan import Plan, resolve
 from bgrender.plan.pod_template import pin_color
 from bgrender.record import Record
@@ -75,7 +75,8 @@ def find_intent(path: PathLike) -> Path:
 
 def lock_file(intent_path: PathLike) -> str:
     """Where the lock of the app whose intent is at `intent_path` lives: beside it."""
-    return os.path.join(os.path.dirname(os.fspath(intent_path)), LOCK_FILE)
+    intent_path = os.fspath(intent_path)
+    return os.path.join(os.path.dirname(intent_path), lock_name(os.path.basename(intent_path)))
 
 
 def read_texts(intent_path: PathLike) -> AppTexts:
@@ -87,9 +88,13 @@ def read_files(intent_path: PathLike) -> tuple[bytes, bytes | None]:
     """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back)."""
     intent_path = os.fspath(intent_path)
     app_dir = os.path.dirname(intent_path) or "."
+    if is_lock_name(os.path.basename(intent_path)):
+        raise InvalidInput([Problem(_shown(intent_path), 0, 0, "", "is named like a lock (*.lock.yaml): an intent "
+                                    "file's lock is written beside it under that name, so give it another")])
     intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path))
     assert intent is not None
-    return intent, read_app_bytes(app_dir, LOCK_FILE, _shown(lock_file(intent_path)), missing_ok=True)
+    lock_path = lock_file(intent_path)
+    return intent, read_app_bytes(app_dir, os.path.basename(lock_path), _shown(lock_path), missing_ok=True)
 
 
 def decode_texts(intent_path: PathLike, intent: bytes, lock: bytes | None) -> AppTexts:

@@ -16,7 +16,7 @@ from bgrender.app.pipeline import decode_texts, intent_file, load_app, lock_file
 from bgrender.cli.streams import OutputFailed, write_err, write_out
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
 from bgrender.release import edits as use_case
-from bgrender.release.edits import VALIDATION_ENV, Outcome, Source
+from bgrender.release.edits import Outcome, Source, edit_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -62,7 +62,7 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
     with EditLock(app_dir, waiting=lambda: write_err(f"waiting for another bgrender edit of {escape(app_dir)}\n")):
         intent_bytes, lock_bytes = read_files(intent_path)
         texts = decode_texts(intent_path, intent_bytes, lock_bytes)
-        source = Source(shown, texts, partial(load_app, intent_path, VALIDATION_ENV))
+        source = Source(shown, texts, partial(load_app, intent_path, edit_env(os.environ)))
         outcome = decide(source)
         if check_live and outcome.changed:
             check_live(source, outcome)

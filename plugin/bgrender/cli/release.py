@@ -20,7 +20,7 @@ from bgrender.cli.status import connection_options
 from bgrender.cli.streams import write_err, write_out
 from bgrender.intent.env import options_from_env
 from bgrender.release import edits as use_case
-from bgrender.release.edits import VALIDATION_ENV, Outcome, Source
+from bgrender.release.edits import Outcome, Source, edit_env
 
 DRY_RUN_OPTION = click.option("--dry-run", is_flag=True, help="Print what production would run next beside what it "
                               "runs now, and the unified diffs of the files, instead of writing them.")
@@ -101,4 +101,4 @@ def diff(path: str) -> None:
     intent_path = intent_file(path)
     texts = decode_texts(intent_path, *read_files(intent_path))
     write_out(use_case.diff(Source(os.path.normpath(intent_path), texts,
-                                   partial(load_app, intent_path, VALIDATION_ENV))))
+                                   partial(load_app, intent_path, edit_env(os.environ)))))

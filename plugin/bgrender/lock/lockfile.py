@@ -30,6 +30,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 LOCK_FILE = "bluegreen.lock.yaml"
+
+
+def lock_name(intent_name: str) -> str:
+    """The lock of the intent file `intent_name`, beside it: bluegreen.yaml's is LOCK_FILE, and
+    each other intent file in a directory has its own (api.yaml: api.lock.yaml, api.yml:
+    api.lock.yml), so that releasing one app never rewrites another's pins. (An intent file
+    may not have a lock's name: load_app refuses it.)"""
+    stem, dot, extension = intent_name.rpartition(".")
+    return f"{stem}.lock.{extension}" if dot and extension in ("yaml", "yml") else f"{intent_name}.lock"
+
+
+def is_lock_name(name: str) -> bool:
+    return name.endswith((".lock.yaml", ".lock.yml", ".lock"))
 KIND = "BlueGreenLock"
 HEADER = """\
 # Written by bgrender (release, promote, rollback, lock): do not edit by hand.
