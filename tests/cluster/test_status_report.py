@@ -198,3 +198,21 @@ def test_a_release_of_the_same_version_not_synced_yet_is_drift(plan: Plan) -> No
         f"green: runs release 0123456789ab of 8a1b0c4e (bgrender.io/release), Git has release "
         f"{GORILLA_RELEASES['green']} (a config-only release not synced yet?)"]
     assert build_report(plan, live)["colors"]["green"]["state"] == "idle, release differs"
+
+
+def test_an_image_set_by_hand_is_drift_though_every_label_matches(plan: Plan) -> None:
+    """`kubectl set image` keeps the version annotation and the release label: only the images tell."""
+    from dataclasses import replace
+
+    from bgrender.live.status import pod_images
+
+    pinned = pod_images(plan.colors["blue"].entry.template["spec"], "template.spec")
+    ((name, image),) = pinned
+    blue = deployment("blue", "3f9c2e1d")
+    assert drift_reasons(plan, state(replace(blue, images=pinned), IN_SYNC[1])) == []
+    by_hand = replace(blue, images=((name, "busybox:hotfix"),))
+    assert drift_reasons(plan, state(by_hand, IN_SYNC[1])) == [
+        f"blue: container {name} runs busybox:hotfix, Git has {image}"]
+    sidecar = replace(blue, images=(*pinned, ("debug", "busybox:1")))
+    assert drift_reasons(plan, state(sidecar, IN_SYNC[1])) == [
+        "blue: container debug runs busybox:1, Git has no such container"]
