@@ -22,7 +22,7 @@ UPDATE = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"
 
 # Variables that change a render; tests start from none of them, then add the case's own.
 RENDER_ENV = ("ARGOCD_APP_NAME", "ARGOCD_APP_NAMESPACE", "ARGOCD_APP_PARAMETERS", "ARGOCD_APP_REVISION",
-              "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL", "BGRENDER_IMAGE")
+              "ARGOCD_APP_SOURCE_PATH", "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL", "BGRENDER_IMAGE")
 # What the sidecar's own environment gives every render (argocd-cm-patch sets it): the image of
 # the hooks that run bgrender. Every case renders with it unless its env.yaml says otherwise.
 SIDECAR_ENV = {"BGRENDER_IMAGE": "registry.example.com/platform/bgrender:0.1.0"}
