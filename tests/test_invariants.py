@@ -7,7 +7,6 @@ so an expected file updated by mistake still cannot break a principle unnoticed.
 from __future__ import annotations
 
 import json
-import shutil
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.resources import CLUSTER_SCOPED
 from bgrender.release.edits import Source, promote
 
-from .conftest import EXAMPLES, case_env, cases, clean_env
+from .conftest import EXAMPLES, case_env, cases, clean_env, copy_app
 
 APPS = cases("render") + EXAMPLES
 FOLLOW_THEIR_DEPLOYMENT = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
@@ -331,7 +330,7 @@ LOCKED_CONFIG = [p for p in APPS if (p / "bluegreen.lock.yaml").exists() and loa
 def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
     """Principle 7: with a lock, an edit of every config file and every data value of
     spec.configMaps changes no pod template, selector or emitted ConfigMap."""
-    app = Path(shutil.copytree(path, tmp_path / path.name, symlinks=True))
+    app = copy_app(path, tmp_path)
     intent = load_intent(find_intent(app))
     before = _render(app)
     for config_map in intent.config_maps:

@@ -58,6 +58,16 @@ def test_examples_render_as_argo_cd_receives_them(generate, app_path):
     assert response.changed_in_repo_copy == []
 
 
+@pytest.mark.parametrize("environment", ["staging", "prod-eu", "prod-us"])
+def test_environments_read_their_shared_base_in_argo_cds_copy_of_the_repository(generate, environment):
+    """examples/environments/envs/*: ../../base lies outside the app directory, inside the
+    repository Argo CD unpacked (its root: the working directory less ARGOCD_APP_SOURCE_PATH)."""
+    response = generate(app_for(f"environments/envs/{environment}"))
+    config = {obj["metadata"]["name"]: obj for obj in response.manifests if obj["kind"] == "ConfigMap"}
+    assert any("application.yaml" in c.get("data", {}) for c in config.values())
+    assert response.changed_in_repo_copy == []
+
+
 def test_auto_promotion_example_carries_its_smoke_test(generate):
     response = generate(app_for("checkout-auto"))
     jobs = {obj["metadata"]["name"]: obj for obj in response.manifests if obj["kind"] == "Job"}

@@ -12,6 +12,7 @@ import os
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from bgrender.app.reading import read_base, read_companions
+from bgrender.app.repository import Boundary, repository
 from bgrender.colors import other
 from bgrender.errors import InvalidInput, Problem
 from bgrender.intent.base_deployment import Base, check_base
@@ -79,22 +80,30 @@ def lock_file(intent_path: PathLike) -> str:
     return os.path.join(os.path.dirname(intent_path), lock_name(os.path.basename(intent_path)))
 
 
-def read_texts(intent_path: PathLike) -> AppTexts:
+def read_texts(intent_path: PathLike, within: Boundary | None = None) -> AppTexts:
     """bluegreen.yaml and, if there is one, its lock, read with the core's checks."""
-    return decode_texts(intent_path, *read_files(intent_path))
+    return decode_texts(intent_path, *read_files(intent_path, within))
 
 
-def read_files(intent_path: PathLike) -> tuple[bytes, bytes | None]:
-    """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back)."""
+def boundary(intent_path: PathLike, env: Mapping[str, str] | None = None) -> Boundary:
+    """What the app's files may resolve to (app/repository.py); `env` tells whether Argo CD runs it."""
+    return repository(os.path.dirname(os.fspath(intent_path)) or ".", env)
+
+
+def read_files(intent_path: PathLike, within: Boundary | None = None) -> tuple[bytes, bytes | None]:
+    """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back);
+    both confined to `within` (default: the app's repository, found locally)."""
     intent_path = os.fspath(intent_path)
     app_dir = os.path.dirname(intent_path) or "."
     if is_lock_name(os.path.basename(intent_path)):
         raise InvalidInput([Problem(_shown(intent_path), 0, 0, "", "is named like a lock (*.lock.yaml): an intent "
                                     "file's lock is written beside it under that name, so give it another")])
-    intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path))
+    within = within or boundary(intent_path)
+    intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path), within=within)
     assert intent is not None
     lock_path = lock_file(intent_path)
-    return intent, read_app_bytes(app_dir, os.path.basename(lock_path), _shown(lock_path), missing_ok=True)
+    return intent, read_app_bytes(app_dir, os.path.basename(lock_path), _shown(lock_path), missing_ok=True,
+                                  within=within)
 
 
 def decode_texts(intent_path: PathLike, intent: bytes, lock: bytes | None) -> AppTexts:
@@ -143,7 +152,8 @@ def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | No
     An edit command that has parsed texts.intent already passes it as `intent_doc`."""
     intent_path = os.fspath(intent_path)
     options, env_error = _options(env)
-    texts = read_texts(intent_path) if texts is None else texts
+    within = boundary(intent_path, env)
+    texts = read_texts(intent_path, within) if texts is None else texts
     try:
         intent_doc = load_document(texts.intent, _shown(intent_path)) if intent_doc is None else intent_doc
         intent = parse_intent(intent_doc)
@@ -153,8 +163,8 @@ def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | No
         raise env_error
     assert options is not None
     app_dir = os.path.dirname(intent_path) or "."
-    base = check_base(intent, intent_doc, read_base(intent, intent_doc, app_dir))
-    companions = read_companions(intent, intent_doc, base, app_dir)
+    base = check_base(intent, intent_doc, read_base(intent, intent_doc, app_dir, within))
+    companions = read_companions(intent, intent_doc, base, app_dir, within)
     lock = None if texts.lock is None else read_lock(_lock_document(texts.lock, _shown(lock_file(intent_path))))
     return App(intent, intent_doc, base, lock, options, companions)
 

@@ -12,7 +12,7 @@ from functools import partial
 
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import BOM, EditLock, FileChange, undo_files, write_files
-from bgrender.app.pipeline import decode_texts, intent_file, load_app, lock_file, read_files
+from bgrender.app.pipeline import boundary, decode_texts, intent_file, load_app, lock_file, read_files
 from bgrender.cli.streams import OutputFailed, write_err, write_out
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape
 from bgrender.release import edits as use_case
@@ -60,7 +60,8 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
     if not os.path.isdir(app_dir):  # as reading the file would say, before the lock on its directory
         raise InvalidInput([Problem(shown, 0, 0, "", "file not found")])
     with EditLock(app_dir, waiting=lambda: write_err(f"waiting for another bgrender edit of {escape(app_dir)}\n")):
-        intent_bytes, lock_bytes = read_files(intent_path)
+        within = boundary(intent_path)  # bluegreen.yaml and the lock are read, and written, inside it
+        intent_bytes, lock_bytes = read_files(intent_path, within)
         texts = decode_texts(intent_path, intent_bytes, lock_bytes)
         source = Source(shown, texts, partial(load_app, intent_path, edit_env(os.environ)))
         outcome = decide(source)
@@ -72,7 +73,7 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
         for note in outcome.notes:
             write_err(f"note: {note}\n")
         bom = BOM if intent_bytes.startswith(BOM) else b""
-        changes = [FileChange(p, old, new) for p, old, new in (
+        changes = [FileChange(p, old, new, within) for p, old, new in (
             (shown_lock, lock_bytes, _bytes(outcome.lock)),
             (shown, intent_bytes, _bytes(outcome.intent, bom)),
         ) if new is not None]

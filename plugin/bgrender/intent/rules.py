@@ -57,7 +57,7 @@ def relation_problems(doc: Document, broken: set[str]) -> list[Problem]:
 
 def one_base(doc: Document, f: Fields) -> Iterator[Problem]:
     """Exactly one of spec.deployment and spec.template, and a safe path.
-    FAIL: {deployment: deployment.yaml, template: {...}}; {deployment: ../x.yaml}
+    FAIL: {deployment: deployment.yaml, template: {...}}; {deployment: /etc/x.yaml}
     PASS: {deployment: deployment.yaml}"""
     deployment, template = f.get("spec", "deployment"), f.get("spec", "template")
     if deployment is not None and template is not None:
@@ -233,7 +233,7 @@ def previews_stay_inside(doc: Document, f: Fields) -> Iterator[Problem]:
 
 
 def resource_paths_are_safe(doc: Document, f: Fields) -> list[Problem]:
-    """FAIL: resources: [../shared/sa.yaml]"""
+    """FAIL: resources: [/etc/passwd]"""
     return _path_problems(doc, f.get("spec", "resources"))
 
 
