@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -18,7 +17,7 @@ from bgrender.errors import InvalidInput
 from bgrender.lock.lockfile import HEADER, Lock, Release, digest_of, dump_lock, new_entry, read_lock
 from bgrender.yamlfile.document import load_document
 
-from .conftest import BGRENDER, EXAMPLES, clean_env
+from .conftest import BGRENDER, EXAMPLES, clean_env, copy_app
 
 PLAIN = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -84,8 +83,7 @@ def test_every_example_lock_is_exactly_as_bgrender_writes_it(example):
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_a_release_of_an_example_leaves_production_s_entry_byte_for_byte(example, tmp_path):
-    app = tmp_path / example.name
-    shutil.copytree(example, app)
+    app = copy_app(example, tmp_path)
     intent = yaml.safe_load((app / "bluegreen.yaml").read_text())
     active = intent["spec"]["active"]
     before = _entry_lines((app / "bluegreen.lock.yaml").read_text(), active)
