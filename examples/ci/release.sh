@@ -22,6 +22,8 @@
 #   BGRENDER     the bgrender command (default: bgrender)
 #   GH_TOKEN     if set and gh is installed, the pull request is opened (or updated) with gh;
 #                otherwise the branch is pushed and its name printed
+#   BRANCH_FILE  if set, the app's branch name is written to this file once the branch holds
+#                the release (for a next step, say one that merges the pull request)
 #
 # Output: the commit message on stdout (nothing when there was nothing to release); the rest,
 # including the pull request's address, on stderr.
@@ -117,6 +119,8 @@ else
     git push --quiet --force-with-lease="refs/heads/$branch:$leased" "$remote" "refs/heads/$branch:refs/heads/$branch" \
         || fail 4 "push of $branch to $remote failed; nothing changed there; re-run the job"
 fi
+
+if [ -n "${BRANCH_FILE:-}" ]; then printf '%s\n' "$branch" > "$BRANCH_FILE"; fi
 
 if [ -n "${GH_TOKEN:-}" ] && command -v gh >/dev/null; then
     body="Edited by \`bgrender release $version $app\`. Merge to deploy; Argo CD syncs the change.

@@ -338,3 +338,12 @@ def test_the_ci_snippets_run_the_script_with_the_commit_sha(snippet):
     assert f'ci/release.sh "{sha}" {APP}' in text
     for forbidden in ("kubectl", "kubeconfig:", "aws ", "KUBECONFIG"):
         assert forbidden not in text
+
+
+def test_the_branch_is_written_to_branch_file_for_a_next_step(world):
+    out = world["tmp"] / "branch"
+    done = subprocess.run(["bash", "ci/release.sh", "1234abcd", APP], cwd=world["ci"], capture_output=True, text=True,
+                          check=False, env={**os.environ, **IDENTITY, "BRANCH_FILE": str(out),
+                                            "BGRENDER": str(bgrender_command(world["tmp"]))})
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == BRANCH + "\n"

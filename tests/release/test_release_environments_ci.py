@@ -14,11 +14,15 @@ import pytest
 import yaml
 
 from ..conftest import REPO
-from .test_release_ci_script import FAKE_GH, IDENTITY, bgrender_command, executable, git
+from .test_release_ci_script import FAKE_GH, IDENTITY, bgrender_command, branch_of, executable, git
 
 WORKFLOW = yaml.safe_load((REPO / "examples" / "environments" / "ci" / "release.yaml").read_text())
 ENVS = "examples/environments/envs"
-BRANCH = "bgrender/release/" + ENVS + "/{}"
+
+
+def branch(environment: str) -> str:
+    """The branch release.sh gives an environment."""
+    return branch_of(f"{ENVS}/{environment}", f"{ENVS}/{environment}/bluegreen.yaml")
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("bash") is None,
                                 reason="needs git and bash")
@@ -78,18 +82,18 @@ def test_the_production_jobs_cover_every_other_environment_after_staging():
 def test_staging_is_released_and_merged_then_each_production_environment_gets_its_own_pull_request(remote):
     staging = _run_step(remote, "staging", "staging")
     assert staging.returncode == 0, staging.stderr
-    assert _touched(remote, BRANCH.format("staging")) == [f"{ENVS}/staging/bluegreen.lock.yaml",
+    assert _touched(remote, branch("staging")) == [f"{ENVS}/staging/bluegreen.lock.yaml",
                                                           f"{ENVS}/staging/bluegreen.yaml"]
     calls = (remote.parent / "gh-calls").read_text()
-    assert f"merge\n{BRANCH.format('staging')}\n--squash" in calls
+    assert f"merge\n{branch('staging')}\n--squash" in calls
     for environment in WORKFLOW["jobs"]["production"]["strategy"]["matrix"]["environment"]:
         done = _run_step(remote, "production", environment, ENVIRONMENT=environment)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("release payments 1.6.0 to ")
-        assert _touched(remote, BRANCH.format(environment)) == [f"{ENVS}/{environment}/bluegreen.lock.yaml",
+        assert _touched(remote, branch(environment)) == [f"{ENVS}/{environment}/bluegreen.lock.yaml",
                                                                 f"{ENVS}/{environment}/bluegreen.yaml"]
     branches = git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=remote).split()
-    assert branches == sorted([BRANCH.format(e) for e in ("prod-eu", "prod-us", "staging")] + ["main"])
+    assert branches == sorted([branch(e) for e in ("prod-eu", "prod-us", "staging")] + ["main"])
     assert calls.count("pr\ncreate") == 1  # staging's; the production ones follow in the file
     assert (remote.parent / "gh-calls").read_text().count("pr\ncreate") == 3
 
@@ -99,9 +103,9 @@ def test_a_rerun_before_the_merge_merges_the_same_release(remote):
     on the branch, pushes nothing new, and merges it."""
     first = _run_step(remote, "staging", "first")
     assert first.returncode == 0, first.stderr
-    pushed = git("rev-parse", BRANCH.format("staging"), cwd=remote)
+    pushed = git("rev-parse", branch("staging"), cwd=remote)
     again = _run_step(remote, "staging", "again")
     assert again.returncode == 0, again.stderr
     assert "already holds this release" in again.stderr
-    assert git("rev-parse", BRANCH.format("staging"), cwd=remote) == pushed
-    assert (remote.parent / "gh-calls").read_text().count(f"merge\n{BRANCH.format('staging')}\n") == 2
+    assert git("rev-parse", branch("staging"), cwd=remote) == pushed
+    assert (remote.parent / "gh-calls").read_text().count(f"merge\n{branch('staging')}\n") == 2
