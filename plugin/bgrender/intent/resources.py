@@ -19,7 +19,7 @@ from bgrender import TYPE_CHECKING, waves
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
 from bgrender.intent.configmaps import ConfigMap
-from bgrender.labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE
+from bgrender.labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE, VERSIONED
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, get_in
 from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
@@ -100,7 +100,8 @@ def check_documents(docs: list[Document], namespace: str | None, app_labels: dic
         scoped = crd_scopes.get((group, kind), (group, kind) in CLUSTER_SCOPED)
         resources.append(Resource(doc.data, doc, scoped))
         problems += _scope_problems(doc, scoped) + _workload_problems(doc, app_labels, base_name)
-        first = seen.setdefault(identity(doc.data), doc)
+        versions = (doc.data["metadata"].get("annotations") or {}).get(VERSIONED) == "true"  # versioned.py
+        first = doc if versions else seen.setdefault(identity(doc.data), doc)
         if first is not doc:
             line, column = first.position(("metadata", "name"))
             problems.append(doc.problem(("metadata", "name"), f"{kind} {quote(doc.data['metadata']['name'])} is "
@@ -221,7 +222,9 @@ class Companions(Record):
     """What the companion files hold, read (app/reading.py) and checked."""
 
     config_maps: dict[str, ConfigMap]  # by the name the pod template uses
-    resources: tuple[Resource, ...]
+    resources: tuple[Resource, ...]  # emitted as they are
+    # Every version of the versioned ones: intent/versioned.py's Versioned (which imports this module).
+    versioned: tuple[Any, ...] = ()
 
 
 NONE = Companions({}, ())
