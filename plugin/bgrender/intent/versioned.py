@@ -41,9 +41,9 @@ KINDS: dict[tuple[str, str], Kind] = {("", "ConfigMap"): "ConfigMap", ("", "Secr
                                       ("bitnami.com", "SealedSecret"): "Secret"}
 _ANNOTATION: Path = ("metadata", "annotations", VERSIONED)
 # Other objects of the app that name a Secret, which would not follow its rename.
-_SECRET_USERS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
-    ("", "ServiceAccount"): (("secrets",), "name"),
-    ("networking.k8s.io", "Ingress"): (("spec", "tls"), "secretName"),
+_SECRET_USERS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], str], ...]] = {
+    ("", "ServiceAccount"): ((("secrets",), "name"), (("imagePullSecrets",), "name")),
+    ("networking.k8s.io", "Ingress"): ((("spec", "tls"), "secretName"),),
 }
 
 
@@ -168,13 +168,16 @@ def _clashes(plain: list[Resource], versions: list[Versioned]) -> list[Problem]:
 
 def _secret_user_problems(r: Resource, names: set[tuple[Kind, str]]) -> list[Problem]:
     group, kind, _ = identity(r.obj)
-    where, field = _SECRET_USERS[(group, kind)]
-    items = get_in(r.obj, where)
     return [r.doc.problem(where + (i, field), f"names the Secret {quote(item[field])}, which is versioned: only a "
-                          f"color's pod template follows its new name each release, a {kind} would not; keep this "
-                          "Secret unversioned")
-            for i, item in enumerate(items if isinstance(items, list) else [])
+                          f"color's pod template follows its new name each release, the {kind} would not; keep "
+                          "this Secret unversioned")
+            for where, field in _SECRET_USERS[(group, kind)]
+            for i, item in enumerate(_list(get_in(r.obj, where)))
             if isinstance(item, dict) and ("Secret", item.get(field)) in names]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 # --- a color's release ----------------------------------------------------------------------------
