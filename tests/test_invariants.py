@@ -17,8 +17,8 @@ import yaml
 
 from bgrender.app.pipeline import AppTexts, find_intent, load_app, load_intent, plan_app, read_texts, render_app
 from bgrender.colors import other
-from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.config_refs import references
+from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.resources import CLUSTER_SCOPED
 from bgrender.intent.versioned import is_versioned, rendered
 from bgrender.release.edits import Source, promote
@@ -279,8 +279,8 @@ def test_versioned_resources_are_written_versions_under_their_hashed_names(app):
     emitted = [o for o in objects if is_versioned(o)]
     assert len(emitted) == len(versions)
     for obj in emitted:
-        digest = "sha256:" + hashlib.sha256(json.dumps(
-            _original(path, intent, obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+        canonical = json.dumps(_original(path, intent, obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
         assert obj["metadata"]["name"].endswith("-" + digest[7:17])
         target = obj.get("spec", {}).get("target", {}).get("name") if obj["kind"] == "ExternalSecret" else None
         assert (target or obj["metadata"]["name"]) in versions
