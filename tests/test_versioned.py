@@ -138,3 +138,33 @@ def test_a_forged_lock_whose_versioned_name_does_not_carry_its_digest_fails_clos
         render_app(app / "bluegreen.yaml", clean_env(SIDECAR_ENV))
     assert any(p.path == f"colors.blue.versioned.{other}" and "does not match the digest" in p.message
                for p in err.value.problems), err.value.problems
+
+
+def test_a_rotation_from_start_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Release the new version (idle only), promote, release again: the old version is then run
+    by no color, `validate` says its document may go, and without it the app still renders."""
+    from click.testing import CliRunner
+
+    from bgrender.cli.main import cli
+
+    from .conftest import runner_env
+
+    app = Path(shutil.copytree(Path(__file__).parent / "release" / "golden" / "release-versioned-secret",
+                               tmp_path / "app", ignore=shutil.ignore_patterns("expected*", "args")))
+    monkeypatch.chdir(app)
+
+    def run(*args: str):
+        result = CliRunner().invoke(cli, list(args), env=runner_env(SIDECAR_ENV))
+        assert result.exit_code == 0, result.stderr
+        return result
+
+    run("release", ".")
+    assert "may be removed" not in run("validate", ".").stderr  # production runs the old version
+    run("promote", ".")
+    assert "may be removed" not in run("validate", ".").stderr  # the idle color does: the rollback target
+    run("release", "v1.2.0", ".")
+    note = run("validate", ".").stderr
+    assert 'no color runs the version "web-db-bb7570865c" of the Secret "web-db" (secrets.yaml:4)' in note
+    secrets = (app / "secrets.yaml").read_text().split("---\n")
+    (app / "secrets.yaml").write_text("---\n".join(d for d in secrets if "s3cr3t-CANARY-stringdata" not in d))
+    assert "web-db-bb7570865c" not in run("render").stdout

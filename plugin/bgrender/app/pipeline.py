@@ -13,7 +13,7 @@ from bgrender import TYPE_CHECKING
 from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from bgrender.app.reading import read_base, read_companions
 from bgrender.colors import other
-from bgrender.errors import InvalidInput, Problem
+from bgrender.errors import InvalidInput, Problem, escape, quote
 from bgrender.intent.base_deployment import Base, check_base
 from bgrender.intent.config_refs import unversioned
 from bgrender.intent.env import Options, options_from_env
@@ -214,6 +214,15 @@ def history_notes(app: App, plan: Plan) -> list[str]:
             notes.append(f"the base still holds changes production was rolled back from ({describe(undone)}): "
                          f"{back.summary()}")
     return notes
+
+
+def version_notes(app: App, plan: Plan) -> list[str]:
+    """What `validate` says of a version of a versioned resource that no color runs and no
+    release would pin (not the last of its name): its document may be removed."""
+    running = {v.hashed_name for v in plan.versions}
+    return [f"no color runs the version {quote(v.hashed_name)} of the {v.kind} {quote(v.name)} ({escape(v.at.file)}:"
+            f"{v.resource.doc.position(('metadata', 'name'))[0]}); its document may be removed from spec.resources"
+            for v in app.companions.versioned if not v.current and v.hashed_name not in running]
 
 
 def config_warnings(app: App, plan: Plan) -> list[Problem]:

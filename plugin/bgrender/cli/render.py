@@ -19,6 +19,7 @@ from bgrender.app.pipeline import (
     plan_of,
     render_app,
     unreleased_base_changes,
+    version_notes,
 )
 from bgrender.cli import logs
 from bgrender.cli.streams import write_err, write_out
@@ -64,7 +65,7 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
                 dump_output(objects, output, intent_path)
             unreleased = unreleased_base_changes(app, plan)
             notes = [UNRELEASED] if unreleased else []
-            notes += history_notes(app, plan)
+            notes += history_notes(app, plan) + version_notes(app, plan)
             warnings = config_warnings(app, plan)
         except InvalidInput as err:
             fresh = [p for p in err.problems if p not in reported]
