@@ -168,3 +168,15 @@ def test_a_rotation_from_start_to_end(tmp_path: Path, monkeypatch: pytest.Monkey
     secrets = (app / "secrets.yaml").read_text().split("---\n")
     (app / "secrets.yaml").write_text("---\n".join(d for d in secrets if "s3cr3t-CANARY-stringdata" not in d))
     assert "web-db-bb7570865c" not in run("render").stdout
+
+
+def test_a_config_map_is_versioned_one_way_only(tmp_path: Path):
+    from bgrender.app.pipeline import render_app
+
+    app = Path(shutil.copytree(GOLDEN / "render" / "versioned-secrets-first-render", tmp_path / "app"))
+    with (app / "bluegreen.yaml").open("a") as intent:
+        intent.write("  configMaps:\n    - name: web-flags\n      data: {A: b}\n")
+    with pytest.raises(InvalidInput) as err:
+        render_app(app / "bluegreen.yaml", clean_env(SIDECAR_ENV))
+    assert [p.message for p in err.value.problems] == [
+        'spec.configMaps declares "web-flags" too; version a ConfigMap one way only']
