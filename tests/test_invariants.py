@@ -6,6 +6,7 @@ so an expected file updated by mistake still cannot break a principle unnoticed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import partial
 from pathlib import Path
@@ -15,8 +16,10 @@ import yaml
 
 from bgrender.app.pipeline import AppTexts, find_intent, load_app, load_intent, plan_app, read_texts, render_app
 from bgrender.colors import other
+from bgrender.intent.config_refs import references
 from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.resources import CLUSTER_SCOPED
+from bgrender.intent.versioned import is_versioned, rendered
 from bgrender.release.edits import Source, promote
 
 from .conftest import EXAMPLES, case_env, cases, clean_env, copy_app
@@ -46,7 +49,8 @@ def _identity(obj: dict) -> tuple[str, str, str]:
 
 def _split(app: Path, objects: list[dict]) -> tuple[list[dict], list[dict]]:
     """The objects bgrender generates, and those of spec.resources, emitted as written."""
-    ours = {r.identity for r in plan_app(find_intent(app), clean_env(case_env(app))).resources}
+    plan = plan_app(find_intent(app), clean_env(case_env(app)))
+    ours = {r.identity for r in (*plan.resources, *map(rendered, plan.versions))}
     return [o for o in objects if _identity(o) not in ours], [o for o in objects if _identity(o) in ours]
 
 
@@ -245,8 +249,8 @@ def test_resources_are_emitted_as_written_but_for_namespace_and_wave(app):
     namespace on namespaced kinds (none on cluster-scoped ones)."""
     path, intent, objects = app
     _, resources = _split(path, objects)
-    written = {_identity(d): d for rel in intent.resources
-               for d in yaml.safe_load_all((path / rel).read_text(encoding="utf-8-sig")) if d}
+    written = {_identity(d): d for d in _written(path, intent) if not is_versioned(d)}
+    resources = [o for o in resources if not is_versioned(o)]
     assert {_identity(o) for o in resources} == written.keys()
     namespace = intent.namespace or case_env(path).get("ARGOCD_APP_NAMESPACE")
     cluster_scoped = CLUSTER_SCOPED | {(d["spec"]["group"], d["spec"]["names"]["kind"]) for d in written.values()
@@ -258,6 +262,62 @@ def test_resources_are_emitted_as_written_but_for_namespace_and_wave(app):
         scoped = _identity(obj)[:2] in cluster_scoped
         assert obj["metadata"].get("namespace") == (None if scoped else namespace), _identity(obj)
         assert _without_placement(obj) == _without_placement(original)
+
+
+def _written(path: Path, intent) -> list[dict]:
+    return [d for rel in intent.resources for d in yaml.safe_load_all((path / rel).read_text(encoding="utf-8-sig"))
+            if d]
+
+
+def test_versioned_resources_are_written_versions_under_their_hashed_names(app):
+    """DESIGN §19: each versioned object emitted is a version written in spec.resources, renamed
+    `<name>-<10 hex of its digest>` (an ExternalSecret's target and a SealedSecret's template
+    name too), and the lock (if any) pins exactly the digests of the versions it emits."""
+    path, intent, objects = app
+    versions = {v.hashed_name: v for v in plan_app(find_intent(path), clean_env(case_env(path))).versions}
+    emitted = [o for o in objects if is_versioned(o)]
+    assert len(emitted) == len(versions)
+    for obj in emitted:
+        canonical = json.dumps(_original(path, intent, obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        assert obj["metadata"]["name"].endswith("-" + digest[7:17])
+        target = obj.get("spec", {}).get("target", {}).get("name") if obj["kind"] == "ExternalSecret" else None
+        assert (target or obj["metadata"]["name"]) in versions
+        assert versions[target or obj["metadata"]["name"]].digest == digest
+
+
+def _original(path: Path, intent, obj: dict) -> dict:
+    """The written document `obj` was rendered from."""
+    name = obj["metadata"]["name"].rpartition("-")[0]
+    found = [d for d in _written(path, intent) if is_versioned(d) and d["kind"] == obj["kind"]
+             and d["metadata"]["name"] == name and rendered_as(d, obj)]
+    assert len(found) == 1, obj["metadata"]["name"]
+    return found[0]
+
+
+def rendered_as(written: dict, obj: dict) -> bool:
+    """Whether `obj` holds the content of `written`, but for what the render changes."""
+    def content(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k not in ("metadata", "immutable", "spec")}
+    return content(written) == content(obj) and (written.get("spec") or {}).keys() == (obj.get("spec") or {}).keys()
+
+
+def test_every_color_refers_only_to_config_rendered_beside_it(app):
+    """DESIGN §19: a ConfigMap or Secret bgrender manages (spec.configMaps, versioned resources)
+    that a deployed color's pod template names, production's first, is rendered in the same
+    output under that very name; a name of another object is none bgrender manages."""
+    path, intent, objects = app
+    managed = {c.name for c in intent.config_maps} | {
+        (d.get("spec", {}).get("target", {}).get("name") if d["kind"] == "ExternalSecret" else None)
+        or d["metadata"]["name"] for d in _written(path, intent) if is_versioned(d)}
+    available = {(o["kind"] if o["kind"] == "ConfigMap" else "Secret",
+                  (o.get("spec", {}).get("target", {}).get("name") if o["kind"] == "ExternalSecret" else None)
+                  or o["metadata"]["name"])
+                 for o in objects if o["kind"] in ("ConfigMap", "Secret", "ExternalSecret", "SealedSecret")}
+    for deployment in _by_kind(objects, "Deployment"):
+        for ref in references(deployment["spec"]["template"].get("spec")):
+            if (ref.kind, ref.name) not in available:
+                assert ref.name not in managed and ref.name.rpartition("-")[0] not in managed, ref
 
 
 def _without_placement(obj: dict) -> dict:

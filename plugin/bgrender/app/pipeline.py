@@ -14,8 +14,9 @@ from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from bgrender.app.reading import read_base, read_companions
 from bgrender.app.repository import Boundary, repository
 from bgrender.colors import other
-from bgrender.errors import InvalidInput, Problem
+from bgrender.errors import InvalidInput, Problem, escape, quote
 from bgrender.intent.base_deployment import Base, check_base
+from bgrender.intent.config_refs import unversioned
 from bgrender.intent.env import Options, options_from_env
 from bgrender.intent.intent import Intent, parse_intent
 from bgrender.intent.resources import Companions
@@ -28,7 +29,7 @@ from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, load_document
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
     from typing import Any
 
@@ -58,7 +59,8 @@ class App(Record):
 
     def pin(self, namespace: str | None, color: Color, version: str) -> tuple[Entry | None, list[Problem]]:
         """The entry `color` would get if `version` were released to it from the current files."""
-        return pin_color(self.intent, self.base, self.companions.config_maps, namespace, color, version)
+        return pin_color(self.intent, self.base, self.companions.config_maps, namespace, color, version,
+                         self.companions.versioned)
 
 
 def intent_file(path: PathLike) -> str:
@@ -227,6 +229,38 @@ def history_notes(app: App, plan: Plan) -> list[str]:
             notes.append(f"the base still holds changes production was rolled back from ({describe(undone)}): "
                          f"{back.summary()}")
     return notes
+
+
+def version_notes(app: App, plan: Plan) -> list[str]:
+    """What `validate` says of a version of a versioned resource that no color runs and no
+    release would pin (not the last of its name): its document may be removed."""
+    running = {v.hashed_name for v in plan.versions}
+    return [f"no color runs the version {quote(v.hashed_name)} of the {v.kind} {quote(v.name)} ({escape(v.at.file)}:"
+            f"{v.resource.doc.position(('metadata', 'name'))[0]}); its document may be removed from spec.resources"
+            for v in app.companions.versioned if not v.current and v.hashed_name not in running]
+
+
+def config_warnings(app: App, plan: Plan) -> list[Problem]:
+    """What `validate` warns about (DESIGN §19): each ConfigMap or Secret a pod template refers
+    to that bgrender does not version, in the base (as the next release would pin it) and in
+    each color's pinned entry; a change to one reaches both colors at once."""
+    templates = []
+    for color, color_plan in plan.colors.items():
+        fresh, _ = app.pin(plan.namespace, color, color_plan.version)
+        if fresh is not None:
+            templates.append((fresh.template, _in(app.base.doc, ("spec", "template")), _versioned(fresh)))
+    if app.lock is not None:
+        templates += [(entry.template, _in(app.lock.doc, ("colors", color, "template")), _versioned(entry))
+                      for color, entry in sorted(plan.pins.colors.items()) if color in plan.colors]
+    return unversioned(templates)
+
+
+def _in(doc: Document, at: tuple[str, ...]) -> Callable[[tuple[str | int, ...], str], Problem]:
+    return lambda path, message: doc.problem(at + path, message)
+
+
+def _versioned(entry: Entry) -> frozenset[str]:
+    return frozenset((*entry.config_maps, *entry.versioned))
 
 
 def _shown(path: str) -> str:

@@ -10,9 +10,10 @@ import os
 
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import read_named_file, shown_beside
-from bgrender.errors import InvalidInput, Problem
+from bgrender.errors import InvalidInput, Problem, quote
 from bgrender.intent.configmaps import MAX_DATA_BYTES, ConfigMap, data_bytes, hashed_name
 from bgrender.intent.resources import MAX_COMPANION_BYTES, NONE, Companions, check_documents
+from bgrender.intent.versioned import split
 from bgrender.yamlfile.document import Document, load_document, load_streams
 
 if TYPE_CHECKING:
@@ -77,9 +78,13 @@ def read_companions(intent: Intent, intent_doc: Document, base: Base, app_dir: s
                                   for (i, file, _), docs in zip(read, streams) if not docs]
     resources, found = check_documents([d for docs in streams for d in docs], intent.namespace, base.app_labels,
                                        base.name)
-    if problems or found:
-        raise InvalidInput(problems + found)
-    return Companions({k: v for k, v in config_maps.items() if v is not None}, tuple(resources))
+    plain, versions, refused = split(resources)
+    refused += [v.resource.doc.problem(("metadata", "name"), f"spec.configMaps declares {quote(v.name)} too; version "
+                                       "a ConfigMap one way only") for v in versions
+                if v.kind == "ConfigMap" and v.name in config_maps]
+    if problems or found or refused:
+        raise InvalidInput(problems + found + refused)
+    return Companions({k: v for k, v in config_maps.items() if v is not None}, tuple(plain), tuple(versions))
 
 
 def _config_map(reader: _Reader, spec: ConfigMapSpec, index: int) -> ConfigMap | None:

@@ -11,6 +11,7 @@ import os
 
 from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import (
+    config_warnings,
     find_apps,
     history_notes,
     intent_file,
@@ -18,6 +19,7 @@ from bgrender.app.pipeline import (
     plan_of,
     render_app,
     unreleased_base_changes,
+    version_notes,
 )
 from bgrender.cli import logs
 from bgrender.cli.streams import write_err, write_out
@@ -63,13 +65,15 @@ def run_validate(paths: Iterable[str], env: Mapping[str, str]) -> int:
                 dump_output(objects, output, intent_path)
             unreleased = unreleased_base_changes(app, plan)
             notes = [UNRELEASED] if unreleased else []
-            notes += history_notes(app, plan)
+            notes += history_notes(app, plan) + version_notes(app, plan)
+            warnings = config_warnings(app, plan)
         except InvalidInput as err:
             fresh = [p for p in err.problems if p not in reported]
             reported.update(err.problems)
             _write(fresh)
         else:
             valid += 1
+            _write_warnings(warnings)
             write_err(f"{escape(intent_path)}: valid{''.join('; ' + note for note in notes)}\n")
     write_err(f"{valid} of {len(apps)} app{'' if len(apps) == 1 else 's'} valid\n")
     return 0 if valid == len(apps) and not problems else InvalidInput.exit_code
@@ -84,6 +88,12 @@ def _find_apps(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
         apps.update(dict.fromkeys(os.path.normpath(intent_path) for intent_path in found))
         problems += unsearched
     return list(apps), problems
+
+
+def _write_warnings(warnings: list[Problem]) -> None:
+    """Warnings do not make an app invalid (DESIGN §19): `render`, Argo CD's path, prints none."""
+    for warning in warnings:
+        write_err(f"{warning}\n")
 
 
 def _write(problems: list[Problem]) -> None:
