@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -81,3 +82,47 @@ def check_golden(expected: Path, actual: str) -> None:
         got.write_text(actual)
         pytest.fail(f"{expected} differs from the actual output, written to {got}")
     got.unlink(missing_ok=True)
+
+
+# The docs: README.md (the front page) and the pages of docs/, in the order of mkdocs.yml's nav.
+DOCS = REPO / "docs"
+_INCLUDE = re.compile(r'^<!-- include: (\S+)(?: until "([^"]+)")? -->$', re.M)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """mkdocs.yml as data: its Python tags (the mermaid fence, the slug function) read as None."""
+
+
+_ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+_ConfigLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def mkdocs_config() -> dict[str, Any]:
+    return yaml.load((REPO / "mkdocs.yml").read_text(), Loader=_ConfigLoader)
+
+
+def docs_pages() -> list[str]:
+    """The pages of the site, as paths under docs/, in the order of the nav."""
+    def walk(items: Any) -> list[str]:
+        found = []
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            found += walk(value) if isinstance(value, list) else [value]
+        return found
+    return walk(mkdocs_config()["nav"])
+
+
+def doc(page: str) -> str:
+    """A page's text as the site shows it: docs/hooks.py's `<!-- include: ... -->` lines replaced
+    by the file they name (links left as they are). `README.md` is the front page itself."""
+    path = REPO / page if page == "README.md" else DOCS / page
+
+    def include(match: re.Match[str]) -> str:
+        text = (path.parent / match.group(1)).read_text()
+        return text.split(f"\n{match.group(2)}\n", 1)[0] + "\n" if match.group(2) else text
+    return _INCLUDE.sub(include, path.read_text())
+
+
+def docs_text() -> str:
+    """Every page of the site, in the order of the nav (the README is the first, index.md)."""
+    return "".join(doc(page) for page in docs_pages())

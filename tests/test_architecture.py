@@ -161,17 +161,17 @@ def test_functions_are_short(name: str) -> None:
     assert not long, f"{name}: over {MAX_FUNCTION_LINES} lines"
 
 
-def test_the_readme_map_names_every_room() -> None:
-    readme = (PACKAGE.parents[1] / "README.md").read_text()
+def test_the_package_map_names_every_room() -> None:
+    readme = (PACKAGE.parents[1] / "docs" / "development.md").read_text()
     start = readme.index("plugin/bgrender/ ")
     block = readme[start: readme.index("```", start)]
     for module in MODULES.values():
         parts = module.path.relative_to(PACKAGE).parts
         if parts[-1] == "__init__.py":
             continue
-        assert parts[-1] in block, f"the README's map does not name {module.path.relative_to(PACKAGE)}"
+        assert parts[-1] in block, f"docs/development.md's map does not name {module.path.relative_to(PACKAGE)}"
         if len(parts) > 1:
-            assert f"{parts[0]}/" in block, f"the README's map does not name the wing {parts[0]}/"
+            assert f"{parts[0]}/" in block, f"docs/development.md's map does not name the wing {parts[0]}/"
     rooms = {m.path.name for m in MODULES.values()} | {"test_architecture.py"}  # the map names this test
     named = set(re.findall(r"\b(\w+\.py)\b", block))
-    assert named <= rooms, f"the README's map names rooms that are gone: {sorted(named - rooms)}"
+    assert named <= rooms, f"docs/development.md's map names rooms that are gone: {sorted(named - rooms)}"

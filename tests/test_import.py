@@ -28,7 +28,7 @@ from bgrender.importing.layouts import KUSTOMIZATION_FILES, read_layout
 from bgrender.importing.recognize import recognize
 from bgrender.labels import VERSION_ANNOTATION, version_label_value
 
-from .conftest import REPO, UPDATE, case_env, cases, check_golden, runner_env
+from .conftest import REPO, UPDATE, case_env, cases, check_golden, doc, runner_env
 
 CASES = cases("import")
 KUSTOMIZE = shutil.which("kustomize") or shutil.which("kubectl")
@@ -157,10 +157,9 @@ def test_every_kind_of_case_is_there():
 
 
 @pytest.mark.skipif(KUSTOMIZE is None, reason="needs kustomize or kubectl (built-in kustomize) on PATH")
-def test_the_readme_shows_what_import_prints_for_the_seed_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_docs_show_what_import_prints_for_the_seed_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     command = "bgrender import gorilla-sfx-demo/eks apps/gorilla-sfx-demo"
-    readme = (REPO / "README.md").read_text()
-    shown = readme.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
+    shown = doc("migration.md").split(f"$ {command}\n", 1)[1].split("```", 1)[0]
     shutil.copytree(SEED_LAYOUT, tmp_path / "gorilla-sfx-demo")
     (tmp_path / "apps").mkdir()
     result = _run(command.split()[1:], tmp_path, monkeypatch)

@@ -1,6 +1,6 @@
 """What `bgrender render` costs to start, as Argo CD runs it on every commit of every app.
 
-The render path must stay cheap to start (README "Performance"): these tests pin what it
+The render path must stay cheap to start (docs/performance.md): these tests pin what it
 imports, that its one log line is structlog's line written without structlog, that the
 line's duration counts from process start, and that the plain `render` and `validate` forms,
 which skip click, behave as the click commands do. They time nothing: bench/run.py does.

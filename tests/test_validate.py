@@ -18,7 +18,7 @@ import pytest
 
 from bgrender.app import pipeline
 
-from .conftest import BGRENDER, EXAMPLES, GOLDEN, REPO, check_golden, clean_env
+from .conftest import BGRENDER, EXAMPLES, GOLDEN, check_golden, clean_env, doc
 
 TREE = GOLDEN / "validate" / "tree"
 MINIMAL = GOLDEN / "render" / "minimal"
@@ -134,6 +134,6 @@ def test_a_directory_that_cannot_be_searched_is_a_problem(tmp_path, monkeypatch)
                                           "Permission denied"]
 
 
-def test_the_readme_shows_what_validating_the_tree_prints():
-    readme = (REPO / "README.md").read_text()
+def test_the_docs_show_what_validating_the_tree_prints():
+    readme = doc("bluegreen-yaml.md")
     assert "```text\n$ bgrender validate apps\n" + (TREE.parent / "expected.err").read_text() + "```\n" in readme

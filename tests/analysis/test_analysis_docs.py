@@ -1,4 +1,4 @@
-"""The README's metric-gate section holds: its example is a valid analysis that renders the Jobs
+"""The metric-gate page (docs/metric-gates.md) holds: its example is a valid analysis that renders the Jobs
 it describes, and the rollback recipe (argocd-notifications-cm, the workflow) is the checked-in
 files, in Argo CD notifications' format (argocd-notifications-cm keys `service.webhook.<name>`,
 `trigger.<name>`, `template.<name>`: a trigger is a list of conditions with `when`, `send` and
@@ -16,12 +16,11 @@ import yaml
 from bgrender.app.pipeline import render_app
 from bgrender.names import hook_job
 
-from ..conftest import GOLDEN, REPO, clean_env
+from ..conftest import GOLDEN, REPO, clean_env, doc
 
-README = (REPO / "README.md").read_text()
 NOTIFICATIONS = REPO / "examples" / "argocd" / "notifications" / "argocd-notifications-cm.yaml"
 WORKFLOW = REPO / "examples" / "ci" / "rollback-on-failed-analysis.yaml"
-SECTION = README[README.index("## Metric gates"):README.index("## Beside the Deployments")]
+SECTION = doc("metric-gates.md")
 CONDITION_KEYS = {"when", "send", "oncePer", "description"}
 
 

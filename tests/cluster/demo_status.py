@@ -1,4 +1,4 @@
-"""Print the transcript shown in the README's status section: real runs of the examples against the fake API server.
+"""Print the transcript shown in docs/status.md's session: real runs of the examples against the fake API server.
 
     .venv/bin/python -m tests.cluster.demo_status > /tmp/transcript.txt
 

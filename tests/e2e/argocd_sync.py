@@ -50,7 +50,7 @@ which builds an in-tree copy of the engine); the project's notes on them are in
 
 The HPA. Argo CD 3.5 counts an HPA Degraded when any condition says it cannot read its metrics
 (`ScalingActive` False, `FailedGetResourceMetric`), so on a cluster without metrics-server every
-HPA is Degraded, and a sync of an app with autoscaling fails at its first HPA (the README says
+HPA is Degraded, and a sync of an app with autoscaling fails at its first HPA (docs/companions.md says
 so); v3.3 read the conditions in order, and `AbleToScale` True came first. The test cluster
 has no metrics-server by construction (nothing runs, so there is nothing to measure). The
 driver applies the 3.5 rule, with one exception: an HPA whose only degrading condition is

@@ -1,6 +1,6 @@
 """The seed post's kustomize layout (`bench/seed-layout/`) on a real API server: its second
 release fails with `spec.selector: ... field is immutable`, as the post's did; `bgrender
-import` and the README's migration ("From four Applications to one, without downtime") move it
+import` and the migration guide's (docs/migration.md, "From four Applications to one, without downtime") move it
 to one Application without that error and without a moment where the Service has no ready pod.
 
 The layout is copied with two changes a cluster needs and the bug does not care about: its

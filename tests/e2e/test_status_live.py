@@ -1,5 +1,5 @@
 """`bgrender status` and `release --check-live` against a real API server: in sync, drifted by a
-`kubectl` edit, and with objects missing; exit codes as the README's "Exit codes" table says
+`kubectl` edit, and with objects missing; exit codes as docs/status.md's "Exit codes" table says
 (0 in sync or released, 3 not in sync or refused). The faults only a fake server can produce
 (hangs, malformed answers, TLS and credential failures) stay in `tests/cluster/`."""
 

@@ -1,7 +1,7 @@
-"""The README shows real output: every `$ bgrender ...` line in its console blocks is run,
-in order, on a copy of the examples, and must print exactly what the page shows (its stdout;
+"""The docs show real output: every `$ bgrender ...` line in the console blocks of the docs
+(README.md and docs/, in the order of mkdocs.yml's nav) is run, in order, on a copy of the examples, and must print exactly what the page shows (its stdout;
 or, when stdout is empty, its stderr: a note or a refusal); `$ sed ...` lines are run too, as
-the edits the page makes. The CI snippets on the page are the files in examples/ci."""
+the edits the page makes. The CI snippets on the pages are the files in examples/ci."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
+from ..conftest import REPO, docs_text
 from .conftest import run
 
-DOC = REPO / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 
 
 def blocks(language: str) -> list[str]:
-    return [body for lang, body in FENCE.findall(DOC.read_text()) if lang == language]
+    return [body for lang, body in FENCE.findall(docs_text()) if lang == language]
 
 
 def steps() -> list[tuple[list[str], str]]:
