@@ -28,7 +28,7 @@ from bgrender.record import Record
 from bgrender.routing import Malformed, expect
 
 # Where the grant each request needs is written, for a 403.
-RBAC = "the Role bgrender renders for the capacity hook (README: the capacity hook)"
+RBAC = "the Role bgrender renders for the capacity hook (docs/render.md: the capacity hook)"
 POLL_SECONDS = 2.0
 MAX_CONFLICTS = 10  # patches that lost a race with the HPA in a row: something else keeps writing
 
