@@ -24,7 +24,7 @@ def failure(app: Path, conn: Connection) -> ClusterError:
     with pytest.raises(ClusterError) as caught:
         read_live(plan_of(app), conn)
     error = caught.value
-    assert error.exit_code == 3
+    assert error.exit_code == 4
     assert len(error.lines()) == 1 and "\n" not in str(error)
     return error
 

@@ -78,7 +78,7 @@ def test_hostile_server_messages_are_one_escaped_line(cluster: tuple[FakeKubeApi
         api.answers[BLUE_PATH] = Answer(code, "application/json",
                                         json.dumps(status_object(code, "X", message)).encode(), reason=reason)
         result = run_cli("status", str(app), "--kubeconfig", str(kubeconfig))
-        assert (result.exit_code, result.stdout) == (3, "")
+        assert (result.exit_code, result.stdout) == (4, "")
         assert one_clean_line(result.stderr), result.stderr
 
 
@@ -88,7 +88,7 @@ def test_a_hostile_server_address_is_one_escaped_line(tmp_path: Path, gorilla: P
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"odd": server}, current="odd")
     for args in (["status", str(gorilla)], ["release", "9b8c7d6e", str(gorilla), "--check-live"]):
         result = run_cli(*args, "--kubeconfig", str(kubeconfig), "--timeout", "2")
-        assert (result.exit_code, result.stdout) == (3, "")
+        assert (result.exit_code, result.stdout) == (4, "")
         assert one_clean_line(result.stderr), result.stderr
         assert escape(server.rstrip("/")) in result.stderr or "cannot use the kubeconfig" in result.stderr
 

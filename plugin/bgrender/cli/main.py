@@ -1,5 +1,6 @@
-"""The `bgrender` command line (DESIGN §6). Exit codes: 0 ok, 1 invalid or refused,
-2 usage, 3 cluster. Errors are one line each on stderr; tracebacks only with --debug.
+"""The `bgrender` command line (DESIGN §6). Exit codes: 0 ok, 1 invalid or refused, 2 usage,
+3 the cluster disagrees with Git (drift), 4 the cluster could not be read. Errors are one
+line each on stderr; tracebacks only with --debug.
 """
 
 from __future__ import annotations

@@ -81,9 +81,10 @@ def lock(path: str, dry_run: bool) -> None:
 
 def _compare_with_cluster(source: Source, outcome: Outcome, *, kubeconfig: str | None, context: str | None,
                           timeout: float) -> None:
-    """Refuse (ClusterError, exit 3) when the live production color is not the file's active;
-    print check_live's note when there is nothing live to compare with yet. A first release
-    makes the file valid; the cluster is then compared with the new file."""
+    """Refuse (Drift, exit 3) when the live production color is not the file's active (exit 4
+    when the cluster cannot be read); print check_live's note when there is nothing live to
+    compare with yet. A first release makes the file valid; the cluster is then compared with
+    the new file."""
     from bgrender.live import cluster  # only here: the plain release path never imports kubernetes
 
     assert outcome.app is not None  # a release that changes something says what it started from
