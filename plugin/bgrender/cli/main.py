@@ -72,7 +72,7 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.argument("path", default=".")
 @click.option("--output", "-o", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
-              help="A YAML stream, or one JSON object per line.")
+              help="A YAML stream, or one JSON Kubernetes List.")
 def render(path: str, output: str) -> None:
     """Print the manifests for the app at PATH (a directory or an intent file)."""
     sys.exit(run_render(path, output, os.environ))
