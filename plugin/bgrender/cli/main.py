@@ -80,13 +80,15 @@ def render(path: str, output: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1)
-def validate(paths: tuple[str, ...]) -> None:
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Lines on stderr only, or also a JSON summary on stdout (each app valid, or its problems).")
+def validate(paths: tuple[str, ...], output: str) -> None:
     """Check apps, and the files they name, without rendering.
 
     Each PATH is a bluegreen.yaml, or a directory to search for its own bluegreen.yaml and
     every one below it (hidden and symlinked directories are skipped); default `.`.
     Exit 1 when any app is invalid or a directory holds none."""
-    sys.exit(run_validate(paths or (".",), os.environ))
+    sys.exit(run_validate(paths or (".",), os.environ, output))
 
 
 @cli.command()
