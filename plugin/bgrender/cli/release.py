@@ -37,8 +37,8 @@ OUTPUT_OPTION = click.option("--output", "-o", type=click.Choice(["text", "json"
 @click.option("--check-live", is_flag=True,
               help="First read the cluster (read-only) and refuse if its production color is not spec.active.")
 @connection_options
-def release(arguments: tuple[str, ...], dry_run: bool, output: str, replace: bool, check_live: bool, kubeconfig: str | None,
-            context: str | None, timeout: float) -> None:
+def release(arguments: tuple[str, ...], dry_run: bool, output: str, replace: bool, check_live: bool,
+            kubeconfig: str | None, context: str | None, timeout: float) -> None:
     """Release VERSION to the idle color of the app at PATH (default: .), pinned from the
     current base in bluegreen.lock.yaml.
 
