@@ -16,9 +16,9 @@ from bgrender.errors import escape
 from .conftest import deploy, run_cli
 from .fake_kube_api import Answer, FakeKubeApi, set_production, status_object, write_kubeconfig
 
-GREEN = "gorilla-sfx-demo-deployment-green"
+GREEN = "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
-BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-blue"
+BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-bg-blue"
 FORGERIES = ["\n\nin sync with Git", "8a1b0c4e\nin sync with Git\n", "\x1b[2J\x1b[Hin sync with Git", "\r",
              "\x1b]0;title\x07", "blu\u0435", "\u202egreen", "\ud800", "a\\nb", '"quoted"', "\x00", "\x85", "\u2028"]
 HOSTILE_CHARS = st.sampled_from(["\n", "\r", "\t", "\x1b", "\x00", "\x7f", "\x9b", "\u202e", "\u200b", "\u0435",

@@ -14,7 +14,7 @@ from click.testing import Result
 from .conftest import deploy, gorilla_with, report, run_cli, status
 from .fake_kube_api import GATEWAY_API, FakeKubeApi, set_production
 
-DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-"
+DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-bg-"
 BLUE_SERVICE, GREEN_SERVICE = "gorilla-sfx-demo-service-blue", "gorilla-sfx-demo-service-green"
 
 

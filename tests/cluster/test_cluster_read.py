@@ -13,8 +13,8 @@ from bgrender.live.kubeconfig import Connection
 from .conftest import plan_of
 from .fake_kube_api import FakeKubeApi, set_production, set_rollout
 
-BLUE = "gorilla-sfx-demo-deployment-blue"
-GREEN = "gorilla-sfx-demo-deployment-green"
+BLUE = "gorilla-sfx-demo-deployment-bg-blue"
+GREEN = "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/"
 VIRTUALSERVICES = "/apis/networking.istio.io/{}/namespaces/default/virtualservices/" + VS

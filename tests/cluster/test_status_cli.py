@@ -11,8 +11,8 @@ import pytest
 from .conftest import copy_example, deploy, run_cli
 from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout
 
-BLUE = "gorilla-sfx-demo-deployment-blue"
-GREEN = "gorilla-sfx-demo-deployment-green"
+BLUE = "gorilla-sfx-demo-deployment-bg-blue"
+GREEN = "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
 DIGEST = "sha256:" + "4e" * 32
 
