@@ -302,8 +302,8 @@ def sorted_keys(data: Any) -> Any:
 
 
 def dump_json_list(objects: list[dict[str, Any]]) -> str:
-    """The objects as one Kubernetes `List` on one line, keys sorted: what `kubectl get -o json`
-    prints for several objects, and what Argo CD reads from a plugin (a JSON object on stdout,
+    """The objects as one Kubernetes `List` on one line, keys sorted: the shape `kubectl get -o
+    json` gives several objects, and one Argo CD reads from a plugin (a JSON object on stdout,
     whose items it flattens)."""
     return canonical_json({"apiVersion": "v1", "items": objects, "kind": "List"}) + "\n"
 
