@@ -171,3 +171,18 @@ def test_the_package_says_who_made_it_and_where_it_lives():
     assert "Programming Language :: Python :: 3" in PROJECT["classifiers"]
     assert HOME == "https://github.com/bgrender/bgrender"
     assert set(PROJECT["urls"]) >= {"Homepage", "Documentation", "Changelog", "Issues"}
+
+
+# --- exit codes -------------------------------------------------------------------------------
+
+
+def test_the_exit_code_tables_keep_drift_and_an_unreadable_cluster_apart():
+    from bgrender.errors import EXIT_CLUSTER_UNREADABLE, EXIT_DRIFT, ClusterError, Drift
+
+    assert (Drift.exit_code, ClusterError.exit_code) == (EXIT_DRIFT, EXIT_CLUSTER_UNREADABLE) == (3, 4)
+    table = dict(re.findall(r"^\| (\d) \| (.+)$", section("### Exit codes"), re.M))
+    assert "not in sync (drift)" in table["3"] and "could not be read" not in table["3"]
+    assert "the cluster could not be read" in table["4"]
+    summary = section("## Command line")
+    assert "**3** the cluster disagrees with Git (drift)" in summary
+    assert "**4** the cluster could not\nbe read" in summary
