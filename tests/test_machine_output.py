@@ -102,3 +102,13 @@ def test_other_edits_print_json_too(app: Path, command: str):
 def test_a_refused_edit_prints_no_json(app: Path):
     result = run("release", "not a version", "-o", "json", cwd=app)
     assert (result.returncode, result.stdout) == (1, "")
+
+
+def test_a_json_summary_stdout_cannot_take_puts_the_files_back(app: Path):
+    before = {p.name: p.read_bytes() for p in app.iterdir()}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([BGRENDER, "release", "9b8c7d6e", "-o", "json"], cwd=app, env=clean_env(),
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert "the files are as they were" in result.stderr
+    assert {p.name: p.read_bytes() for p in app.iterdir()} == before
