@@ -70,12 +70,15 @@ def one_base(doc: Document, f: Fields) -> Iterator[Problem]:
 
 
 def active_has_a_version(doc: Document, f: Fields) -> Iterator[Problem]:
-    """FAIL: {active: green, green: {}}   PASS: {active: green, green: {version: v2}}"""
+    """FAIL: {active: green, green: {}}   PASS: {active: green, green: {version: v2}}
+    With no version anywhere (a new app), the fix is a first release, which pins it too."""
     active = f.get("spec", "active")
     if active in COLORS and f.get("spec", active, "version") is None \
             and not f.broken & {f"spec.{active}", f"spec.{active}.version"}:
-        yield doc.problem(("spec", "active"), f'the active color "{active}" has no version; '
-                                              f"set spec.{active}.version")
+        other = next(c for c in COLORS if c != active)
+        fix = f"set spec.{active}.version" if f.get("spec", other, "version") is not None else (
+            f"no color has one yet: run `bgrender release VERSION`, whose first release goes to {active}")
+        yield doc.problem(("spec", "active"), f'the active color "{active}" has no version; {fix}')
 
 
 def label_keys_differ(doc: Document, f: Fields) -> Iterator[Problem]:

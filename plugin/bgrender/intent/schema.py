@@ -8,7 +8,7 @@ from bgrender.intent import spec
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_ID = "https://bgrender.io/schemas/bluegreen-v1alpha1.json"
+SCHEMA_ID = "https://bgrender.github.io/bgrender/schemas/bluegreen-v1alpha1.json"  # where the docs site publishes it
 
 
 def json_schema() -> dict[str, Any]:

@@ -317,9 +317,9 @@ def _analysis_settings(defaults: bool) -> dict[str, Node]:
     }
 
 
-ANALYSIS = Mapping("Prometheus queries that gate production (DESIGN §17): `before` the switch, on the color about "
-                   "to take production (and in manual mode on the idle color after a release), `after` it, on the "
-                   "new production color. A failed analysis fails the sync.", {
+ANALYSIS = Mapping("Prometheus queries that gate production (README.md#metric-gates-promotionanalysis): `before` "
+                   "the switch, on the color about to take production (and in manual mode on the idle color after a "
+                   "release), `after` it, on the new production color. A failed analysis fails the sync.", {
     **_analysis_settings(defaults=True),
     "queries": Sequence("The queries; each is measured `count` times.", _query(template=True), min_items=1,
                         max_items=20),
@@ -379,7 +379,8 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                  hint="must be a port number or a port name (at most 15 lowercase letters, "
                                       'digits and "-", with a letter)'),
         }),
-        "routing": Mapping("How production traffic and previews reach the colors (DESIGN §10).", {
+        "routing": Mapping("How production traffic and previews reach the colors "
+                           "(README.md#routing-istio-gateway-api-or-a-plain-service).", {
             "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
                                     "service: the Service selects the active color (no mesh).",
                                enum=tuple(PROVIDERS), default="istio"),
