@@ -13,7 +13,7 @@ import os
 from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
-from bgrender.intent import spec
+from bgrender.intent import routes, spec
 from bgrender.intent.analysis import query_problems
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
@@ -341,6 +341,7 @@ RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     gateway_api_parents,
     gateway_api_hostnames,
     previews_stay_inside,
+    *routes.RULES,  # routing.policy, match, trafficPolicy, mirror (DESIGN §18)
     resource_paths_are_safe,
     config_maps_are_well_formed,
     autoscaling_bounds_the_replicas,
