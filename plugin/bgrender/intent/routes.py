@@ -217,6 +217,17 @@ def milliseconds(value: str) -> int:
 _AT = ("spec", "routing")
 
 
+def refusal(key: str, provider: str) -> str | None:
+    """Why routing.<key> is refused with `provider` (rules.routing_keys_fit_the_provider says it),
+    or None for a key not declared here."""
+    if key not in FIELDS:
+        return None
+    if provider == "service":
+        return ("the service provider has no route to carry it (no Istio or Gateway API object); choose "
+                "routing.provider istio or gateway-api")
+    return "a DestinationRule's traffic policy is Istio's; the Gateway API has no such field"
+
+
 def fields_the_provider_serves(doc: Document, f: Fields) -> Iterator[Problem]:
     """Refuse a field the provider's API lacks, naming it (routing_keys_fit_the_provider refuses
     whole keys: the service provider takes none of these, gateway-api no trafficPolicy).

@@ -139,7 +139,8 @@ def routing_keys_fit_the_provider(doc: Document, f: Fields) -> Iterator[Problem]
     for key, value in routing.items():
         if key != "provider" and key in spec.mapping("routing").fields \
                 and key not in PROVIDERS[provider].routing_keys and value is not None:
-            yield doc.problem(("spec", "routing", key), f"has no effect with routing.provider {provider}", key=True)
+            yield doc.problem(("spec", "routing", key), routes.refusal(key, provider)
+                              or f"has no effect with routing.provider {provider}", key=True)
 
 
 def mesh_callers_are_routed(doc: Document, f: Fields) -> Iterator[Problem]:
