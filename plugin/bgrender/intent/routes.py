@@ -47,8 +47,8 @@ HEADER = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
 HEADER_HINT = "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)"
 # A request path the Gateway API accepts for an Exact or PathPrefix match: "/" first, URL path
 # characters, no "//", no "." or ".." segment, no encoded "/".
-PATH = (r"^/(?!.*//)(?!.*/\.\.?/)(?!.*/\.\.?$)(?!.*%2[fF])"
-        r"([-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$")
+PATH = (r"^(?!.*//)(?!.*/\.\.?/)(?!.*/\.\.?$)(?!.*%2[fF])"
+        r"/([-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$")
 PATH_HINT = ('must be an absolute path ("/" first) of URL path characters, without "//", "." or ".." '
              'segments or an encoded "/"')
 # A CORS origin as the Gateway API accepts it: "*", or scheme://host[:port] with "*." or "*" for the host.
