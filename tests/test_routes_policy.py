@@ -229,3 +229,37 @@ def test_status_finds_the_production_color_of_a_route_with_a_path_match(case, mo
     live = module.live(plan)
     (obj,) = [o for o in _objects(case) if o["kind"] == kind and o["metadata"]["name"] == live.name]
     assert module.production(obj, plan).color == plan.intent.active
+
+
+# --- import carries back what the Istio render writes ------------------------------------------------------------
+
+ROUND_TRIPS = [
+    ("    match: {prefix: /web}\n    policy:\n      timeout: 1m30s\n"
+     "      retries: {attempts: 3, perTryTimeout: 500ms, retryOn: \"5xx,connect-failure,503\"}\n"
+     "      cors: {allowOrigins: [\"https://shop.example.com\"], allowMethods: [GET], maxAge: 600,"
+     " allowCredentials: true}\n"
+     "      headers: {request: {set: {x-app: web}, remove: [x-debug]}, response: {add: {cache-control: no-store}}}\n"
+     "    trafficPolicy:\n      connectionPool: {tcp: {connectTimeout: 2s}, http: {idleTimeout: 1h}}\n"
+     "      outlierDetection: {consecutive5xxErrors: 5, interval: 1s250ms}\n      tls: {mode: ISTIO_MUTUAL}\n"),
+    "    match: {exact: /web/api}\n    policy: {timeout: 1h1m1s1ms}\n",
+    "    policy: {headers: {response: {remove: [server]}}}\n",
+]
+
+
+@pytest.mark.parametrize("fields", ROUND_TRIPS)
+def test_import_carries_back_what_the_istio_render_writes(fields):
+    """Render an app with routing.policy, .match, .trafficPolicy; read its VirtualService and
+    DestinationRule as a layout's (import's route_policy): the same fields come back."""
+    from bgrender.importing.layouts import Manifest
+    from bgrender.importing.route_policy import carry
+
+    text = read_texts(find_intent(ISTIO_CASE)).intent.split("    match: {prefix: /web}\n")[0] + fields
+    objects = render_app(find_intent(ISTIO_CASE), clean_env(case_env(ISTIO_CASE)),
+                         read_texts(find_intent(ISTIO_CASE)).replace(intent=text))
+    (vs,) = [o for o in objects if o["kind"] == "VirtualService"]
+    rules = [o for o in objects if o["kind"] == "DestinationRule"] or [{"kind": "DestinationRule", "spec": {}}]
+    http = vs["spec"]["http"]
+    carried = carry(Manifest(vs, "render"), list(range(len(http))), len(http) - 1, Manifest(rules[0], "render"))
+    expected = yaml.safe_load(text)["spec"]["routing"]
+    assert carried.routing == {k: expected[k] for k in ("policy", "match", "trafficPolicy") if k in expected}
+    assert [n for n in carried.notes if "not carried" in n] == []
