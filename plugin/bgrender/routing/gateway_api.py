@@ -15,8 +15,11 @@ Gateways are separate objects (DESIGN §16): a mesh must not read a Service pare
   Gateway by default. Where a preview route and a production route share a parent, Gateway
   API merges them and the rule with a header match wins.
 
+Every rule also gets routing.match (the app's path: then "everything" is everything under it),
+routing.policy, and on the production rules routing.mirror (policy.py).
+
 Reading back: the production route (the mesh route, else the gateway route) rules that match
-without headers say which per-color Service gets production.
+without headers (every path, or the app's) say which per-color Service gets production.
 """
 
 from __future__ import annotations

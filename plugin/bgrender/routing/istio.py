@@ -9,8 +9,8 @@ DestinationRules come back only to carry routing.trafficPolicy, one per color ho
 §18): `destination_rules` is where they go.
 
 A header route exists only for a color with replicas: a host with no endpoints answers 503 UH.
-Reading back: the first http route without a match is the one Istio sends every other request
-to; the color Service it names (or, as bgrender rendered it before, the subset of the app's
+Reading back: the first http route without a match (or matching only the app's path,
+routing.match) is the one Istio sends every other request to; the color Service it names (or, as bgrender rendered it before, the subset of the app's
 host) is the production color.
 """
 
