@@ -27,7 +27,7 @@ from .conftest import GOLDEN, REPO, case_env, clean_env, shared_dir
 
 ISTIO_CASE = GOLDEN / "render" / "routes-policy-istio"
 GATEWAY_CASE = GOLDEN / "render" / "routes-policy-gateway-api"
-EXPERIMENTAL = REPO / "tests" / "data" / "gateway-api-httproutes-experimental-v1.6.1.yaml"
+EXPERIMENTAL = REPO / "tests" / "data" / "gateway-api" / "httproutes-experimental-v1.6.1.yaml"
 
 
 @cache
