@@ -10,8 +10,8 @@ DestinationRules come back only to carry routing.trafficPolicy, one per color ho
 
 A header route exists only for a color with replicas: a host with no endpoints answers 503 UH.
 Reading back: the first http route without a match (or matching only the app's path,
-routing.match) is the one Istio sends every other request to; the color Service it names (or, as bgrender rendered it before, the subset of the app's
-host) is the production color.
+routing.match) is the one Istio sends every other request to; the color Service it names (or,
+as bgrender rendered it before, the subset of the app's host) is the production color.
 """
 
 from __future__ import annotations
