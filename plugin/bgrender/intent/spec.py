@@ -346,8 +346,9 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
         }),
         "routing": Mapping("How production traffic and previews reach the colors "
                            "(README.md#routing-istio-gateway-api-or-a-plain-service).", {
-            "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
-                                    "service: the Service selects the active color (no mesh).",
+            "provider": Scalar(str, "istio: a VirtualService (and DestinationRules with routing.trafficPolicy); "
+                                    "gateway-api: HTTPRoutes; service: the Service selects the active color (no "
+                                    "mesh).",
                                enum=tuple(PROVIDERS), default="istio"),
             "header": Scalar(str, "Request header that picks a color on preview routes: `<header>: green` reaches "
                                   "green.", pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
