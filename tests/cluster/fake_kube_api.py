@@ -478,7 +478,7 @@ def set_production(obj: dict[str, Any], color: str) -> None:
         for rule in obj["spec"]["rules"]:
             if not any(match.get("headers") for match in rule["matches"]):
                 for backend in rule["backendRefs"]:
-                    backend["name"] = re.sub(r"-(blue|green)$", f"-{color}", backend["name"])
+                    backend["name"] = re.sub(r"-(blue|green)$", lambda _: f"-{color}", backend["name"])
     else:
         selector = obj["spec"]["selector"]
         selector.update({key: color for key, value in selector.items() if value in ("blue", "green")})
