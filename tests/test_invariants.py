@@ -121,8 +121,9 @@ def test_every_deployed_color_has_its_own_service_in_every_provider(app):
 def test_each_provider_renders_its_own_objects_only(app):
     _, intent, objects = app
     kinds = {o["kind"] for o in objects}
-    # Istio routes by host: no DestinationRule (until routing.trafficPolicy asks for one, DESIGN §18).
-    expected = {"istio": {"VirtualService"}, "gateway-api": {"HTTPRoute"}, "service": set()}
+    # Istio routes by host: no DestinationRule unless routing.trafficPolicy asks for one (DESIGN §18).
+    expected = {"istio": {"VirtualService"} | ({"DestinationRule"} if intent.traffic_policy else set()),
+                "gateway-api": {"HTTPRoute"}, "service": set()}
     assert kinds & {"DestinationRule", "VirtualService", "HTTPRoute"} == expected[intent.provider]
 
 
@@ -139,7 +140,7 @@ def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(
     hosts = _color_services(intent, objects)
     for vs in _by_kind(objects, "VirtualService"):
         *header_routes, production = vs["spec"]["http"]
-        assert "match" not in production
+        assert production.get("match", []) == _istio_app_uris(intent)  # every request (of the app's path)
         destinations = [r["destination"] for route in vs["spec"]["http"] for r in route["route"]]
         assert all("subset" not in d and d["host"] in hosts for d in destinations)
         assert [hosts[r["destination"]["host"]] for r in production["route"]] == [intent.active]
@@ -177,7 +178,7 @@ def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_o
     assert (base in production) == intent.mesh_routing and (f"{base}-gateway" in production) == bool(intent.gateways)
     for name, route in production.items():
         (rule,) = route["spec"]["rules"]
-        assert "matches" not in rule
+        assert rule.get("matches") == _gateway_app_matches(intent)  # every request (of the app's path)
         assert [b["name"] for b in rule["backendRefs"]] == [f"{intent.service_name}-{intent.active}"]
         parents = route["spec"]["parentRefs"]
         if name == base:  # the mesh route (GAMMA): the app's Service
@@ -586,3 +587,94 @@ def _without_scale(obj: dict) -> dict:
 def test_render_is_byte_identical_across_runs(app):
     path, _, objects = app
     assert _render(path) == objects
+
+
+# --- what routes carry besides their destination (DESIGN §18) ---------------------------------------
+
+
+def _istio_app_uris(intent) -> list[dict]:
+    """routing.match as Istio uri matches: a prefix by path element (exactly it, or it and "/")."""
+    match = intent.match or {}
+    if "exact" in match:
+        return [{"uri": {"exact": match["exact"]}}]
+    prefix = match.get("prefix", "/").rstrip("/")
+    return [{"uri": {"exact": prefix}}, {"uri": {"prefix": prefix + "/"}}] if prefix else []
+
+
+def _gateway_app_matches(intent) -> list[dict] | None:
+    match = intent.match or {}
+    if not match:
+        return None
+    kind, value = ("Exact", match["exact"]) if "exact" in match else ("PathPrefix", match["prefix"].rstrip("/") or "/")
+    return [{"path": {"type": kind, "value": value}}]
+
+
+ISTIO_POLICY_FIELDS = ("timeout", "retries", "corsPolicy", "headers")
+
+
+def test_every_route_of_the_app_carries_its_policy_and_matches_its_path(app):
+    """routing.policy and routing.match reach every route, production and previews alike."""
+    _, intent, objects = app
+    policy = intent.policy or {}
+    for vs in _by_kind(objects, "VirtualService"):
+        routes = vs["spec"]["http"]
+        carried = {k: routes[-1][k] for k in ISTIO_POLICY_FIELDS if k in routes[-1]}
+        assert set(carried) == {k for k, f in zip(ISTIO_POLICY_FIELDS, ("timeout", "retries", "cors", "headers"))
+                                if f in policy}
+        uris = _istio_app_uris(intent)
+        for route in routes:
+            assert {k: route[k] for k in ISTIO_POLICY_FIELDS if k in route} == carried, route["name"]
+            assert not uris or [m["uri"] for m in route["match"]] == [u["uri"] for u in uris] * (
+                len(route["match"]) // len(uris)), route["name"]
+    rules = [rule for route in _by_kind(objects, "HTTPRoute") for rule in route["spec"]["rules"]]
+    for rule in rules:
+        assert rule.get("timeouts") == rules[0].get("timeouts")
+        assert [f for f in rule.get("filters", []) if f["type"] != "RequestMirror"] == [
+            f for f in rules[0].get("filters", []) if f["type"] != "RequestMirror"]
+        path = _gateway_app_matches(intent)
+        assert path is None or all(m["path"] == path[0]["path"] for m in rule["matches"])
+    if rules:
+        assert ("timeout" in policy) == ("request" in rules[0].get("timeouts", {}))
+        assert ("cors" in policy) == any(f["type"] == "CORS" for f in rules[0].get("filters", []))
+
+
+def test_destination_rules_only_carry_the_traffic_policy_one_per_color_host_before_any_route(app):
+    _, intent, objects = app
+    rules = _by_kind(objects, "DestinationRule")
+    if not intent.traffic_policy:
+        assert rules == []
+        return
+    hosts = _color_services(intent, objects)
+    assert {r["spec"]["host"]: r["metadata"]["name"] for r in rules} == {
+        host: f"{intent.destination_rule}-{color}" for host, color in hosts.items()}
+    for rule in rules:
+        assert set(rule["spec"]) == {"host", "trafficPolicy"} and "subsets" not in rule["spec"]
+        assert rule["spec"]["trafficPolicy"] == rules[0]["spec"]["trafficPolicy"]
+        # There before any route names the host, and before either color's pods.
+        assert _wave(rule) == -1
+
+
+def _mirrors(objects: list[dict]) -> list[tuple[str, str, int]]:
+    """(route, mirrored host, percent) of every mirror in the render."""
+    found = [(vs["metadata"]["name"] + "/" + r["name"], r["mirror"]["host"], r["mirrorPercentage"]["value"])
+             for vs in _by_kind(objects, "VirtualService") for r in vs["spec"]["http"] if "mirror" in r]
+    return found + [(route["metadata"]["name"], f["requestMirror"]["backendRef"]["name"], f["requestMirror"]["percent"])
+                    for route in _by_kind(objects, "HTTPRoute") for rule in route["spec"]["rules"]
+                    for f in rule.get("filters", []) if f["type"] == "RequestMirror"]
+
+
+def test_mirror_only_from_production_to_the_idle_color_while_it_has_replicas(app):
+    _, intent, objects = app
+    mirrors = _mirrors(objects)
+    idle = other(intent.active)
+    if not intent.mirror_percent or idle not in _running(objects):
+        assert mirrors == []
+        return
+    assert mirrors and all(host == f"{intent.service_name}-{idle}" and percent == intent.mirror_percent
+                           for _, host, percent in mirrors)
+    # On the production routes only: never on a preview (a header route, a -preview HTTPRoute).
+    istio = intent.provider == "istio"
+    assert all(name.endswith("/production") if istio else not name.endswith("-preview") for name, _, _ in mirrors)
+    production_routes = {r["metadata"]["name"] for r in _by_kind(objects, "HTTPRoute")
+                         if not r["metadata"]["name"].endswith("-preview")}
+    assert len(mirrors) == (len(production_routes) or len(_by_kind(objects, "VirtualService")))

@@ -35,7 +35,8 @@
 #      since this run read it (nothing changed there; re-run the job)
 #   5  the branch was pushed but the pull request could not be opened (re-run the job)
 #   6  any other failure (git, or bgrender failing otherwise)
-# (3 is not used: to bgrender it means the cluster, which a release from CI never reads.)
+# (3 is not used: to bgrender 3 and 4 are about the cluster, drift and unreadable, which a
+# release from CI never reads; this script's 4 is its own, a push that failed.)
 set -euo pipefail
 trap 'exit 6' ERR
 

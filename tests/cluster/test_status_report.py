@@ -36,7 +36,7 @@ GORILLA_RELEASES = released("gorilla-sfx-demo")
 
 def deployment(color: str, version: str | None, ready: int = 2, pending: str | None = None,
                source: str = "annotation", release: str | None = None) -> LiveDeployment:
-    return LiveDeployment(f"gorilla-sfx-demo-deployment-{color}", version, source if version else None, 2, ready,
+    return LiveDeployment(f"gorilla-sfx-demo-deployment-bg-{color}", version, source if version else None, 2, ready,
                           pending, release or GORILLA_RELEASES[color])
 
 
@@ -65,7 +65,7 @@ def test_in_sync(plan: Plan) -> None:
     (state(deployment("blue", "3f9c2e1d"), deployment("green", None)),
      ["green: runs no version, Git has 8a1b0c4e"]),
     (state(deployment("blue", "3f9c2e1d"), None),
-     ["green: Deployment gorilla-sfx-demo-deployment-green not found, Git has version 8a1b0c4e"]),
+     ["green: Deployment gorilla-sfx-demo-deployment-bg-green not found, Git has version 8a1b0c4e"]),
     (state(deployment("blue", "3f9c2e1d", source="label"), deployment("green", "8a1b0c4e")), []),
 ])
 def test_drift(plan: Plan, live: LiveState, reasons: list[str]) -> None:
@@ -79,7 +79,7 @@ def test_a_color_git_never_deployed_is_in_sync_when_absent(plan: Plan) -> None:
     assert report["inSync"] is True
     assert report["colors"]["green"] == {
         "gitVersion": None, "liveVersion": None, "replicas": 0, "readyReplicas": 0,
-        "deployment": "gorilla-sfx-demo-deployment-green", "found": False, "rolledOut": True,
+        "deployment": "gorilla-sfx-demo-deployment-bg-green", "found": False, "rolledOut": True,
         "state": "not deployed", "autoscaler": None}
 
 
@@ -107,7 +107,7 @@ green  8a1b0c4e     -             -      missing
 NOT in sync with Git:
   - no live production color for Git's active: blue (VirtualService gorilla-sfx-demo-virtualservice not found \
 in namespace default)
-  - green: Deployment gorilla-sfx-demo-deployment-green not found, Git has version 8a1b0c4e"""
+  - green: Deployment gorilla-sfx-demo-deployment-bg-green not found, Git has version 8a1b0c4e"""
 
 
 @pytest.mark.parametrize(("counts", "pending"), [

@@ -16,7 +16,7 @@ from .conftest import Cluster, bgrender, render
 pytestmark = pytest.mark.e2e
 
 APP = "gorilla-sfx-demo"
-BLUE, GREEN = "gorilla-sfx-demo-deployment-blue", "gorilla-sfx-demo-deployment-green"
+BLUE, GREEN = "gorilla-sfx-demo-deployment-bg-blue", "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
 
 

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from bgrender.cli import release as release_cli
-from bgrender.errors import ClusterError
+from bgrender.errors import ClusterError, Drift
 
 from ..conftest import BGRENDER, REPO, runner_env
 from .conftest import BASE_DEPLOYMENT, MANUAL, bgrender_group, make_app, run
@@ -150,14 +150,22 @@ def test_check_live_asks_the_cluster_before_any_edit(app, monkeypatch):
 
     def refuse(plan, conn):
         calls.append((plan.intent.active, conn))
-        raise ClusterError("refusing to release: production traffic goes to green live")
+        raise Drift("refusing to release: production traffic goes to green live")
 
     monkeypatch.setattr(cluster, "check_live", refuse)
     result = run(["release", "99aa00b", "--check-live", "--kubeconfig", "kc", "--context", "prod",
                   "--timeout", "2.5"], app, monkeypatch)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (3, "")  # drift: the cluster disagrees with Git
     assert result.stderr == "refusing to release: production traffic goes to green live\n"
     assert calls == [("blue", cluster.Connection("kc", "prod", 2.5))]
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+
+    def unreadable(plan, conn):
+        raise ClusterError("cannot reach the Kubernetes API server at https://10.0.0.1:6443: Connection refused")
+
+    monkeypatch.setattr(cluster, "check_live", unreadable)
+    result = run(["release", "99aa00b", "--check-live"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (4, "")  # an outage, not drift
     assert (app / "bluegreen.yaml").read_text() == MANUAL
 
     monkeypatch.setattr(cluster, "check_live", lambda plan, conn: calls.append("ok"))

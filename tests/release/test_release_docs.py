@@ -1,7 +1,7 @@
 """The docs show real output: every `$ bgrender ...` line in the console blocks of the docs
-(README.md and docs/, in the order of mkdocs.yml's nav) is run, in order, on a copy of the examples, and must print exactly what the page shows (its stdout;
-or, when stdout is empty, its stderr: a note or a refusal); `$ sed ...` lines are run too, as
-the edits the page makes. The CI snippets on the pages are the files in examples/ci."""
+(README.md and docs/, in the order of mkdocs.yml's nav) is run, in order, on a copy of the
+examples, and must print exactly what the page shows (its stdout; or, when stdout is empty, its
+stderr: a note or a refusal); `$ sed ...` lines are run too, as the edits the page makes. The CI snippets on the pages are the files in examples/ci."""
 
 from __future__ import annotations
 

@@ -25,6 +25,10 @@ def json_schema() -> dict[str, Any]:
     spec_schema["then"] = {"properties": {"promotion": {"required": ["smokeTest"]}}}
     _companion_relations(spec_schema["properties"])
     _analysis_relations(spec_schema["properties"]["promotion"]["properties"]["analysis"])
+    # routing.match: a prefix or an exact path (when it is a mapping: null means absent).
+    match = spec_schema["properties"]["routing"]["properties"]["match"]
+    match["if"] = {"type": "object"}
+    match["then"] = {"oneOf": [{"required": ["prefix"]}, {"required": ["exact"]}]}
     return schema
 
 
