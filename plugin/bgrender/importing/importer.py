@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 DEPLOYMENT_FILE = "deployment.yaml"
 INTENT_HEADER = """\
 # Imported by `bgrender import` from a blue/green layout: the layout's names, label keys,
-# header and hosts. Before the first sync, read the README's migration guide ("Coming from a
-# kustomize blue/green layout"): the old Applications must go first, without cascading.
+# header and hosts. Before the first sync, read the migration guide (docs/migration.md, "Coming
+# from a kustomize blue/green layout"): the old Applications must go first, without cascading.
 """
 
 

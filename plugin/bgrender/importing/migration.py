@@ -1,6 +1,6 @@
 """What `bgrender import` tells the user (importer.py): what it read and found, what changes
 for the app and why, what it leaves behind, and the steps that move the app from the old
-Applications to one without dropping a request (the README's migration guide explains them).
+Applications to one without dropping a request (docs/migration.md, the migration guide, explains them).
 
 Pure: values in, lines out; every value from the layout is escaped to one line of printable
 ASCII.
@@ -17,7 +17,7 @@ from bgrender.importing.recognize import Recognized
 from bgrender.labels import version_label_value
 from bgrender.yamlfile.document import get_in
 
-STEPS_HEADER = 'to migrate (the README\'s "Coming from a kustomize blue/green layout" explains each step):'
+STEPS_HEADER = 'to migrate (docs/migration.md, "Coming from a kustomize blue/green layout", explains each step):'
 
 
 def summary(found: Recognized, layout: Layout, source: str) -> str:
