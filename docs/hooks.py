@@ -3,8 +3,9 @@
 - `<!-- include: ../README.md -->` on a line of its own puts that file's text there (add
   `until "## Heading"` to stop before a heading), its relative links made relative to the page.
 - A relative link that leaves `docs/` (`../examples/orders`) names a file of the repository:
-  it must exist (else a warning, which `strict` makes a failure), and becomes a link to it on
-  the repository's site.
+  it must exist (else a warning, which `strict` makes a failure), and becomes a link to the page
+  that includes that file whole (`../SECURITY.md`: security.md), else to it on the repository's
+  site.
 - `schemas/bluegreen-v1alpha1.json` is what `bgrender schema` prints now, so the site serves
   the JSON Schema at the `$id` the schema names (intent/schema.py's SCHEMA_ID).
 """
@@ -82,10 +83,21 @@ def _include(markdown: str, page_dir: Path, docs_dir: Path) -> str:
     return INCLUDE.sub(expand, markdown)
 
 
+def _included_whole(docs_dir: Path) -> dict[Path, Path]:
+    """The files that a page includes whole, and that page."""
+    found = {}
+    for page in docs_dir.rglob("*.md"):
+        for match in INCLUDE.finditer(page.read_text()):
+            if not match.group(2):
+                found[(page.parent / match.group(1)).resolve()] = page
+    return found
+
+
 def _to_repository(markdown: str, page: Any, config: Any) -> str:
     docs_dir = Path(config["docs_dir"]).resolve()
     root = docs_dir.parent
     page_dir = (docs_dir / page.file.src_path).parent
+    pages = _included_whole(docs_dir)
 
     def fix(match: re.Match[str]) -> str:
         target = match.group(1)
@@ -99,6 +111,9 @@ def _to_repository(markdown: str, page: Any, config: Any) -> str:
             log.warning("Doc file '%s' links to '%s', which is not a file of the repository",
                         page.file.src_path, target)
             return match.group(0)
+        if resolved.resolve() in pages:
+            own = Path(os.path.relpath(pages[resolved.resolve()], page_dir)).as_posix()
+            return f"]({own}{'#' + anchor if anchor else ''})"
         kind = "tree" if resolved.is_dir() else "blob"
         url = f"{config['repo_url'].rstrip('/')}/{kind}/main/{resolved.relative_to(root).as_posix()}"
         return f"]({url}{'#' + anchor if anchor else ''})"
