@@ -150,12 +150,33 @@ def catch_all(route: dict) -> dict:
 
 
 @ONLY_GATEWAY_API
-def test_a_catch_all_rule_splitting_traffic_has_no_production_color(kube_api: FakeKubeApi, live_app: Path,
-                                                                    kubeconfig: Path) -> None:
+def test_a_catch_all_rule_split_between_the_colors_is_a_share_and_refuses_a_release(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path) -> None:
+    """Backend weights are a weighted step (DESIGN §18): green gets a share, which Git does not
+    give it; a release would replace green under its users."""
     rule = catch_all(kube_api.get("httproutes", HTTP_ROUTE.name))
     rule["backendRefs"] = [{"name": BLUE_SERVICE, "port": 9090, "weight": 90},
                            {"name": GREEN_SERVICE, "port": 9090, "weight": 10}]
-    note = f"its catch-all rule splits production traffic between {BLUE_SERVICE}, {GREEN_SERVICE}"
+    code, seen = report(live_app, kubeconfig)
+    assert (code, seen["active"]["live"], seen["routing"]["note"]) == (3, "blue", None)
+    assert seen["traffic"] == {"git": {"blue": 100}, "live": {"blue": 90, "green": 10}}
+    assert seen["drift"] == ["production traffic goes blue 90%, green 10% live, but Git says blue 100%"]
+    refused = release(live_app, kubeconfig)
+    assert (refused.exit_code, refused.stdout) == (3, "")
+    assert refused.stderr == (f"refusing to release: green gets 10% of production traffic live (HTTPRoute "
+                              f"{HTTP_ROUTE.name}); the release would replace a color serving users (finish the "
+                              "step with `bgrender promote`, or take the share back with `bgrender rollback`, and "
+                              "sync first)\n")
+    assert not released(live_app)
+
+
+@ONLY_GATEWAY_API
+def test_a_catch_all_rule_split_with_another_backend_has_no_production_color(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path) -> None:
+    rule = catch_all(kube_api.get("httproutes", HTTP_ROUTE.name))
+    rule["backendRefs"] = [{"name": BLUE_SERVICE, "port": 9090, "weight": 90},
+                           {"name": "canary", "port": 9090, "weight": 10}]
+    note = f"its catch-all rule splits production traffic between canary, {BLUE_SERVICE}"
     code, seen = report(live_app, kubeconfig)
     assert (code, seen["active"]["live"], seen["routing"]["note"]) == (3, None, note)
     refused = release(live_app, kubeconfig)

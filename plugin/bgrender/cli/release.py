@@ -56,9 +56,13 @@ def release(arguments: tuple[str, ...], dry_run: bool, replace: bool, check_live
 @click.command("promote")
 @click.argument("path", required=False, default=".")
 @DRY_RUN_OPTION
-def promote(path: str, dry_run: bool) -> None:
-    """Send production traffic to the idle color of the app at PATH (default: .)."""
-    edit(path, use_case.promote, dry_run=dry_run)
+@click.option("--percent", type=click.IntRange(0, 99), metavar="N",
+              help="A weighted step: give the idle color N percent of production (1 to 99) in spec.traffic; "
+                   "0 takes its share back. Without it, promote completes the switch.")
+def promote(path: str, dry_run: bool, percent: int | None) -> None:
+    """Send production traffic to the idle color of the app at PATH (default: .), or with
+    --percent a share of it."""
+    edit(path, partial(use_case.promote, percent=percent), dry_run=dry_run)
 
 
 @click.command("rollback")
@@ -66,7 +70,8 @@ def promote(path: str, dry_run: bool) -> None:
 @DRY_RUN_OPTION
 def rollback(path: str, dry_run: bool) -> None:
     """Send production back to the release that served it before, if the idle color still
-    holds it exactly; otherwise refuse and say how to bring it back."""
+    holds it exactly; otherwise refuse and say how to bring it back. During a weighted step
+    (spec.traffic), take the idle color's share back."""
     edit(path, use_case.rollback, dry_run=dry_run)
 
 

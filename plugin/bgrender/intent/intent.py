@@ -79,6 +79,7 @@ class Intent(Record):
     autoscaling: Autoscaling | None = None
     disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
     analysis: Analysis | None = None  # the metric gates (DESIGN §17)
+    traffic: int | None = None  # spec.traffic.percent: the idle color's share of production (DESIGN §18)
 
 
 def parse_intent(doc: Document) -> Intent:
@@ -141,6 +142,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         autoscaling=_autoscaling(s.get("autoscaling")),
         disruption_budget=s.get("podDisruptionBudget"),
         analysis=_analysis(promotion.get("analysis")),
+        traffic=(s.get("traffic") or {}).get("percent"),
     )
 
 

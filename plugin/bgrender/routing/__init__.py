@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from bgrender import TYPE_CHECKING, labels, names, waves
-from bgrender.colors import COLORS, Color
+from bgrender.colors import COLORS, Color, other
 from bgrender.labels import selector_labels
 from bgrender.record import Record
 
@@ -50,10 +50,33 @@ def live_object(provider: Provider, kind: str, resource: str, name: str) -> Live
 
 class Production(Record):
     """What a live routing object says: the color production goes to, or why none (in words
-    that quote the object as it is: whoever shows the note escapes it)."""
+    that quote the object as it is: whoever shows the note escapes it). When the route splits
+    production between the two colors (a weighted step, DESIGN §18), `color` is the color Git
+    calls active and `share` the percent the other one gets."""
 
     color: Color | None
     note: str | None = None
+    share: int = 0
+
+
+def production_weights(plan: Plan) -> list[tuple[Color, int | None]]:
+    """Where the production route sends traffic, in percent: all of it to the active color
+    (None: a lone destination needs no weight), or with spec.traffic a share to the idle color,
+    which plan/ has rolled out with the active color's replicas and render/ tests before the
+    routes' wave."""
+    idle = plan.colors.get(other(plan.active))
+    if idle is None or idle.share == 0:
+        return [(plan.active, None)]
+    return [(plan.active, 100 - idle.share), (idle.color, idle.share)]
+
+
+def split(plan: Plan, weights: dict[Color, float]) -> Production:
+    """The Production of a route that sends `weights` (relative, each above 0) to the colors:
+    one color takes it all; two share it, `color` being Git's active one."""
+    if len(weights) == 1:
+        return Production(next(iter(weights)))
+    total = sum(weights.values())
+    return Production(plan.active, share=round(100 * weights[other(plan.active)] / total))
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
