@@ -15,8 +15,8 @@ from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
 from bgrender.intent import spec
 from bgrender.intent.analysis import query_problems
-from bgrender.intent.traffic import share_goes_to_a_color_with_pods, share_needs_weighted_routes
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
+from bgrender.intent.traffic import share_goes_to_a_color_with_pods, share_needs_weighted_routes
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.yamlfile.document import Document
 

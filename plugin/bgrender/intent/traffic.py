@@ -13,10 +13,12 @@ from bgrender.colors import COLORS, other
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
     from bgrender.errors import Problem
-    from bgrender.intent.rules import Fields
     from bgrender.yamlfile.document import Document
+
+    Fields = Any  # rules.Fields, which imports these rules (a wing has no circles)
 
 AT = ("spec", "traffic")
 

@@ -392,9 +392,9 @@ def _pin(app: App, plan: Plan, color: Color, version: str) -> Entry:
 
 def share_refusal(state: State, why: str) -> RefusedEdit:
     """A refusal while spec.traffic gives the idle color a share of production, at that field."""
-    return _refusal_at(state, TRAFFIC, key=True, message=f"{state.idle} holds {state.intent.traffic}% of production (a weighted "
-                                       f"step): {why}; `bgrender promote` completes the switch, `bgrender rollback` "
-                                       "takes the share back")
+    message = (f"{state.idle} holds {state.intent.traffic}% of production (a weighted step): {why}; `bgrender "
+               "promote` completes the switch, `bgrender rollback` takes the share back")
+    return _refusal_at(state, TRAFFIC, message, key=True)
 
 
 def _refusal_at(state: State, path: tuple[str, ...], message: str, key: bool = False) -> RefusedEdit:

@@ -37,7 +37,8 @@ PREVIEW_SUFFIX = "-preview"
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
     intent = plan.intent
-    production = [{"backendRefs": [_backend(plan, color, weight) for color, weight in routing.production_weights(plan)]}]
+    weights = routing.production_weights(plan)
+    production = [{"backendRefs": [_backend(plan, color, weight) for color, weight in weights]}]
     previews = [{"matches": [{"headers": [{"type": "Exact", "name": intent.header, "value": cp.color}]}],
                  "backendRefs": [_backend(plan, cp.color)]}
                 for cp in plan.colors.values() if cp.replicas > 0]

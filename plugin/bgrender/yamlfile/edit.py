@@ -268,7 +268,7 @@ def remove_entry(doc: Document, path: Path) -> str:
     if not isinstance(doc.root, MappingNode):
         raise InvalidInput([Problem(doc.file, 1, 1, "", "the file must hold one YAML mapping")])
     parent: Node = doc.root
-    for depth, key in enumerate(path[:-1]):
+    for key in path[:-1]:
         entry = _entry(parent, key) if isinstance(parent, MappingNode) else None
         if entry is None:
             return doc.text
