@@ -62,7 +62,7 @@ def release(arguments: tuple[str, ...], dry_run: bool, replace: bool, check_live
 def promote(path: str, dry_run: bool, percent: int | None) -> None:
     """Send production traffic to the idle color of the app at PATH (default: .), or with
     --percent a share of it."""
-    edit(path, partial(use_case.promote, percent=percent), dry_run=dry_run)
+    edit(path, use_case.promote if percent is None else partial(use_case.promote, percent=percent), dry_run=dry_run)
 
 
 @click.command("rollback")
