@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import MANUAL, make_app, run
 
@@ -21,18 +22,42 @@ def files(app: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(app.iterdir())}
 
 
+def lock_of(app: Path) -> dict:
+    return yaml.safe_load((app / "bluegreen.lock.yaml").read_text())
+
+
 def test_a_step_writes_spec_traffic_after_the_colors_and_changes_no_pin(app, monkeypatch):
     assert run(["lock"], app, monkeypatch).exit_code == 0
-    lock = (app / "bluegreen.lock.yaml").read_bytes()
+    lock = lock_of(app)
     result = run(["promote", "--percent", "10"], app, monkeypatch)
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == "step gorilla-sfx-demo green 8a1b0c4e to 10% of production (blue 3f9c2e1d serves 90%)\n"
     assert (app / "bluegreen.yaml").read_text() == MANUAL.replace(
         "    version: 8a1b0c4e\n", "    version: 8a1b0c4e\n  traffic:\n    percent: 10\n")
-    assert (app / "bluegreen.lock.yaml").read_bytes() == lock  # a share promotes nothing
+    # A share promotes nothing and pins nothing; the history records which release holds it.
+    assert lock_of(app)["colors"] == lock["colors"]
+    green = lock["colors"]["green"]
+    shared = {"color": "green", "version": green["version"], "digest": green["digest"]}
+    assert {k: v for k, v in lock_of(app)["production"].items() if k != "digest"} == {
+        **{k: v for k, v in lock["production"].items() if k != "digest"}, "shared": shared}
     result = run(["promote", "--percent", "50"], app, monkeypatch)
     assert result.exit_code == 0 and "percent: 50\n" in (app / "bluegreen.yaml").read_text()
-    assert (app / "bluegreen.lock.yaml").read_bytes() == lock
+    assert lock_of(app)["colors"] == lock["colors"] and lock_of(app)["production"]["shared"] == shared
+    assert run(["promote", "--percent", "0"], app, monkeypatch).exit_code == 0
+    assert lock_of(app) == lock
+
+
+def test_a_share_the_lock_does_not_record_fails_closed(app, monkeypatch):
+    """A release merged beside a step (both from one state) would give the share to a build
+    nobody stepped to: the render refuses, naming the command."""
+    assert run(["lock"], app, monkeypatch).exit_code == 0
+    (app / "bluegreen.yaml").write_text(STEP)
+    result = run(["render"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == ("bluegreen.yaml:13:3: spec.traffic: bluegreen.lock.yaml records no share of production "
+                             "for green's release (it records none): a release takes a share only through `bgrender "
+                             "promote --percent N`, and two pull requests made from one state can merge into this; "
+                             "restore the files from Git, or run `bgrender promote --percent N` again\n")
 
 
 @pytest.mark.parametrize("args", [["promote", "--percent", "0"], ["rollback"]])

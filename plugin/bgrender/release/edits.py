@@ -273,7 +273,9 @@ TRAFFIC = ("spec", "traffic")
 
 def weighted_step(source: Source, state: State, percent: int) -> Outcome:
     """Give the idle color `percent` of production (spec.traffic), or with 0 take its share
-    back. The lock stays as it is: a share promotes nothing, and no pod template changes."""
+    back. The lock's pins stay as they are (a share promotes nothing, and no pod template
+    changes); its history records which release holds the share, so that a release merged
+    beside the step cannot take it (lockfile.share_problems)."""
     if not 0 <= percent <= 99:
         raise state.refusal(state.idle, f"a share of production is 1 to 99 percent (0 takes it back, `bgrender "
                                         f"promote` without --percent completes the switch), got {percent}")
@@ -285,7 +287,7 @@ def weighted_step(source: Source, state: State, percent: int) -> Outcome:
     if percent == 0:
         summary = f"take back {state.idle}'s {had}% of {state.name} production ({state.describe(state.active)} " \
                   "serves all of it)"
-        return _outcome(source, state, _end_share(state), pins, summary)
+        return _outcome(source, state, _end_share(state), pins.replace(shared=None), summary)
     _require_version(state, "give a share of production to")
     if state.intent.provider == "service":
         raise _refusal_at(state, ("spec", "routing", "provider"), "routing.provider service cannot split production "
@@ -298,7 +300,8 @@ def weighted_step(source: Source, state: State, percent: int) -> Outcome:
               f"({state.describe(state.active)} serves {100 - percent}%)"
     diff = production_diff(Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
     edit = Edit(TRAFFIC + ("percent",), percent, ("green", "blue", "active"))
-    return _outcome(source, state, [edit], pins, summary).replace(diff=diff)
+    lock = pins.replace(shared=pins.release(state.idle))  # what the share is for: a merge cannot move it
+    return _outcome(source, state, [edit], lock, summary).replace(diff=diff)
 
 
 def _end_share(state: State) -> list[Edit]:
@@ -358,6 +361,8 @@ def lock(source: Source) -> Outcome:
     new = recorded(old.replace(colors=colors), state.active)
     if not new.pending_on(state.idle):  # a pending release re-pinned here is no longer the one released
         new = new.replace(pending=None)
+    if new.shared is not None and (state.idle not in new.colors or new.shared != new.release(state.idle)):
+        new = new.replace(shared=None)  # likewise a share
     if app.lock is not None and new == old and app.lock.sealed:
         return Outcome(None, None, f"{state.name}: {LOCK_FILE} already pins what bluegreen.yaml says; nothing to do")
     what = f"pin {' and '.join(pinned)} from the current base" if pinned else "record what serves production"
