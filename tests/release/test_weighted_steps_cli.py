@@ -57,7 +57,15 @@ def test_a_share_the_lock_does_not_record_fails_closed(app, monkeypatch):
     assert result.stderr == ("bluegreen.yaml:13:3: spec.traffic: bluegreen.lock.yaml records no share of production "
                              "for green's release (it records none): a release takes a share only through `bgrender "
                              "promote --percent N`, and two pull requests made from one state can merge into this; "
-                             "restore the files from Git, or run `bgrender promote --percent N` again\n")
+                             "restore the files from Git, or run `bgrender lock` to give the share to the release "
+                             "green holds now (review its diff)\n")
+    # A deliberate hand edit is accepted as any other: `bgrender lock` records the share.
+    locked = run(["lock"], app, monkeypatch)
+    assert (locked.exit_code, locked.stdout) == (0, "lock gorilla-sfx-demo: record what serves production\n")
+    assert lock_of(app)["production"]["shared"]["color"] == "green"
+    assert run(["render"], app, monkeypatch).exit_code == 0
+    assert run(["rollback"], app, monkeypatch).exit_code == 0
+    assert "shared" not in lock_of(app)["production"]
 
 
 @pytest.mark.parametrize("args", [["promote", "--percent", "0"], ["rollback"]])

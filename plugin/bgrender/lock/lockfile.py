@@ -263,7 +263,8 @@ def share_problems(lock_file: LockFile, intent_doc: Document, idle: Color) -> li
     return [intent_doc.problem(("spec", "traffic"), f"{LOCK_FILE} records no share of production for "
                                f"{idle}'s release ({given}): a release takes a share only through `bgrender "
                                "promote --percent N`, and two pull requests made from one state can merge into "
-                               "this; restore the files from Git, or run `bgrender promote --percent N` again",
+                               f"this; restore the files from Git, or run `bgrender lock` to give the share to the "
+                               f"release {idle} holds now (review its diff)",
                                key=True)]
 
 

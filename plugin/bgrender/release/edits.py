@@ -361,8 +361,8 @@ def lock(source: Source) -> Outcome:
     new = recorded(old.replace(colors=colors), state.active)
     if not new.pending_on(state.idle):  # a pending release re-pinned here is no longer the one released
         new = new.replace(pending=None)
-    if new.shared is not None and (state.idle not in new.colors or new.shared != new.release(state.idle)):
-        new = new.replace(shared=None)  # likewise a share
+    # A share (spec.traffic) goes to the release the idle color holds now: a hand edit accepted.
+    new = new.replace(shared=new.release(state.idle) if state.intent.traffic and state.idle in new.colors else None)
     if app.lock is not None and new == old and app.lock.sealed:
         return Outcome(None, None, f"{state.name}: {LOCK_FILE} already pins what bluegreen.yaml says; nothing to do")
     what = f"pin {' and '.join(pinned)} from the current base" if pinned else "record what serves production"
