@@ -30,7 +30,7 @@ RUN python -m pip --python /opt/bgrender/bin/python install --no-cache-dir --dis
 FROM python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
 
 ARG VERSION=0.1.0
-ARG SOURCE=https://github.com/example-org/bgrender
+ARG SOURCE=https://github.com/bgrender/bgrender
 LABEL org.opencontainers.image.title="bgrender" \
       org.opencontainers.image.description="Argo CD Config Management Plugin sidecar: blue/green releases for Argo CD and Istio from one bluegreen.yaml" \
       org.opencontainers.image.version="${VERSION}" \

@@ -21,9 +21,12 @@ ETCD_VERSION="$(version_of go.etcd.io/etcd/server/v3)"  # v3.7.0
 KWOK_VERSION="$(version_of sigs.k8s.io/kwok)"           # v0.8.0
 # kwok's own stages (its module's kustomize/stage/): a Node becomes Ready and renews its Lease;
 # a pod bound to it is Running and Ready, a Job's pod then Succeeded, a deleted pod goes.
-# The "fast" ones: no delay, so that tests wait only on the controllers.
+# The "fast" ones: no delay, so that tests wait only on the controllers. The chaos one fails a
+# running pod labelled pod-container-running-failed.stage.kwok.x-k8s.io: "true" (its weight
+# wins over pod-complete's): a hook Job whose command fails, as a test marks it.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
-  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml
+  pod/chaos/pod-container-running-failed.yaml)
 START_TIMEOUT="${BGRENDER_E2E_START_TIMEOUT:-180}"
 
 log() { printf 'control-plane: %s\n' "$*" >&2; }
@@ -31,9 +34,13 @@ die() { log "$*"; exit 1; }
 
 hash_of() { cat "$@" | sha256sum | cut -c1-12; }
 
-upstream_dir() {
+upstream_dir() {  # the binaries, built from the modules go.sum pins
   printf '%s/k8s-%s-etcd-%s-kwok-%s-%s' "$CACHE" "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" \
-    "$(hash_of "$HERE/go.sum" <(printf '%s\n' "${KWOK_STAGES[@]}"))"
+    "$(hash_of "$HERE/go.sum")"
+}
+
+stages_dir() {  # the kwok stages, copied from its module: a change of the list rebuilds nothing
+  printf '%s/kwok-stages-%s' "$CACHE" "$(hash_of "$HERE/go.sum" <(printf '%s\n' "${KWOK_STAGES[@]}"))"
 }
 
 gatewaysim_dir() {
@@ -47,26 +54,33 @@ go_build() { # OUT PACKAGE
 
 cmd_build() {
   command -v go >/dev/null || die "go is not on PATH"
-  local up sim tmp
+  local up sim stages tmp
   up="$(upstream_dir)"
   sim="$(gatewaysim_dir)"
+  stages="$(stages_dir)"
   if [[ ! -f "$up/.complete" ]]; then
     tmp="$up.tmp.$$"
     rm -rf "$tmp" && mkdir -p "$tmp"
     log "building Kubernetes $K8S_VERSION, etcd $ETCD_VERSION and kwok $KWOK_VERSION into $up (cold: tens of minutes)"
-    local pkg stage kwok_dir
+    local pkg
     for pkg in k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
                k8s.io/kubernetes/cmd/kube-scheduler sigs.k8s.io/kwok/cmd/kwok ./cmd/etcd; do
       log "go build $pkg"
       go_build "$tmp/$(basename "$pkg")" "$pkg"
     done
-    kwok_dir="$(cd "$HERE" && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
-    mkdir "$tmp/kwok-stages"
-    for stage in "${KWOK_STAGES[@]}"; do
-      cp "$kwok_dir/kustomize/stage/$stage" "$tmp/kwok-stages/"
-    done
     touch "$tmp/.complete"
     rm -rf "$up" && mv "$tmp" "$up"
+  fi
+  if [[ ! -f "$stages/.complete" ]]; then
+    local stage kwok_dir
+    tmp="$stages.tmp.$$"
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    kwok_dir="$(cd "$HERE" && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+    for stage in "${KWOK_STAGES[@]}"; do
+      cp "$kwok_dir/kustomize/stage/$stage" "$tmp/"
+    done
+    touch "$tmp/.complete"
+    rm -rf "$stages" && mv "$tmp" "$stages"
   fi
   if [[ ! -f "$sim/.complete" ]]; then
     tmp="$sim.tmp.$$"
@@ -149,7 +163,7 @@ cmd_start() {
   [[ ! -s "$dir/pids" ]] || die "$dir/pids exists: stop $dir first"
   bin="$(upstream_dir)"
   sim="$(gatewaysim_dir)"
-  [[ -f "$bin/.complete" && -f "$sim/.complete" ]] || die "binaries not built: run $0 build"
+  [[ -f "$bin/.complete" && -f "$sim/.complete" && -f "$(stages_dir)/.complete" ]] || die "binaries not built: run $0 build"
   command -v kubectl >/dev/null || die "kubectl is not on PATH"
   mkdir -p "$dir/logs" "$dir/etcd"
   : > "$dir/pids"
@@ -207,7 +221,7 @@ metadata:
     type: kwok
 YAML
   local configs=() stage
-  for stage in "$bin"/kwok-stages/*.yaml; do configs+=(--config "$stage"); done
+  for stage in "$(stages_dir)"/*.yaml; do configs+=(--config "$stage"); done
   launch "$dir" kwok "$bin/kwok" --kubeconfig "$kubeconfig" "${configs[@]}" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-lease-duration-seconds 40

@@ -16,16 +16,34 @@ GOLDEN = REPO / "tests" / "golden"
 SHARED = REPO.parent / "shared"
 # The installed `bgrender` script of the interpreter running the tests, as users run it.
 BGRENDER = shutil.which("bgrender", path=str(Path(sys.executable).parent)) or "bgrender"
-EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/bluegreen.yaml"))
+# Every app under examples/, nested ones too (examples/environments/envs/*, which share a base).
+EXAMPLES = sorted(p.parent for p in (REPO / "examples").rglob("bluegreen.yaml"))
 # Set BGRENDER_UPDATE_GOLDEN=1 to rewrite expected files after an intended change (review the diff).
 UPDATE = os.environ.get("BGRENDER_UPDATE_GOLDEN") == "1"
 
 # Variables that change a render; tests start from none of them, then add the case's own.
 RENDER_ENV = ("ARGOCD_APP_NAME", "ARGOCD_APP_NAMESPACE", "ARGOCD_APP_PARAMETERS", "ARGOCD_APP_REVISION",
-              "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL", "BGRENDER_IMAGE")
+              "ARGOCD_APP_SOURCE_PATH", "KUBE_API_VERSIONS", "ARGOCD_ENV_BGRENDER_LOG_LEVEL", "BGRENDER_IMAGE")
 # What the sidecar's own environment gives every render (argocd-cm-patch sets it): the image of
 # the hooks that run bgrender. Every case renders with it unless its env.yaml says otherwise.
 SIDECAR_ENV = {"BGRENDER_IMAGE": "registry.example.com/platform/bgrender:0.1.0"}
+
+
+def example_name(example: Path) -> str:
+    """An example's name: its path under examples/, "/" as "-" (environments-envs-staging)."""
+    return "-".join(example.relative_to(REPO / "examples").parts)
+
+
+def copy_app(app: Path, destination: Path) -> Path:
+    """A copy of `app` to spoil or edit, and where the app is in it: the app's directory, or, for
+    an app nested in a larger example (examples/environments/envs/*, whose files name ../../base),
+    that whole example, marked as a Git repository so that its paths may leave the app directory."""
+    parts = app.relative_to(REPO / "examples").parts if app.is_relative_to(REPO / "examples") else (app.name,)
+    if len(parts) == 1:
+        return Path(shutil.copytree(app, destination / app.name, symlinks=True))
+    root = Path(shutil.copytree(REPO / "examples" / parts[0], destination / parts[0], symlinks=True))
+    (root / ".git").mkdir()
+    return root.joinpath(*parts[1:])
 
 
 def cases(kind: str) -> list[Path]:

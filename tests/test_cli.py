@@ -34,13 +34,18 @@ def test_fast_path_and_click_path_agree(case):
     assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)
 
 
-def test_json_output_is_one_object_per_line_matching_the_yaml():
+def test_json_output_is_a_kubernetes_list_of_the_yaml_objects():
+    """As `kubectl get -o json` prints several objects: one `List`, which Argo CD reads (its
+    decoder sees a JSON object, and the repo-server flattens a List's items)."""
     as_yaml = run("render", str(GORILLA))
     as_json = run("render", "--output", "json", str(GORILLA))
+    click_path = run("--debug", "render", "--output", "json", str(GORILLA))  # --debug: not the fast path
     assert as_json.returncode == 0, as_json.stderr
-    lines = as_json.stdout.splitlines()
-    assert [json.loads(line) for line in lines] == list(yaml.safe_load_all(as_yaml.stdout))
-    assert len(lines) == 6  # Service, two color Services, VirtualService, two Deployments
+    assert as_json.stdout == click_path.stdout == run("render", "-ojson", str(GORILLA)).stdout  # deterministic
+    assert as_json.stdout.startswith("{") and as_json.stdout.count("\n") == 1
+    listed = json.loads(as_json.stdout)
+    assert listed == {"apiVersion": "v1", "kind": "List", "items": list(yaml.safe_load_all(as_yaml.stdout))}
+    assert len(listed["items"]) == 6  # Service, two color Services, VirtualService, two Deployments
 
 
 def test_intent_file_path_and_directory_path_render_the_same():

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bgrender.cli.main import cli
 
-from .conftest import EXAMPLES, GOLDEN, case_env, cases, check_golden, runner_env
+from .conftest import EXAMPLES, GOLDEN, case_env, cases, check_golden, example_name, runner_env
 
 
 def _render(case, monkeypatch, *args):
@@ -36,11 +36,11 @@ def test_error_case(case, monkeypatch):
     check_golden(case / "expected.err", result.stderr)
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_name)
 def test_example_renders_as_recorded(example, monkeypatch):
     result = _render(example, monkeypatch)
     assert result.exit_code == 0, result.stderr
-    check_golden(GOLDEN / "examples" / f"{example.name}.yaml", result.stdout)
+    check_golden(GOLDEN / "examples" / f"{example_name(example)}.yaml", result.stdout)
 
 
 def test_every_error_line_names_file_line_column_and_field():

@@ -27,6 +27,7 @@ from bgrender.images import image_reference
 from bgrender.importing.layouts import KUSTOMIZATION_FILES, read_layout
 from bgrender.importing.recognize import recognize
 from bgrender.labels import VERSION_ANNOTATION, version_label_value
+from bgrender.yamlfile.document import get_in
 
 from .conftest import REPO, UPDATE, case_env, cases, check_golden, runner_env
 
@@ -108,7 +109,9 @@ def test_imported_app_renders_validates_and_runs_what_runs_live(case: Path, tmp_
     rendered = _run(["render", "out"], work, monkeypatch)
     assert rendered.exit_code == 0, rendered.stderr
     validated = _run(["validate", "out"], work, monkeypatch)
-    assert (validated.exit_code, validated.stderr) == (0, "out/bluegreen.yaml: valid\n1 of 1 app valid\n")
+    *warnings, valid, total = validated.stderr.splitlines()
+    assert (validated.exit_code, valid, total) == (0, "out/bluegreen.yaml: valid", "1 of 1 app valid")
+    assert all(": warning: " in line for line in warnings), warnings  # config the layout does not version
 
     live = recognize(read_layout("source"))
     objects = list(yaml.safe_load_all(rendered.stdout))
@@ -127,7 +130,10 @@ def test_imported_app_renders_validates_and_runs_what_runs_live(case: Path, tmp_
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
     for kept in (live.service, live.virtual_service):
         assert (kept.kind, kept.name) in names  # adopted under their names
-    assert "DestinationRule" not in {kind for kind, _ in names}  # routing by host needs none (DESIGN §16)
+    # Routing by host needs no DestinationRule (DESIGN §16); one per color host carries a traffic policy (§18).
+    traffic_policy = get_in(live.destination_rule.data, ("spec", "trafficPolicy"))
+    assert {n for kind, n in names if kind == "DestinationRule"} == (
+        {f"{live.destination_rule.name}-{c}" for c in COLORS} if traffic_policy else set())
     [service] = [o for o in objects if o["kind"] == "VirtualService"]
     production = service["spec"]["http"][-1]["route"][0]["destination"]
     assert production["host"] == f"{live.service.name}-{live.routes.active}"

@@ -6,8 +6,8 @@ so an expected file updated by mistake still cannot break a principle unnoticed.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 from functools import partial
 from pathlib import Path
 
@@ -16,11 +16,13 @@ import yaml
 
 from bgrender.app.pipeline import AppTexts, find_intent, load_app, load_intent, plan_app, read_texts, render_app
 from bgrender.colors import other
+from bgrender.intent.config_refs import references
 from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.resources import CLUSTER_SCOPED
+from bgrender.intent.versioned import is_versioned, rendered
 from bgrender.release.edits import Source, promote
 
-from .conftest import EXAMPLES, case_env, cases, clean_env
+from .conftest import EXAMPLES, case_env, cases, clean_env, copy_app
 
 APPS = cases("render") + EXAMPLES
 FOLLOW_THEIR_DEPLOYMENT = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
@@ -47,7 +49,8 @@ def _identity(obj: dict) -> tuple[str, str, str]:
 
 def _split(app: Path, objects: list[dict]) -> tuple[list[dict], list[dict]]:
     """The objects bgrender generates, and those of spec.resources, emitted as written."""
-    ours = {r.identity for r in plan_app(find_intent(app), clean_env(case_env(app))).resources}
+    plan = plan_app(find_intent(app), clean_env(case_env(app)))
+    ours = {r.identity for r in (*plan.resources, *map(rendered, plan.versions))}
     return [o for o in objects if _identity(o) not in ours], [o for o in objects if _identity(o) in ours]
 
 
@@ -118,8 +121,9 @@ def test_every_deployed_color_has_its_own_service_in_every_provider(app):
 def test_each_provider_renders_its_own_objects_only(app):
     _, intent, objects = app
     kinds = {o["kind"] for o in objects}
-    # Istio routes by host: no DestinationRule (until routing.trafficPolicy asks for one, DESIGN §18).
-    expected = {"istio": {"VirtualService"}, "gateway-api": {"HTTPRoute"}, "service": set()}
+    # Istio routes by host: no DestinationRule unless routing.trafficPolicy asks for one (DESIGN §18).
+    expected = {"istio": {"VirtualService"} | ({"DestinationRule"} if intent.traffic_policy else set()),
+                "gateway-api": {"HTTPRoute"}, "service": set()}
     assert kinds & {"DestinationRule", "VirtualService", "HTTPRoute"} == expected[intent.provider]
 
 
@@ -136,7 +140,7 @@ def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(
     hosts = _color_services(intent, objects)
     for vs in _by_kind(objects, "VirtualService"):
         *header_routes, production = vs["spec"]["http"]
-        assert "match" not in production
+        assert production.get("match", []) == _istio_app_uris(intent)  # every request (of the app's path)
         destinations = [r["destination"] for route in vs["spec"]["http"] for r in route["route"]]
         assert all("subset" not in d and d["host"] in hosts for d in destinations)
         assert [(hosts[r["destination"]["host"]], r.get("weight")) for r in production["route"]] == _weights(intent)
@@ -174,7 +178,7 @@ def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_o
     assert (base in production) == intent.mesh_routing and (f"{base}-gateway" in production) == bool(intent.gateways)
     for name, route in production.items():
         (rule,) = route["spec"]["rules"]
-        assert "matches" not in rule
+        assert rule.get("matches") == _gateway_app_matches(intent)  # every request (of the app's path)
         assert [(b["name"].rsplit("-", 1)[1], b.get("weight")) for b in rule["backendRefs"]] == _weights(intent)
         assert {b["name"] for b in rule["backendRefs"]} <= {f"{intent.service_name}-{c}" for c in _running(objects)}
         parents = route["spec"]["parentRefs"]
@@ -291,8 +295,8 @@ def test_resources_are_emitted_as_written_but_for_namespace_and_wave(app):
     namespace on namespaced kinds (none on cluster-scoped ones)."""
     path, intent, objects = app
     _, resources = _split(path, objects)
-    written = {_identity(d): d for rel in intent.resources
-               for d in yaml.safe_load_all((path / rel).read_text(encoding="utf-8-sig")) if d}
+    written = {_identity(d): d for d in _written(path, intent) if not is_versioned(d)}
+    resources = [o for o in resources if not is_versioned(o)]
     assert {_identity(o) for o in resources} == written.keys()
     namespace = intent.namespace or case_env(path).get("ARGOCD_APP_NAMESPACE")
     cluster_scoped = CLUSTER_SCOPED | {(d["spec"]["group"], d["spec"]["names"]["kind"]) for d in written.values()
@@ -304,6 +308,62 @@ def test_resources_are_emitted_as_written_but_for_namespace_and_wave(app):
         scoped = _identity(obj)[:2] in cluster_scoped
         assert obj["metadata"].get("namespace") == (None if scoped else namespace), _identity(obj)
         assert _without_placement(obj) == _without_placement(original)
+
+
+def _written(path: Path, intent) -> list[dict]:
+    return [d for rel in intent.resources for d in yaml.safe_load_all((path / rel).read_text(encoding="utf-8-sig"))
+            if d]
+
+
+def test_versioned_resources_are_written_versions_under_their_hashed_names(app):
+    """DESIGN §19: each versioned object emitted is a version written in spec.resources, renamed
+    `<name>-<10 hex of its digest>` (an ExternalSecret's target and a SealedSecret's template
+    name too), and the lock (if any) pins exactly the digests of the versions it emits."""
+    path, intent, objects = app
+    versions = {v.hashed_name: v for v in plan_app(find_intent(path), clean_env(case_env(path))).versions}
+    emitted = [o for o in objects if is_versioned(o)]
+    assert len(emitted) == len(versions)
+    for obj in emitted:
+        canonical = json.dumps(_original(path, intent, obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        assert obj["metadata"]["name"].endswith("-" + digest[7:17])
+        target = obj.get("spec", {}).get("target", {}).get("name") if obj["kind"] == "ExternalSecret" else None
+        assert (target or obj["metadata"]["name"]) in versions
+        assert versions[target or obj["metadata"]["name"]].digest == digest
+
+
+def _original(path: Path, intent, obj: dict) -> dict:
+    """The written document `obj` was rendered from."""
+    name = obj["metadata"]["name"].rpartition("-")[0]
+    found = [d for d in _written(path, intent) if is_versioned(d) and d["kind"] == obj["kind"]
+             and d["metadata"]["name"] == name and rendered_as(d, obj)]
+    assert len(found) == 1, obj["metadata"]["name"]
+    return found[0]
+
+
+def rendered_as(written: dict, obj: dict) -> bool:
+    """Whether `obj` holds the content of `written`, but for what the render changes."""
+    def content(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k not in ("metadata", "immutable", "spec")}
+    return content(written) == content(obj) and (written.get("spec") or {}).keys() == (obj.get("spec") or {}).keys()
+
+
+def test_every_color_refers_only_to_config_rendered_beside_it(app):
+    """DESIGN §19: a ConfigMap or Secret bgrender manages (spec.configMaps, versioned resources)
+    that a deployed color's pod template names, production's first, is rendered in the same
+    output under that very name; a name of another object is none bgrender manages."""
+    path, intent, objects = app
+    managed = {c.name for c in intent.config_maps} | {
+        (d.get("spec", {}).get("target", {}).get("name") if d["kind"] == "ExternalSecret" else None)
+        or d["metadata"]["name"] for d in _written(path, intent) if is_versioned(d)}
+    available = {(o["kind"] if o["kind"] == "ConfigMap" else "Secret",
+                  (o.get("spec", {}).get("target", {}).get("name") if o["kind"] == "ExternalSecret" else None)
+                  or o["metadata"]["name"])
+                 for o in objects if o["kind"] in ("ConfigMap", "Secret", "ExternalSecret", "SealedSecret")}
+    for deployment in _by_kind(objects, "Deployment"):
+        for ref in references(deployment["spec"]["template"].get("spec")):
+            if (ref.kind, ref.name) not in available:
+                assert ref.name not in managed and ref.name.rpartition("-")[0] not in managed, ref
 
 
 def _without_placement(obj: dict) -> dict:
@@ -376,7 +436,7 @@ LOCKED_CONFIG = [p for p in APPS if (p / "bluegreen.lock.yaml").exists() and loa
 def test_config_edit_alone_changes_no_running_color_with_a_lock(path, tmp_path):
     """Principle 7: with a lock, an edit of every config file and every data value of
     spec.configMaps changes no pod template, selector or emitted ConfigMap."""
-    app = Path(shutil.copytree(path, tmp_path / path.name, symlinks=True))
+    app = copy_app(path, tmp_path)
     intent = load_intent(find_intent(app))
     before = _render(app)
     for config_map in intent.config_maps:
@@ -619,3 +679,94 @@ def load_intent_text(path: Path, text: str):
     from bgrender.yamlfile.document import load_document
 
     return parse_intent(load_document(text, str(find_intent(path))))
+
+
+# --- what routes carry besides their destination (DESIGN §18) ---------------------------------------
+
+
+def _istio_app_uris(intent) -> list[dict]:
+    """routing.match as Istio uri matches: a prefix by path element (exactly it, or it and "/")."""
+    match = intent.match or {}
+    if "exact" in match:
+        return [{"uri": {"exact": match["exact"]}}]
+    prefix = match.get("prefix", "/").rstrip("/")
+    return [{"uri": {"exact": prefix}}, {"uri": {"prefix": prefix + "/"}}] if prefix else []
+
+
+def _gateway_app_matches(intent) -> list[dict] | None:
+    match = intent.match or {}
+    if not match:
+        return None
+    kind, value = ("Exact", match["exact"]) if "exact" in match else ("PathPrefix", match["prefix"].rstrip("/") or "/")
+    return [{"path": {"type": kind, "value": value}}]
+
+
+ISTIO_POLICY_FIELDS = ("timeout", "retries", "corsPolicy", "headers")
+
+
+def test_every_route_of_the_app_carries_its_policy_and_matches_its_path(app):
+    """routing.policy and routing.match reach every route, production and previews alike."""
+    _, intent, objects = app
+    policy = intent.policy or {}
+    for vs in _by_kind(objects, "VirtualService"):
+        routes = vs["spec"]["http"]
+        carried = {k: routes[-1][k] for k in ISTIO_POLICY_FIELDS if k in routes[-1]}
+        assert set(carried) == {k for k, f in zip(ISTIO_POLICY_FIELDS, ("timeout", "retries", "cors", "headers"))
+                                if f in policy}
+        uris = _istio_app_uris(intent)
+        for route in routes:
+            assert {k: route[k] for k in ISTIO_POLICY_FIELDS if k in route} == carried, route["name"]
+            assert not uris or [m["uri"] for m in route["match"]] == [u["uri"] for u in uris] * (
+                len(route["match"]) // len(uris)), route["name"]
+    rules = [rule for route in _by_kind(objects, "HTTPRoute") for rule in route["spec"]["rules"]]
+    for rule in rules:
+        assert rule.get("timeouts") == rules[0].get("timeouts")
+        assert [f for f in rule.get("filters", []) if f["type"] != "RequestMirror"] == [
+            f for f in rules[0].get("filters", []) if f["type"] != "RequestMirror"]
+        path = _gateway_app_matches(intent)
+        assert path is None or all(m["path"] == path[0]["path"] for m in rule["matches"])
+    if rules:
+        assert ("timeout" in policy) == ("request" in rules[0].get("timeouts", {}))
+        assert ("cors" in policy) == any(f["type"] == "CORS" for f in rules[0].get("filters", []))
+
+
+def test_destination_rules_only_carry_the_traffic_policy_one_per_color_host_before_any_route(app):
+    _, intent, objects = app
+    rules = _by_kind(objects, "DestinationRule")
+    if not intent.traffic_policy:
+        assert rules == []
+        return
+    hosts = _color_services(intent, objects)
+    assert {r["spec"]["host"]: r["metadata"]["name"] for r in rules} == {
+        host: f"{intent.destination_rule}-{color}" for host, color in hosts.items()}
+    for rule in rules:
+        assert set(rule["spec"]) == {"host", "trafficPolicy"} and "subsets" not in rule["spec"]
+        assert rule["spec"]["trafficPolicy"] == rules[0]["spec"]["trafficPolicy"]
+        # There before any route names the host, and before either color's pods.
+        assert _wave(rule) == -1
+
+
+def _mirrors(objects: list[dict]) -> list[tuple[str, str, int]]:
+    """(route, mirrored host, percent) of every mirror in the render."""
+    found = [(vs["metadata"]["name"] + "/" + r["name"], r["mirror"]["host"], r["mirrorPercentage"]["value"])
+             for vs in _by_kind(objects, "VirtualService") for r in vs["spec"]["http"] if "mirror" in r]
+    return found + [(route["metadata"]["name"], f["requestMirror"]["backendRef"]["name"], f["requestMirror"]["percent"])
+                    for route in _by_kind(objects, "HTTPRoute") for rule in route["spec"]["rules"]
+                    for f in rule.get("filters", []) if f["type"] == "RequestMirror"]
+
+
+def test_mirror_only_from_production_to_the_idle_color_while_it_has_replicas(app):
+    _, intent, objects = app
+    mirrors = _mirrors(objects)
+    idle = other(intent.active)
+    if not intent.mirror_percent or idle not in _running(objects):
+        assert mirrors == []
+        return
+    assert mirrors and all(host == f"{intent.service_name}-{idle}" and percent == intent.mirror_percent
+                           for _, host, percent in mirrors)
+    # On the production routes only: never on a preview (a header route, a -preview HTTPRoute).
+    istio = intent.provider == "istio"
+    assert all(name.endswith("/production") if istio else not name.endswith("-preview") for name, _, _ in mirrors)
+    production_routes = {r["metadata"]["name"] for r in _by_kind(objects, "HTTPRoute")
+                         if not r["metadata"]["name"].endswith("-preview")}
+    assert len(mirrors) == (len(production_routes) or len(_by_kind(objects, "VirtualService")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ from bgrender.errors import InvalidInput
 from bgrender.lock.lockfile import HEADER, Lock, Release, digest_of, dump_lock, new_entry, read_lock
 from bgrender.yamlfile.document import load_document
 
-from .conftest import EXAMPLES
+from .conftest import BGRENDER, EXAMPLES, clean_env, copy_app
 
 PLAIN = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -70,6 +71,35 @@ def test_every_example_has_a_lock_whose_entries_are_intact(example):
     lock = read_lock(load_document((example / "bluegreen.lock.yaml").read_text(), "lock")).lock
     assert lock.colors and all(e.content_digest() == e.digest for e in lock.colors.values())
     assert lock.current is not None
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_lock_is_exactly_as_bgrender_writes_it(example):
+    """Else its first release rewrites it (quoting, the history's digest), production's entry
+    included, and the pull request shows changes to what production runs (#26, class 8)."""
+    text = (example / "bluegreen.lock.yaml").read_text()
+    assert dump_lock(read_lock(load_document(text, "lock")).lock) == text
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_a_release_of_an_example_leaves_production_s_entry_byte_for_byte(example, tmp_path):
+    app = copy_app(example, tmp_path)
+    intent = yaml.safe_load((app / "bluegreen.yaml").read_text())
+    active = intent["spec"]["active"]
+    before = _entry_lines((app / "bluegreen.lock.yaml").read_text(), active)
+    done = subprocess.run([BGRENDER, "release", "9.9.9-rc.1"], cwd=app, env=clean_env(), capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    after = (app / "bluegreen.lock.yaml").read_text()
+    assert "9.9.9-rc.1" in after and _entry_lines(after, active) == before
+
+
+def _entry_lines(text: str, color: str) -> list[str]:
+    """The lines of `color`'s entry in a lock's text, as a reviewer sees them in a diff."""
+    lines = text.splitlines()
+    start = lines.index(f"  {color}:")
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("    ")), len(lines))
+    return lines[start:end]
 
 
 @pytest.mark.parametrize(("edit", "message"), [

@@ -9,7 +9,7 @@
 # (or set BASE_BRANCH):
 #   ci/release.sh "$GITHUB_SHA" apps/gorilla-sfx-demo
 #
-# One branch per app, bgrender/release/<app's path>, holds the newest proposed release: the branch
+# One branch per app, bgrender/release/<app's path>+<hash of it>, holds the newest proposed release: the branch
 # is rewritten from the base branch on every run and pushed with --force-with-lease, so a
 # newer release replaces one not yet merged (one pull request per app, its title updated),
 # and a re-run of a job that failed, or that succeeded, is safe. The lease is the branch as
@@ -22,6 +22,8 @@
 #   BGRENDER     the bgrender command (default: bgrender)
 #   GH_TOKEN     if set and gh is installed, the pull request is opened (or updated) with gh;
 #                otherwise the branch is pushed and its name printed
+#   BRANCH_FILE  if set, the app's branch name is written to this file once the branch holds
+#                the release (for a next step, say one that merges the pull request)
 #
 # Output: the commit message on stdout (nothing when there was nothing to release); the rest,
 # including the pull request's address, on stderr.
@@ -33,7 +35,8 @@
 #      since this run read it (nothing changed there; re-run the job)
 #   5  the branch was pushed but the pull request could not be opened (re-run the job)
 #   6  any other failure (git, or bgrender failing otherwise)
-# (3 is not used: to bgrender it means the cluster, which a release from CI never reads.)
+# (3 is not used: to bgrender 3 and 4 are about the cluster, drift and unreadable, which a
+# release from CI never reads; this script's 4 is its own, a push that failed.)
 set -euo pipefail
 trap 'exit 6' ERR
 
@@ -50,14 +53,26 @@ base=${BASE_BRANCH:-$(git symbolic-ref --quiet --short HEAD || true)}
 if [ -d "$app" ]; then intent=$app/bluegreen.yaml; else intent=$app; fi
 app_dir=$(dirname "$intent")
 
-# The app's directory in the repository names its branch: apps/prod/web and apps/staging/web
-# are two apps. Characters a branch name cannot hold become "-". (A missing directory is
-# reported by bgrender below.)
+# The intent file's path in the repository names the app's branch: apps/prod/web and
+# apps/staging/web are two apps, and so are apps/api and apps/api/canary, or apps/web.yaml and
+# apps/api.yaml in one directory. The path's characters other than letters, digits, "_", "-"
+# and "/" become "-" (so "..", a leading "." and ".lock" never reach git), and a short hash of
+# the exact path follows a "+" (which no part of the path keeps): two paths never share a
+# branch, and no branch is a directory of another's (git could not hold both refs). A missing
+# directory is reported by bgrender below.
+name=$(basename "$intent")
 where=$(cd "$app_dir" 2>/dev/null && git rev-parse --show-prefix) || true
+id=$(printf '%s' "$where$name" | git hash-object --stdin)
 where=${where%/}
+if [ "$name" != bluegreen.yaml ]; then where=${where:+$where/}${name%.*}; fi
 where=${where:-$(basename "$(git rev-parse --show-toplevel)")}
-branch=$(git check-ref-format --branch "bgrender/release/${where//[^A-Za-z0-9._\/-]/-}") \
+branch=$(git check-ref-format --branch "bgrender/release/${where//[^A-Za-z0-9_\/-]/-}+${id:0:8}") \
     || fail 2 "cannot make a branch name of the app's path $where"
+# The lock bgrender writes beside the intent file (bluegreen.yaml: bluegreen.lock.yaml; api.yaml: api.lock.yaml).
+case $name in
+    *.yaml|*.yml) lock=$app_dir/${name%.*}.lock.${name##*.} ;;
+    *) lock=$app_dir/$name.lock ;;
+esac
 [ "$base" != "$branch" ] || fail 2 "run it on the branch the release goes into, not on $branch"
 # Checked before the edit: a commit that fails would leave the file edited, and a re-run in
 # this checkout would then find nothing to release.
@@ -67,12 +82,13 @@ branch=$(git check-ref-format --branch "bgrender/release/${where//[^A-Za-z0-9._\
 # What production will run once this release takes it, beside what it runs now, for the pull
 # request's body: the part of --dry-run before the files' own diffs.
 status=0
-shown=$("$bgrender" release "$version" "$app" --dry-run 2>/dev/null) || status=$?
+# "--": a VERSION that begins with "-" is a version bgrender refuses, never an option.
+shown=$("$bgrender" release --dry-run -- "$version" "$app" 2>/dev/null) || status=$?
 production_diff=$(printf '%s\n' "$shown" | awk '/^--- / && !/^--- a\/production /{exit} {print}')
 
 # The only line on stdout is the commit message; an empty one means nothing to release.
 status=0
-message=$("$bgrender" release "$version" "$app") || status=$?
+message=$("$bgrender" release -- "$version" "$app") || status=$?
 case $status in
     0) ;;
     1|2) exit "$status" ;;  # bgrender said why on stderr and changed no file
@@ -87,7 +103,7 @@ fi
 # checkout is the base branch, clean, so a re-run in the same checkout starts where this one did.
 git checkout --quiet -B "$branch"
 git add -- "$intent"
-if [ -e "$app_dir/bluegreen.lock.yaml" ]; then git add -- "$app_dir/bluegreen.lock.yaml"; fi
+if [ -e "$lock" ]; then git add -- "$lock"; fi
 git commit --quiet -m "$message"
 git checkout --quiet -
 
@@ -104,6 +120,8 @@ else
     git push --quiet --force-with-lease="refs/heads/$branch:$leased" "$remote" "refs/heads/$branch:refs/heads/$branch" \
         || fail 4 "push of $branch to $remote failed; nothing changed there; re-run the job"
 fi
+
+if [ -n "${BRANCH_FILE:-}" ]; then printf '%s\n' "$branch" > "$BRANCH_FILE"; fi
 
 if [ -n "${GH_TOKEN:-}" ] && command -v gh >/dev/null; then
     body="Edited by \`bgrender release $version $app\`. Merge to deploy; Argo CD syncs the change.

@@ -100,7 +100,20 @@ class RefusedEdit(BgRenderError):
     """A release, promote or rollback that would be wrong; the file is left as it is."""
 
 
-class ClusterError(BgRenderError):
-    """The live cluster could not be read, or it disagrees with Git."""
+# The two ways the cluster can fail a command, apart, so that CI can tell an outage from drift.
+EXIT_DRIFT = 3
+EXIT_CLUSTER_UNREADABLE = 4
 
-    exit_code = 3
+
+class Drift(BgRenderError):
+    """The cluster was read, and it disagrees with Git (status not in sync; `release
+    --check-live` finding production on another color than `active`)."""
+
+    exit_code = EXIT_DRIFT
+
+
+class ClusterError(BgRenderError):
+    """The cluster could not be read (or written): unreachable, credentials refused or
+    forbidden, out of time, a malformed answer, the client not installed."""
+
+    exit_code = EXIT_CLUSTER_UNREADABLE

@@ -40,6 +40,11 @@ RELEASE = "bgrender.io/release"
 # it and must restart nothing), for Argo CD's UI and `kubectl get -L bgrender.io/role`.
 ROLE = "bgrender.io/role"
 PRODUCTION, IDLE = "production", "idle"
+# On a ConfigMap, Secret, ExternalSecret or SealedSecret of spec.resources: "true" versions it
+# with each color's release, like spec.configMaps (DESIGN §19; intent/versioned.py).
+VERSIONED = "bgrender.io/versioned"
+# A SealedSecret's scope: only these two let it be renamed (the default, strict, seals its name in).
+SEALED_SCOPES = ("sealedsecrets.bitnami.com/namespace-wide", "sealedsecrets.bitnami.com/cluster-wide")
 # Objects bgrender makes that belong to the app but to no color (the smoke-test Job).
 APP_LABEL = "bgrender.io/app"
 # Kubernetes' limits: a label value, a DNS-1123 label (Service and Job names: the Job controller

@@ -58,6 +58,16 @@ def test_examples_render_as_argo_cd_receives_them(generate, app_path):
     assert response.changed_in_repo_copy == []
 
 
+@pytest.mark.parametrize("environment", ["staging", "prod-eu", "prod-us"])
+def test_environments_read_their_shared_base_in_argo_cds_copy_of_the_repository(generate, environment):
+    """examples/environments/envs/*: ../../base lies outside the app directory, inside the
+    repository Argo CD unpacked (its root: the working directory less ARGOCD_APP_SOURCE_PATH)."""
+    response = generate(app_for(f"environments/envs/{environment}"))
+    config = {obj["metadata"]["name"]: obj for obj in response.manifests if obj["kind"] == "ConfigMap"}
+    assert any("application.yaml" in c.get("data", {}) for c in config.values())
+    assert response.changed_in_repo_copy == []
+
+
 def test_auto_promotion_example_carries_its_smoke_test(generate):
     response = generate(app_for("checkout-auto"))
     jobs = {obj["metadata"]["name"]: obj for obj in response.manifests if obj["kind"] == "Job"}
@@ -261,6 +271,28 @@ def test_the_example_application_renders_with_this_plugin(plugin_config, generat
 
 
 SIDECAR_UID = 999  # the repo-server's UID; the sidecar must run as it (contract §6.2)
+HOW_TO_RUN_AS_999 = ("to run it: as root, from a clone whose directories (and the venv's) all others may read and "
+                     "enter (e.g. under /srv or /tmp, not under a 0700 home), `.venv/bin/python -m pytest "
+                     "tests/argocd/test_cmp_generate.py -k uid_999` (the README's Development section)")
+
+
+def closed_to_others(path: Path) -> Path | None:
+    """The first directory from / down to `path` that users other than its owner cannot enter
+    (no o+x, as under a 0700 home), or `path` itself when they cannot read it; None when UID
+    999 can reach and read it."""
+    path = path.resolve()
+    for directory in [*reversed(path.parents), path] if path.is_dir() else reversed(path.parents):
+        if not directory.stat().st_mode & 0o001:
+            return directory
+    return None if path.stat().st_mode & 0o004 else path
+
+
+def why_999_cannot_run(*paths: Path) -> str:
+    """Why UID 999 cannot run this checkout's bgrender, naming the directory that stops it."""
+    closed = next((c for c in map(closed_to_others, paths) if c is not None), None)
+    reason = (f"{closed} is closed to other users (mode {closed.stat().st_mode & 0o777:04o}), so UID 999 cannot "
+              "read the installed code" if closed else "UID 999 cannot run it (see the error of `bgrender --version`)")
+    return f"the UID-999 plugin test did not run: {reason}; {HOW_TO_RUN_AS_999}"
 
 
 def _runs_as_999(bgrender: Path) -> bool:
@@ -283,8 +315,8 @@ def _bin_for_uid_999(venv_bin: Path, parent: Path) -> Path:
     probe = subprocess.run([str(system), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                            capture_output=True, text=True) if system.exists() else None
     if probe is None or probe.stdout.strip() != version:
-        pytest.skip(f"UID 999 cannot run {venv_bin / 'bgrender'} (its interpreter is not readable by 999) "
-                    f"and there is no system Python {version} to build a readable one from")
+        pytest.skip(f"{why_999_cannot_run(Path(sys.executable), venv_bin)} (and there is no system Python "
+                    f"{version} to build a venv 999 can read)")
     venv = parent / "venv"
     subprocess.run([str(system), "-m", "venv", "--without-pip", str(venv)], check=True)
     site_packages = Path(sysconfig.get_paths()["purelib"])
@@ -294,13 +326,15 @@ def _bin_for_uid_999(venv_bin: Path, parent: Path) -> Path:
     script.write_text(f"#!{venv / 'bin' / 'python'}\nfrom bgrender.__main__ import main\nmain()\n")
     script.chmod(0o755)
     if not _runs_as_999(script):
-        pytest.skip(f"UID 999 cannot run {script} either (are {site_packages} and the source readable by all?)")
+        import bgrender
+
+        pytest.skip(why_999_cannot_run(site_packages, Path(bgrender.__file__).parent))
     return script.parent
 
 
 def test_runs_as_uid_999_with_a_read_only_install(plugin_config, venv_bin, sidecar_env, generate):
     if os.geteuid() != 0:
-        pytest.skip("switching to UID 999 needs root")
+        pytest.skip(f"the UID-999 plugin test did not run: switching to UID 999 needs root; {HOW_TO_RUN_AS_999}")
     app = app_for("checkout-auto", destination_namespace="shop")
     parent = Path(tempfile.mkdtemp(prefix="bgrender-uid999-"))
     try:
@@ -318,3 +352,21 @@ def test_runs_as_uid_999_with_a_read_only_install(plugin_config, venv_bin, sidec
         assert response.result.stdout == generate(app).result.stdout
     finally:
         shutil.rmtree(parent)
+
+
+def test_a_skip_of_the_uid_999_test_names_the_closed_directory_and_how_to_run_it():
+    top = Path(tempfile.mkdtemp(prefix="bgrender-uid999-reason-"))  # not under pytest's 0700 tmp_path
+    try:
+        top.chmod(0o755)
+        private = top / "home" / "me"
+        clone = private / "src" / "bgrender"
+        clone.mkdir(parents=True)
+        private.chmod(0o700)
+        reason = why_999_cannot_run(clone)
+        assert f"{private} is closed to other users (mode 0700)" in reason
+        assert "-k uid_999" in reason and "README" in reason
+        private.chmod(0o755)
+        assert closed_to_others(clone) is None
+    finally:
+        (top / "home" / "me").chmod(0o755)
+        shutil.rmtree(top)

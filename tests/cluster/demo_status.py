@@ -67,8 +67,8 @@ def _session(api: FakeKubeApi) -> str:
 
     out += "# 2. A release is committed; Argo CD is rolling it out to green.\n\n"
     out += run("release", "9b8c7d6e", GORILLA, "--check-live")
-    green = api.get("deployments", "gorilla-sfx-demo-deployment-green")
-    green["spec"]["template"] = _rendered(GORILLA, "gorilla-sfx-demo-deployment-green")["spec"]["template"]
+    green = api.get("deployments", "gorilla-sfx-demo-deployment-bg-green")
+    green["spec"]["template"] = _rendered(GORILLA, "gorilla-sfx-demo-deployment-bg-green")["spec"]["template"]
     green["metadata"]["generation"] = 2
     set_rollout(green, ready=1, updated=1)
     out += run("status", GORILLA)

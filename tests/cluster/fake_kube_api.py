@@ -473,12 +473,12 @@ def set_production(obj: dict[str, Any], color: str) -> None:
                     if "subset" in destination:  # the subsets bgrender rendered before routing by host
                         destination["subset"] = color
                     else:
-                        destination["host"] = re.sub(r"-(blue|green)$", f"-{color}", destination["host"])
+                        destination["host"] = re.sub(r"-(blue|green)$", lambda _: f"-{color}", destination["host"])
     elif obj["kind"] == "HTTPRoute":
         for rule in obj["spec"]["rules"]:
             if not any(match.get("headers") for match in rule["matches"]):
                 for backend in rule["backendRefs"]:
-                    backend["name"] = re.sub(r"-(blue|green)$", f"-{color}", backend["name"])
+                    backend["name"] = re.sub(r"-(blue|green)$", lambda _: f"-{color}", backend["name"])
     else:
         selector = obj["spec"]["selector"]
         selector.update({key: color for key, value in selector.items() if value in ("blue", "green")})

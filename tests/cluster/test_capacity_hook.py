@@ -154,7 +154,7 @@ def test_it_waits_until_the_pods_are_ready(api: FakeKubeApi, orders: Path, pod: 
 def test_pods_not_ready_in_time_fail_the_hook(api: FakeKubeApi, orders: Path, pod: Path) -> None:
     api.on_scale = lambda deployment: set_rollout(deployment, ready=3, updated=3)
     result = run_hook(render(orders, active="green"), pod, "--timeout", "2")
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr.endswith("orders-green did not have the pods production needs ready within --timeout 2s "
                                   "(last: orders-green: 3 of 5 pods ready)\n")
 
@@ -162,7 +162,7 @@ def test_pods_not_ready_in_time_fail_the_hook(api: FakeKubeApi, orders: Path, po
 def test_the_color_taking_production_missing_fails_the_hook(api: FakeKubeApi, orders: Path, pod: Path) -> None:
     api.delete("deployments", "orders-green", NS)
     result = run_hook(render(orders, active="green"), pod)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert "Deployment orders-green not found in namespace shop" in result.stderr
 
 
@@ -171,7 +171,7 @@ def test_each_rule_of_the_role_is_needed(api: FakeKubeApi, orders: Path, pod: Pa
     objects = render(orders, active="green")
     api.role_rules = [rule for i, rule in enumerate(hook(objects, "Role")["rules"]) if i != dropped]
     result = run_hook(objects, pod)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     verb = ("get deployments", "patch deployments/scale")[dropped]
     assert result.stderr.startswith(f"forbidden (403): may not {verb} in API group apps in namespace shop; "
                                     f"grant {verb.split()[0]} on {verb.split()[1]} to this user (see the Role "
@@ -181,7 +181,7 @@ def test_each_rule_of_the_role_is_needed(api: FakeKubeApi, orders: Path, pod: Pa
 def test_outside_a_pod_it_says_so(orders: Path, pod: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
     result = run_hook(render(orders, active="green"), pod)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr.startswith("not in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT")
 
 
@@ -190,7 +190,7 @@ def test_a_bad_certificate_is_refused(api: FakeKubeApi, orders: Path, pod: Path,
 
     (pod / "ca.crt").write_bytes(make_tls(tmp_path, "other").cert.read_bytes())
     result = run_hook(render(orders, active="green"), pod)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert "TLS with the Kubernetes API server at https://127.0.0.1:" in result.stderr
     assert api.patches == []
 

@@ -1,5 +1,5 @@
 """--timeout bounds all of a command's cluster work (issue #15, class 3): `status` and
-`release --check-live` end with exit 3 in time whatever the API server or an exec credential
+`release --check-live` end with exit 4 in time whatever the API server or an exec credential
 plugin does, and leave no process behind.
 
 Each misbehaviour here outlasts a per-request socket timeout many times over: without one
@@ -77,14 +77,14 @@ def assert_one_line(stderr: str) -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("misbehaviour", MISBEHAVIOURS)
-def test_a_misbehaving_server_ends_in_exit_3_within_the_timeout(kube_api: FakeKubeApi, live_gorilla: Path,
+def test_a_misbehaving_server_ends_in_exit_4_within_the_timeout(kube_api: FakeKubeApi, live_gorilla: Path,
                                                                 kubeconfig: Path, command: str,
                                                                 misbehaviour: str) -> None:
     misbehave, timeout = MISBEHAVIOURS[misbehaviour]
     misbehave(kube_api)
     before = (live_gorilla / INTENT).read_bytes()
     result, elapsed = timed(*COMMANDS[command](live_gorilla, kubeconfig), "--timeout", f"{timeout:g}")
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert_one_line(result.stderr)
     assert result.stderr.startswith(f"the Kubernetes API server at {kube_api.url} did not answer within "
                                     f"--timeout {timeout:g}s (get ")
@@ -103,7 +103,7 @@ def test_the_default_timeout_ends_both_commands_within_15_seconds(kube_api: Fake
     for process in processes:
         stdout, stderr = process.communicate(timeout=60)
         elapsed = time.monotonic() - started  # an upper bound for the second: it is read after the first
-        assert (process.returncode, stdout) == (3, "")
+        assert (process.returncode, stdout) == (4, "")
         assert "did not answer within --timeout 8s" in stderr
         assert 8 <= elapsed < 15
 
@@ -131,7 +131,7 @@ def test_an_exec_plugin_that_never_returns_is_killed_with_its_children(tmp_path:
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": kube_api.url}, current="fake",
                                   user=exec_user(script, str(pids)))
     result, elapsed = timed(*COMMANDS[command](live_gorilla, kubeconfig), "--timeout", "1")
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert_one_line(result.stderr)
     assert result.stderr == (f'the exec credential plugin "{script}" of the kubeconfig user did not finish '
                              "within --timeout 1s; it was stopped\n")
@@ -157,7 +157,7 @@ def test_a_failing_exec_plugin_is_one_escaped_line(tmp_path: Path, kube_api: Fak
     script = plugin(tmp_path, "plugin", "printf 'token expired\\n\\033[32min sync with Git\\n' >&2\nexit 1\n")
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": kube_api.url}, current="fake", user=exec_user(script))
     result = run_cli(*status_args(live_gorilla, kubeconfig))
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr == ("the exec credential plugin of the kubeconfig user failed: exec: process returned 1. "
                              "token expired \\x1b[32min sync with Git\n")
     assert capfd.readouterr() == ("", "")  # nothing printed around the command's own streams either

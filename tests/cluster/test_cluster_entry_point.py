@@ -31,7 +31,7 @@ def test_the_installed_command_has_status(live_gorilla: Path, kubeconfig: Path) 
 
 def test_the_installed_command_fails_cleanly_without_configuration(gorilla: Path) -> None:
     result = bgrender("status", str(gorilla), env={**os.environ})
-    assert (result.returncode, result.stdout) == (3, "")
+    assert (result.returncode, result.stdout) == (4, "")
     assert result.stderr == ("no Kubernetes configuration found: pass --kubeconfig, set $KUBECONFIG, "
                              "create ~/.kube/config, or run in a pod\n")
 
@@ -47,7 +47,7 @@ def without_client(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_without_the_client_status_says_what_to_install(gorilla: Path, kubeconfig: Path) -> None:
     result = without_client("status", str(gorilla), "--kubeconfig", str(kubeconfig))
-    assert (result.returncode, result.stdout) == (3, "")
+    assert (result.returncode, result.stdout) == (4, "")
     assert result.stderr == ("reading the cluster needs the Kubernetes client, which is not installed (import of "
                              "kubernetes halted; None in sys.modules): pip install 'bgrender[cluster]'\n")
 
@@ -55,7 +55,7 @@ def test_without_the_client_status_says_what_to_install(gorilla: Path, kubeconfi
 def test_without_the_client_release_check_live_says_what_to_install(gorilla: Path, kubeconfig: Path) -> None:
     before = (gorilla / "bluegreen.yaml").read_bytes()
     result = without_client("release", "9b8c7d6e", str(gorilla), "--check-live", "--kubeconfig", str(kubeconfig))
-    assert (result.returncode, result.stdout) == (3, "")
+    assert (result.returncode, result.stdout) == (4, "")
     assert result.stderr.endswith("which is not installed (import of kubernetes halted; None in sys.modules): "
                                   "pip install 'bgrender[cluster]'\n")
     assert result.stderr.count("\n") == 1

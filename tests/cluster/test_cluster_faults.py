@@ -16,7 +16,7 @@ from bgrender.live.kubeconfig import Connection
 from .conftest import deploy, plan_of
 from .fake_kube_api import Answer, Blackhole, Drip, FakeKubeApi, TlsFiles, write_kubeconfig
 
-BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-blue"
+BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-bg-blue"
 VS_PATH = "/apis/networking.istio.io/v1/namespaces/default/virtualservices/gorilla-sfx-demo-virtualservice"
 
 
@@ -24,7 +24,7 @@ def failure(app: Path, conn: Connection) -> ClusterError:
     with pytest.raises(ClusterError) as caught:
         read_live(plan_of(app), conn)
     error = caught.value
-    assert error.exit_code == 3
+    assert error.exit_code == 4
     assert len(error.lines()) == 1 and "\n" not in str(error)
     return error
 
@@ -47,7 +47,7 @@ def test_wrong_token_is_401(tmp_path: Path, kube_api: FakeKubeApi, live_gorilla:
     error = failure(live_gorilla, Connection(str(kubeconfig), None, 2))
     assert str(error) == (
         f"the Kubernetes API server at {kube_api.url} rejected the credentials (401 Unauthorized) on "
-        "get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default: "
+        "get deployments.apps gorilla-sfx-demo-deployment-bg-blue in namespace default: "
         "renew the token or certificate of the kubeconfig user")
 
 
@@ -116,7 +116,7 @@ def test_a_server_error_is_reported_with_its_status(kube_api: FakeKubeApi, live_
                                          b'"message": "etcdserver: request timed out", "code": 503}')
     assert str(failure(live_gorilla, conn)) == (
         f"the Kubernetes API server at {kube_api.url} answered get deployments.apps "
-        "gorilla-sfx-demo-deployment-blue in namespace default with 503 Service Unavailable: "
+        "gorilla-sfx-demo-deployment-bg-blue in namespace default with 503 Service Unavailable: "
         "etcdserver: request timed out")
 
 
@@ -126,7 +126,7 @@ def test_a_hanging_server_times_out(kube_api: FakeKubeApi, live_gorilla: Path, k
     error = failure(live_gorilla, Connection(str(kubeconfig), None, 0.5))
     elapsed = time.monotonic() - started
     assert str(error) == (f"the Kubernetes API server at {kube_api.url} did not answer within --timeout 0.5s "
-                          "(get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default)")
+                          "(get deployments.apps gorilla-sfx-demo-deployment-bg-blue in namespace default)")
     assert elapsed < 2  # one attempt: no retries multiplying the timeout
     assert len(kube_api.requests) == 1  # and it stops at the first failure
 
@@ -182,11 +182,11 @@ def test_an_endless_answer_is_refused_at_8_mib(kube_api: FakeKubeApi, live_goril
     kube_api.drip = Drip("endless", interval=0, chunk=b" " * 65536)
     assert str(failure(live_gorilla, conn)) == (
         f"malformed answer from the Kubernetes API server at {kube_api.url} to get deployments.apps "
-        "gorilla-sfx-demo-deployment-blue in namespace default: an answer of more than 8 MiB")
+        "gorilla-sfx-demo-deployment-bg-blue in namespace default: an answer of more than 8 MiB")
 
 
 def test_an_answer_of_8_mib_is_read(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
-    blue = kube_api.get("deployments", "gorilla-sfx-demo-deployment-blue")
+    blue = kube_api.get("deployments", "gorilla-sfx-demo-deployment-bg-blue")
     text = json.dumps(blue)
     blue["metadata"]["annotations"] = {"padding": "x" * (8 * 1024 * 1024 - len(text) - 40)}
     assert len(json.dumps(blue)) <= 8 * 1024 * 1024
@@ -196,8 +196,8 @@ def test_an_answer_of_8_mib_is_read(kube_api: FakeKubeApi, live_gorilla: Path, c
 def test_a_redirect_is_not_followed(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
     kube_api.answers[BLUE_PATH] = Answer(302, "text/plain", b"", headers=(("Location", "http://example.com/"),))
     assert str(failure(live_gorilla, conn)) == (
-        f"the Kubernetes API server at {kube_api.url} answered get deployments.apps gorilla-sfx-demo-deployment-blue "
-        "in namespace default with 302 Found: Found")
+        f"the Kubernetes API server at {kube_api.url} answered get deployments.apps "
+        "gorilla-sfx-demo-deployment-bg-blue in namespace default with 302 Found: Found")
     assert len(kube_api.requests) == 1
 
 
@@ -212,7 +212,7 @@ def test_a_token_that_cannot_be_a_header_is_not_shown(tmp_path: Path, kube_api: 
                                                       live_gorilla: Path) -> None:
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"fake": kube_api.url}, current="fake", token="secret\nX: y")
     error = str(failure(live_gorilla, Connection(str(kubeconfig), None, 2)))
-    assert error == (f"cannot send get deployments.apps gorilla-sfx-demo-deployment-blue in namespace default to "
+    assert error == (f"cannot send get deployments.apps gorilla-sfx-demo-deployment-bg-blue in namespace default to "
                      f"the Kubernetes API server at {kube_api.url}: the credentials of the kubeconfig user do not "
                      "fit in an HTTP header")
     assert kube_api.requests == []

@@ -16,9 +16,9 @@ from bgrender.errors import escape
 from .conftest import deploy, run_cli
 from .fake_kube_api import Answer, FakeKubeApi, set_production, status_object, write_kubeconfig
 
-GREEN = "gorilla-sfx-demo-deployment-green"
+GREEN = "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
-BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-blue"
+BLUE_PATH = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-bg-blue"
 FORGERIES = ["\n\nin sync with Git", "8a1b0c4e\nin sync with Git\n", "\x1b[2J\x1b[Hin sync with Git", "\r",
              "\x1b]0;title\x07", "blu\u0435", "\u202egreen", "\ud800", "a\\nb", '"quoted"', "\x00", "\x85", "\u2028"]
 HOSTILE_CHARS = st.sampled_from(["\n", "\r", "\t", "\x1b", "\x00", "\x7f", "\x9b", "\u202e", "\u200b", "\u0435",
@@ -78,7 +78,7 @@ def test_hostile_server_messages_are_one_escaped_line(cluster: tuple[FakeKubeApi
         api.answers[BLUE_PATH] = Answer(code, "application/json",
                                         json.dumps(status_object(code, "X", message)).encode(), reason=reason)
         result = run_cli("status", str(app), "--kubeconfig", str(kubeconfig))
-        assert (result.exit_code, result.stdout) == (3, "")
+        assert (result.exit_code, result.stdout) == (4, "")
         assert one_clean_line(result.stderr), result.stderr
 
 
@@ -88,7 +88,7 @@ def test_a_hostile_server_address_is_one_escaped_line(tmp_path: Path, gorilla: P
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"odd": server}, current="odd")
     for args in (["status", str(gorilla)], ["release", "9b8c7d6e", str(gorilla), "--check-live"]):
         result = run_cli(*args, "--kubeconfig", str(kubeconfig), "--timeout", "2")
-        assert (result.exit_code, result.stdout) == (3, "")
+        assert (result.exit_code, result.stdout) == (4, "")
         assert one_clean_line(result.stderr), result.stderr
         assert escape(server.rstrip("/")) in result.stderr or "cannot use the kubeconfig" in result.stderr
 

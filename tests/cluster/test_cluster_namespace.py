@@ -111,11 +111,11 @@ def test_dash_n_may_not_contradict_the_render_environment(kube_api: FakeKubeApi,
     assert "the app's objects are in namespace team-a ($ARGOCD_APP_NAMESPACE), not team-b" in stderr
 
 
-def test_a_context_namespace_that_is_no_name_is_exit_3(tmp_path: Path, kube_api: FakeKubeApi,
+def test_a_context_namespace_that_is_no_name_is_exit_4(tmp_path: Path, kube_api: FakeKubeApi,
                                                        checkout: Path) -> None:
     kubeconfig = kubeconfig_for(tmp_path / "kc", kube_api, {"dev": "../secrets\n"}, current="dev")
     code, report, stderr = status(checkout, kubeconfig)
-    assert (code, report) == (3, None)
+    assert (code, report) == (4, None)
     assert stderr == ('the kubeconfig context "dev" names namespace "../secrets\\n", which is not a namespace name '
                       "(a DNS-1123 label of at most 63 characters)\n")
     assert kube_api.requests == []

@@ -14,7 +14,7 @@ from click.testing import Result
 from .conftest import deploy, gorilla_with, report, run_cli, status
 from .fake_kube_api import GATEWAY_API, FakeKubeApi, set_production
 
-DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-"
+DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/gorilla-sfx-demo-deployment-bg-"
 BLUE_SERVICE, GREEN_SERVICE = "gorilla-sfx-demo-service-blue", "gorilla-sfx-demo-service-green"
 
 
@@ -243,7 +243,7 @@ def test_a_selector_without_the_color_sends_production_to_both(kube_api: FakeKub
     assert f"cannot tell which color serves production from Service {SERVICE.name} ({note})" in refused.stderr
 
 
-# --- malformed objects: one escaped line, exit 3 -----------------------------------------------
+# --- malformed objects: one escaped line, exit 4 -----------------------------------------------
 
 HOSTILE_KIND = "Route\x1b[2J\nin sync with Git\u202e"
 
@@ -264,7 +264,7 @@ def test_a_malformed_routing_object_is_one_escaped_line(kube_api: FakeKubeApi, l
     spoil(kube_api.get(routing.resource, routing.name))
     request = f"get {routing.resource}{'.' + GATEWAY_API if routing.kind == 'HTTPRoute' else ''} {routing.name} (v1)"
     for result in (status(live_app, kubeconfig), release(live_app, kubeconfig)):
-        assert (result.exit_code, result.stdout) == (3, "")
+        assert (result.exit_code, result.stdout) == (4, "")
         assert one_printable_line(result.stderr), result.stderr
         assert result.stderr == (f"malformed answer from the Kubernetes API server at {kube_api.url} to {request} "
                                  f"in namespace default: {detail}\n")

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bgrender.errors import ClusterError
+from bgrender.errors import Drift
 from bgrender.live.cluster import check_live, read_live
 from bgrender.live.kubeconfig import Connection
 
 from .conftest import plan_of
 from .fake_kube_api import FakeKubeApi, set_production, set_rollout
 
-BLUE = "gorilla-sfx-demo-deployment-blue"
-GREEN = "gorilla-sfx-demo-deployment-green"
+BLUE = "gorilla-sfx-demo-deployment-bg-blue"
+GREEN = "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments/"
 VIRTUALSERVICES = "/apis/networking.istio.io/{}/namespaces/default/virtualservices/" + VS
@@ -157,7 +157,7 @@ def test_check_live_passes_when_the_live_color_is_active(kube_api: FakeKubeApi, 
 
 def test_check_live_refuses_naming_both_colors(kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection) -> None:
     set_production(kube_api.get("virtualservices", VS), "green")
-    with pytest.raises(ClusterError) as caught:
+    with pytest.raises(Drift) as caught:
         check_live(plan_of(live_gorilla), conn)
     message = str(caught.value)
     assert "production traffic goes to green live" in message
@@ -181,7 +181,7 @@ def test_check_live_refuses_when_the_production_color_is_unclear(kube_api: FakeK
     kube_api.get("virtualservices", VS)["spec"]["http"] = [
         {"route": [{"destination": {"subset": "blue"}, "weight": 90},
                    {"destination": {"subset": "green"}, "weight": 10}]}]
-    with pytest.raises(ClusterError, match="cannot tell which color serves production"):
+    with pytest.raises(Drift, match="cannot tell which color serves production"):
         check_live(plan_of(live_gorilla), conn)
 
 

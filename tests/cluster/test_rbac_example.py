@@ -75,7 +75,7 @@ def test_each_rule_is_needed_and_its_denial_names_it(kube_api: FakeKubeApi, tmp_
     deploy(kube_api, app)
     kube_api.role_rules = [rule for rule in rules() if resource not in rule["resources"]]
     status = run_cli("status", str(app), "--kubeconfig", str(kubeconfig))
-    assert (status.exit_code, status.stdout) == (3, "")
+    assert (status.exit_code, status.stdout) == (4, "")
     where = f"API group {group}" if group else 'the core API group ("")'
     assert status.stderr.startswith(f"forbidden (403): may not get {resource} in {where} in namespace ")
     assert f"grant get on {resource} to this user (see examples/rbac/status-reader.yaml)" in status.stderr

@@ -47,7 +47,7 @@ def test_an_unreadable_cluster_changes_nothing(tmp_path: Path, gorilla: Path) ->
     kubeconfig = write_kubeconfig(tmp_path / "kc", {"gone": url}, current="gone")
     before = (gorilla / "bluegreen.yaml").read_bytes()
     result = release(gorilla, kubeconfig)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr == f"cannot reach the Kubernetes API server at {url}: Connection refused\n"
     assert (gorilla / "bluegreen.yaml").read_bytes() == before
 

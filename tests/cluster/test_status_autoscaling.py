@@ -103,7 +103,7 @@ def test_a_malformed_hpa_is_one_line(kube_api: FakeKubeApi, live_orders: Path, k
                                      detail: str) -> None:
     spoil(hpa(kube_api, "green"))
     result = status(live_orders, kubeconfig)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr == (f"malformed answer from the Kubernetes API server at {kube_api.url} to get "
                              f"horizontalpodautoscalers.autoscaling orders-green in namespace {NS}: {detail}\n")
 
@@ -111,7 +111,7 @@ def test_a_malformed_hpa_is_one_line(kube_api: FakeKubeApi, live_orders: Path, k
 def test_a_denied_hpa_names_what_to_grant(kube_api: FakeKubeApi, live_orders: Path, kubeconfig: Path) -> None:
     kube_api.forbidden = {"horizontalpodautoscalers"}
     result = status(live_orders, kubeconfig)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr.startswith("forbidden (403): may not get horizontalpodautoscalers in API group autoscaling "
                                     f"in namespace {NS}; grant get on horizontalpodautoscalers to this user")
 

@@ -11,8 +11,8 @@ import pytest
 from .conftest import copy_example, deploy, run_cli
 from .fake_kube_api import FakeKubeApi, set_pod_version, set_production, set_rollout
 
-BLUE = "gorilla-sfx-demo-deployment-blue"
-GREEN = "gorilla-sfx-demo-deployment-green"
+BLUE = "gorilla-sfx-demo-deployment-bg-blue"
+GREEN = "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
 DIGEST = "sha256:" + "4e" * 32
 
@@ -99,7 +99,7 @@ def test_an_unreadable_cluster_prints_nothing_on_stdout(kube_api: FakeKubeApi, l
                                                        kubeconfig: Path) -> None:
     kube_api.forbidden = {"deployments"}
     result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig), "-o", "json")
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("forbidden (403): may not get deployments in API group apps")
 
@@ -162,7 +162,7 @@ def test_release_check_live_refuses_a_nonsense_timeout(kube_api: FakeKubeApi, li
 @pytest.mark.parametrize("value", ["60", "0.001", "1e-3", " 5 "])
 def test_a_timeout_up_to_60_seconds_is_accepted(live_gorilla: Path, kubeconfig: Path, value: str) -> None:
     result = run_cli("status", str(live_gorilla), "--kubeconfig", str(kubeconfig), "--timeout", value)
-    assert result.exit_code in (0, 3), result.stderr  # 0.001 s may not be enough to read the cluster
+    assert result.exit_code in (0, 4), result.stderr  # 0.001 s may not be enough to read the cluster
     assert "Traceback" not in result.stderr
 
 

@@ -36,7 +36,7 @@ GORILLA_RELEASES = released("gorilla-sfx-demo")
 
 def deployment(color: str, version: str | None, ready: int = 2, pending: str | None = None,
                source: str = "annotation", release: str | None = None) -> LiveDeployment:
-    return LiveDeployment(f"gorilla-sfx-demo-deployment-{color}", version, source if version else None, 2, ready,
+    return LiveDeployment(f"gorilla-sfx-demo-deployment-bg-{color}", version, source if version else None, 2, ready,
                           pending, release or GORILLA_RELEASES[color])
 
 
@@ -65,7 +65,7 @@ def test_in_sync(plan: Plan) -> None:
     (state(deployment("blue", "3f9c2e1d"), deployment("green", None)),
      ["green: runs no version, Git has 8a1b0c4e"]),
     (state(deployment("blue", "3f9c2e1d"), None),
-     ["green: Deployment gorilla-sfx-demo-deployment-green not found, Git has version 8a1b0c4e"]),
+     ["green: Deployment gorilla-sfx-demo-deployment-bg-green not found, Git has version 8a1b0c4e"]),
     (state(deployment("blue", "3f9c2e1d", source="label"), deployment("green", "8a1b0c4e")), []),
 ])
 def test_drift(plan: Plan, live: LiveState, reasons: list[str]) -> None:
@@ -79,7 +79,7 @@ def test_a_color_git_never_deployed_is_in_sync_when_absent(plan: Plan) -> None:
     assert report["inSync"] is True
     assert report["colors"]["green"] == {
         "gitVersion": None, "liveVersion": None, "replicas": 0, "readyReplicas": 0,
-        "deployment": "gorilla-sfx-demo-deployment-green", "found": False, "rolledOut": True,
+        "deployment": "gorilla-sfx-demo-deployment-bg-green", "found": False, "rolledOut": True,
         "state": "not deployed", "autoscaler": None}
 
 
@@ -107,7 +107,7 @@ green  8a1b0c4e     -             -      missing
 NOT in sync with Git:
   - no live production color for Git's active: blue (VirtualService gorilla-sfx-demo-virtualservice not found \
 in namespace default)
-  - green: Deployment gorilla-sfx-demo-deployment-green not found, Git has version 8a1b0c4e"""
+  - green: Deployment gorilla-sfx-demo-deployment-bg-green not found, Git has version 8a1b0c4e"""
 
 
 @pytest.mark.parametrize(("counts", "pending"), [
@@ -198,3 +198,21 @@ def test_a_release_of_the_same_version_not_synced_yet_is_drift(plan: Plan) -> No
         f"green: runs release 0123456789ab of 8a1b0c4e (bgrender.io/release), Git has release "
         f"{GORILLA_RELEASES['green']} (a config-only release not synced yet?)"]
     assert build_report(plan, live)["colors"]["green"]["state"] == "idle, release differs"
+
+
+def test_an_image_set_by_hand_is_drift_though_every_label_matches(plan: Plan) -> None:
+    """`kubectl set image` keeps the version annotation and the release label: only the images tell."""
+    from dataclasses import replace
+
+    from bgrender.live.status import pod_images
+
+    pinned = pod_images(plan.colors["blue"].entry.template["spec"], "template.spec")
+    ((name, image),) = pinned
+    blue = deployment("blue", "3f9c2e1d")
+    assert drift_reasons(plan, state(replace(blue, images=pinned), IN_SYNC[1])) == []
+    by_hand = replace(blue, images=((name, "busybox:hotfix"),))
+    assert drift_reasons(plan, state(by_hand, IN_SYNC[1])) == [
+        f"blue: container {name} runs busybox:hotfix, Git has {image}"]
+    sidecar = replace(blue, images=(*pinned, ("debug", "busybox:1")))
+    assert drift_reasons(plan, state(sidecar, IN_SYNC[1])) == [
+        "blue: container debug runs busybox:1, Git has no such container"]

@@ -16,7 +16,7 @@ from .conftest import Cluster, bgrender, render
 pytestmark = pytest.mark.e2e
 
 APP = "gorilla-sfx-demo"
-BLUE, GREEN = "gorilla-sfx-demo-deployment-blue", "gorilla-sfx-demo-deployment-green"
+BLUE, GREEN = "gorilla-sfx-demo-deployment-bg-blue", "gorilla-sfx-demo-deployment-bg-green"
 VS = "gorilla-sfx-demo-virtualservice"
 
 
@@ -108,11 +108,8 @@ def test_status_and_check_live(cluster: Cluster, kube_env: dict[str, str], tmp_p
     status(app, kube_env, 0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: `bgrender status` reads a color's live version only from the pod template's "
-    "bgrender.io/version annotation (or version label), so a `kubectl set image` that makes "
-    "production run another image leaves status reporting 'in sync with Git', exit 0"))
 def test_status_sees_an_image_set_by_hand(cluster: Cluster, kube_env: dict[str, str], tmp_path: Path) -> None:
+    """`kubectl set image` keeps every label and annotation bgrender set: status compares images."""
     namespace = cluster.namespace("e2e-status-image")
     app = copy_app(APP, tmp_path / APP, namespace, keep_versions=True)
     bgrender("lock", app)
@@ -124,3 +121,4 @@ def test_status_sees_an_image_set_by_hand(cluster: Cluster, kube_env: dict[str, 
     cluster.settle(namespace)
     proc = bgrender("status", app, env=kube_env, expect=None)
     assert proc.returncode == 3, f"production runs busybox:hotfix, yet status exited {proc.returncode}:\n{proc.stdout}"
+    assert f"blue: container {container['name']} runs busybox:hotfix, Git has {container['image']}" in proc.stdout

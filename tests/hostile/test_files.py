@@ -94,8 +94,9 @@ def test_bom_and_crlf_are_accepted(app):
 
 
 @pytest.mark.parametrize(("path", "reason"), [
-    ("/etc/passwd", "not absolute"), ("../x.yaml", '".."'), ("a/../../x.yaml", '".."'), ("", "empty"),
-    ("a\x00b", "NUL"),
+    ("/etc/passwd", "not absolute"), ("", "empty"), ("a\x00b", "NUL"),
+    # ".." may leave the app directory: the reader confines what it resolves to to the repository.
+    ("../x.yaml", None), ("a/../../x.yaml", None),
     # Linux reads these as ordinary relative names; read_app_file still confines what they resolve to.
     ("a:deployment.yaml", None), ("C:deployment.yaml", None), ("C:\\deployment.yaml", None), ("\\x.yaml", None),
     ("..\\x.yaml", None), ("a..b.yaml", None), ("./deployment.yaml", None),

@@ -54,7 +54,7 @@ def _label_maps(obj: dict) -> list[dict]:
     if kind == "Service":
         maps.append(spec["selector"])
     if kind == "DestinationRule":
-        maps += [subset["labels"] for subset in spec["subsets"]]
+        maps += [subset["labels"] for subset in spec.get("subsets", [])]  # routing by host: none
     return maps
 
 
@@ -118,7 +118,9 @@ def _longest_routing(draw: st.DrawFn, service: str) -> dict[str, Any]:
     provider = draw(st.sampled_from(["istio", "gateway-api", "service"]))
     if provider == "istio":
         return {"header": "x-" + "h" * 254, "hosts": [service],
-                "virtualService": draw(_dns_subdomain(253)), "destinationRule": draw(_dns_subdomain(253))}
+                "virtualService": draw(_dns_subdomain(253)),
+                # "<destinationRule>-green", rendered with a trafficPolicy, is still a DNS subdomain.
+                "destinationRule": draw(_dns_subdomain(247)), "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
     if provider == "gateway-api":
         gateway = draw(st.tuples(_dns_label(63), _dns_label(63)).map("/".join))
         return {"provider": provider, "header": "x-" + "h" * 254, "gateways": [gateway],

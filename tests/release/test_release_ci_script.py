@@ -8,6 +8,7 @@ after it failed (or succeeded); a refusal (exit 1) is told apart from a failed p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -23,7 +24,17 @@ from .conftest import RELEASE_COMMANDS
 
 SCRIPT = REPO / "examples" / "ci" / "release.sh"
 APP = "apps/gorilla-sfx-demo"
-BRANCH = "bgrender/release/apps/gorilla-sfx-demo"
+
+
+def branch_of(slug: str, intent: str) -> str:
+    """The app's branch: its path made safe, then "+" and 8 hex digits of the intent file's exact
+    path in the repository, hashed as `git hash-object` does."""
+    data = intent.encode()
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    return f"bgrender/release/{slug}+{blob[:8]}"
+
+
+BRANCH = branch_of(APP, f"{APP}/bluegreen.yaml")
 MESSAGE = "release gorilla-sfx-demo 1234abcd to green (production stays on blue)"
 IDENTITY = {"GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.com",
             "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.com"}
@@ -257,7 +268,59 @@ def test_apps_in_directories_of_the_same_name_get_their_own_branches(world):
     ci = fresh_clone(world)
     assert release_sh(world, "1234abcd", APP, ci=ci).returncode == 0
     assert release_sh(world, "1234abcd", "staging/gorilla-sfx-demo", ci=ci).returncode == 0
-    assert branches(world["remote"]) == [BRANCH, "bgrender/release/staging/gorilla-sfx-demo", "main"]
+    assert branches(world["remote"]) == [
+        BRANCH, branch_of("staging/gorilla-sfx-demo", "staging/gorilla-sfx-demo/bluegreen.yaml"), "main"]
+
+
+def _add_apps(world: dict[str, Path], copies: dict[str, str]) -> Path:
+    """Commits copies of files of the app (`copies`: new path -> path in the app) on main; a CI checkout."""
+    seed = fresh_clone(world)
+    for target, source in copies.items():
+        (seed / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(seed / APP / source, seed / target)
+    git("add", ".", cwd=seed)
+    git("commit", "--quiet", "-m", "more apps", cwd=seed)
+    git("push", "--quiet", "origin", "main", cwd=seed)
+    return fresh_clone(world)
+
+
+def test_an_app_nested_below_another_gets_its_own_branch(world):
+    """apps/x and apps/x/canary: as plain paths, one branch name would be a directory of the
+    other's, which git cannot hold."""
+    nested = f"{APP}/canary"
+    ci = _add_apps(world, {f"{nested}/{f}": f for f in ("bluegreen.yaml", "bluegreen.lock.yaml", "deployment.yaml")})
+    for app in (APP, nested):
+        done = release_sh(world, "1234abcd", app, ci=ci)
+        assert done.returncode == 0, done.stderr
+    assert branches(world["remote"]) == [BRANCH, branch_of(nested, f"{nested}/bluegreen.yaml"), "main"]
+
+
+def test_paths_that_read_alike_get_their_own_branches(world):
+    """"my app" and "my-app" are made the same by the path's safe form; the hash tells them apart."""
+    ci = _add_apps(world, {f"apps/{d}/{f}": f for d in ("my app", "my-app")
+                           for f in ("bluegreen.yaml", "bluegreen.lock.yaml", "deployment.yaml")})
+    for app in ("apps/my app", "apps/my-app"):
+        assert release_sh(world, "1234abcd", app, ci=ci).returncode == 0
+    expected = {branch_of("apps/my-app", f"{app}/bluegreen.yaml") for app in ("apps/my app", "apps/my-app")}
+    assert len(expected) == 2 and branches(world["remote"]) == sorted(expected) + ["main"]
+
+
+def test_intent_files_sharing_a_directory_each_release_on_their_own_branch_with_their_own_lock(world):
+    ci = _add_apps(world, {f"{APP}/canary.yaml": "bluegreen.yaml", f"{APP}/canary.lock.yaml": "bluegreen.lock.yaml"})
+    done = release_sh(world, "1234abcd", f"{APP}/canary.yaml", ci=ci)
+    assert done.returncode == 0, done.stderr
+    branch = branch_of(f"{APP}/canary", f"{APP}/canary.yaml")
+    assert branches(world["remote"]) == [branch, "main"]
+    changed = git("diff", "--name-only", "main", branch, cwd=world["remote"]).split()
+    assert changed == [f"{APP}/canary.lock.yaml", f"{APP}/canary.yaml"]
+
+
+def test_a_version_beginning_with_a_dash_is_refused_as_a_version_not_read_as_an_option(world):
+    done = release_sh(world, "-1.0", APP)
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert 'must be an image tag or a "sha256:<64 hex>" digest, got "-1.0"' in done.stderr
+    assert branches(world["remote"]) == ["main"]
+    assert_checkout_clean_on_main(world["ci"])
 
 
 @pytest.mark.parametrize("args", [(), ("1", "2", "3")])
@@ -275,3 +338,12 @@ def test_the_ci_snippets_run_the_script_with_the_commit_sha(snippet):
     assert f'ci/release.sh "{sha}" {APP}' in text
     for forbidden in ("kubectl", "kubeconfig:", "aws ", "KUBECONFIG"):
         assert forbidden not in text
+
+
+def test_the_branch_is_written_to_branch_file_for_a_next_step(world):
+    out = world["tmp"] / "branch"
+    done = subprocess.run(["bash", "ci/release.sh", "1234abcd", APP], cwd=world["ci"], capture_output=True, text=True,
+                          check=False, env={**os.environ, **IDENTITY, "BRANCH_FILE": str(out),
+                                            "BGRENDER": str(bgrender_command(world["tmp"]))})
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == BRANCH + "\n"

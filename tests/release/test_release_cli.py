@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from click.testing import CliRunner, Result
 
 from bgrender.cli import release as release_cli
-from bgrender.errors import ClusterError
+from bgrender.errors import ClusterError, Drift
 
-from ..conftest import BGRENDER, REPO
-from .conftest import MANUAL, make_app, run
+from ..conftest import BGRENDER, REPO, runner_env
+from .conftest import BASE_DEPLOYMENT, MANUAL, bgrender_group, make_app, run
 
 MESSAGE = "release gorilla-sfx-demo 99aa00b to green (production stays on blue)\n"
 
@@ -148,14 +150,22 @@ def test_check_live_asks_the_cluster_before_any_edit(app, monkeypatch):
 
     def refuse(plan, conn):
         calls.append((plan.intent.active, conn))
-        raise ClusterError("refusing to release: production traffic goes to green live")
+        raise Drift("refusing to release: production traffic goes to green live")
 
     monkeypatch.setattr(cluster, "check_live", refuse)
     result = run(["release", "99aa00b", "--check-live", "--kubeconfig", "kc", "--context", "prod",
                   "--timeout", "2.5"], app, monkeypatch)
-    assert (result.exit_code, result.stdout) == (3, "")
+    assert (result.exit_code, result.stdout) == (3, "")  # drift: the cluster disagrees with Git
     assert result.stderr == "refusing to release: production traffic goes to green live\n"
     assert calls == [("blue", cluster.Connection("kc", "prod", 2.5))]
+    assert (app / "bluegreen.yaml").read_text() == MANUAL
+
+    def unreadable(plan, conn):
+        raise ClusterError("cannot reach the Kubernetes API server at https://10.0.0.1:6443: Connection refused")
+
+    monkeypatch.setattr(cluster, "check_live", unreadable)
+    result = run(["release", "99aa00b", "--check-live"], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (4, "")  # an outage, not drift
     assert (app / "bluegreen.yaml").read_text() == MANUAL
 
     monkeypatch.setattr(cluster, "check_live", lambda plan, conn: calls.append("ok"))
@@ -192,3 +202,50 @@ def test_an_unwritable_stdout_leaves_both_files_as_they_were(app, stdout):
     assert "cannot print the commit message" in done.stderr and "the files are as they were" in done.stderr
     assert (app / "bluegreen.yaml").read_text() == MANUAL
     assert listing(app) == ["bluegreen.yaml", "deployment.yaml"]
+
+
+def test_intent_files_sharing_a_directory_have_a_lock_each(app, monkeypatch):
+    """Releasing one app in a directory never rewrites another's pins (#26, class 7)."""
+    assert run(["lock"], app, monkeypatch).exit_code == 0
+    (app / "canary.yaml").write_text(MANUAL.replace("name: gorilla-sfx-demo", "name: gorilla-canary"))
+    main_lock = (app / "bluegreen.lock.yaml").read_bytes()
+    result = run(["release", "99aa00b", "canary.yaml"], app, monkeypatch)
+    assert result.exit_code == 0, result.stderr
+    assert listing(app) == ["bluegreen.lock.yaml", "bluegreen.yaml", "canary.lock.yaml", "canary.yaml",
+                            "deployment.yaml"]
+    assert (app / "bluegreen.lock.yaml").read_bytes() == main_lock
+    assert "version: 99aa00b" in (app / "canary.lock.yaml").read_text()
+    assert run(["render", "canary.yaml"], app, monkeypatch).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["canary.lock.yaml", "canary.lock.yml"])
+def test_an_intent_file_named_like_a_lock_is_refused(app, monkeypatch, name):
+    (app / name).write_text(MANUAL)
+    result = run(["release", "99aa00b", name], app, monkeypatch)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert f"{name}: is named like a lock" in result.stderr
+    assert listing(app) == sorted(["bluegreen.yaml", "deployment.yaml", name])
+
+
+def test_edits_read_the_namespace_from_argocd_app_namespace_as_the_render_does(tmp_path, monkeypatch):
+    """A base whose template names {{ namespace }} (bluegreen.yaml sets none): the release pins
+    it expanded with $ARGOCD_APP_NAMESPACE, as the render would (#26, class 7)."""
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE_DEPLOYMENT.read_text().replace(
+        "          ports:\n", "          env:\n            - name: NAMESPACE\n              value: \"{{ namespace }}\"\n"
+        "          ports:\n", 1))
+    app = make_app(tmp_path / "app", MANUAL, base=base)
+    monkeypatch.chdir(app)
+
+    def edit(*args: str, namespace: str | None) -> Result:
+        env = {"ARGOCD_APP_NAMESPACE": namespace} if namespace else {}
+        return CliRunner().invoke(bgrender_group(), list(args), env=runner_env(env))
+
+    refused = edit("release", "99aa00b", namespace=None)
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert "set metadata.namespace or $ARGOCD_APP_NAMESPACE" in refused.stderr
+    assert edit("lock", namespace="prod").exit_code == 0
+    released = edit("release", "99aa00b", namespace="prod")
+    assert released.exit_code == 0, released.stderr
+    green = yaml.safe_load((app / "bluegreen.lock.yaml").read_text())["colors"]["green"]
+    assert green["template"]["spec"]["containers"][0]["env"] == [{"name": "NAMESPACE", "value": "prod"}]

@@ -1,9 +1,11 @@
-"""The app directory's files: reading them without leaving it, and writing them back safely.
+"""An app's files: reading them without leaving its repository, and writing them back safely.
 
 Argo CD runs the plugin on whatever anyone pushed (argocd-cmp-contract §8): a path may be
 absolute, climb with "..", go through a symlink, or name a FIFO that would block a plain
-open() forever. Everything read goes through read_app_bytes. The edit commands write
-through write_files, atomically and only over the bytes they read, one command at a time.
+open() forever. Everything read goes through read_app_bytes, confined to a Boundary
+(app/repository.py: the repository, else the app directory). The edit commands write
+through write_files, atomically and only over the bytes they read, one command at a time,
+and never through a symlink that leads out of that boundary.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import stat
 
 from bgrender import TYPE_CHECKING
+from bgrender.app.repository import Boundary, app_directory
 from bgrender.errors import BgRenderError, InvalidInput, Problem, escape, line_column
 from bgrender.record import Record
 
@@ -23,12 +26,13 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 1024 * 1024
 
 
-def read_app_file(root: str | os.PathLike[str], rel: str, shown: str) -> str:
-    """Text of `root/rel`, which must resolve (symlinks too) to a regular file inside `root`.
+def read_app_file(root: str | os.PathLike[str], rel: str, shown: str, within: Boundary | None = None) -> str:
+    """Text of `root/rel`, which must resolve (".." and symlinks too) to a regular file inside
+    `within` (default: `root` itself).
 
     `shown` is how messages name the file. Raises InvalidInput with a single problem.
     """
-    raw = read_app_bytes(root, rel, shown)
+    raw = read_app_bytes(root, rel, shown, within=within)
     assert raw is not None  # not missing_ok: an absent file raises
     return decode_text(raw, shown)
 
@@ -39,22 +43,21 @@ def shown_beside(intent_file: str, rel: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(intent_file), rel))
 
 
-def read_named_file(root: str, rel: str, shown: str, naming: Callable[[str], Problem]) -> str:
+def read_named_file(root: str, rel: str, shown: str, naming: Callable[[str], Problem],
+                    within: Boundary | None = None) -> str:
     """read_app_file; a file that cannot be read has no position of its own, so its problem
     is put where bluegreen.yaml names it (`naming`: the message -> a problem at that line)."""
     try:
-        return read_app_file(root, rel, shown)
+        return read_app_file(root, rel, shown, within)
     except InvalidInput as err:
         short = escape(shown if len(shown) <= 120 else shown[:120] + "...")
         raise InvalidInput([p if p.line else naming(f"{short}: {p.message}") for p in err.problems]) from err
 
 
-def read_app_bytes(root: str | os.PathLike[str], rel: str, shown: str, *, missing_ok: bool = False) -> bytes | None:
+def read_app_bytes(root: str | os.PathLike[str], rel: str, shown: str, *, missing_ok: bool = False,
+                   within: Boundary | None = None) -> bytes | None:
     """Bytes of `root/rel`, checked like read_app_file; None if it is absent and `missing_ok`."""
-    real_root = os.path.realpath(root)
-    target = os.path.realpath(os.path.join(real_root, rel))
-    if os.path.commonpath([real_root, target]) != real_root:
-        raise _fail(shown, "resolves (through a symlink) to a path outside the app directory")
+    target = confined(root, rel, shown, within)
     try:
         return _read_regular_file(target)
     except FileNotFoundError as err:
@@ -65,6 +68,19 @@ def read_app_bytes(root: str | os.PathLike[str], rel: str, shown: str, *, missin
         raise _fail(shown, "is a directory, not a file") from err
     except OSError as err:
         raise _fail(shown, f"cannot be read: {err.strerror or err}") from err
+
+
+def confined(root: str | os.PathLike[str], rel: str, shown: str, within: Boundary | None = None) -> str:
+    """The real path `root/rel` resolves to, which must lie inside `within` (default: `root`);
+    checked before anything is opened, so a refusal says nothing about what lies outside."""
+    real_root = os.path.realpath(root)
+    within = within or app_directory(real_root)
+    target = os.path.realpath(os.path.join(real_root, rel))
+    if not within.holds(target):
+        lexical = os.path.normpath(os.path.join(real_root, rel))
+        how = "(through a symlink) to" if within.holds(lexical) else '(through "..") to'
+        raise _fail(shown, f"resolves {how} a path outside {within.name}")
+    return target
 
 
 def _read_regular_file(path: str) -> bytes:
@@ -136,6 +152,7 @@ class FileChange(Record):
     path: str
     old: bytes | None
     new: bytes | None
+    within: Boundary | None = None  # where `path` must still resolve to when it is written
 
 
 class EditLock:
@@ -196,6 +213,9 @@ def write_files(changes: list[FileChange]) -> None:
 
 def _write(change: FileChange) -> None:
     target = os.path.realpath(change.path)  # write through a symlink, not over it
+    if change.within is not None and not change.within.holds(target):  # swapped since it was read
+        raise WriteFailed(f"{escape(change.path)}: now resolves (through a symlink) to a path outside "
+                          f"{change.within.name}; nothing written")
     current = _current_bytes(target)
     if current != change.old:
         raise WriteFailed(f"{change.path}: changed on disk during the edit; nothing written, run again")
@@ -209,7 +229,7 @@ def undo_files(done: list[FileChange]) -> bool:
     """Put back files that write_files wrote, last first; False if that failed too."""
     try:
         for change in reversed(done):
-            _write(FileChange(change.path, change.new, change.old))
+            _write(FileChange(change.path, change.new, change.old, change.within))
     except (OSError, WriteFailed):
         return False
     return True

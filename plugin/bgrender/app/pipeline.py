@@ -12,14 +12,16 @@ import os
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import MAX_FILE_BYTES, decode_text, read_app_bytes
 from bgrender.app.reading import read_base, read_companions
+from bgrender.app.repository import Boundary, repository
 from bgrender.colors import other
-from bgrender.errors import InvalidInput, Problem
+from bgrender.errors import InvalidInput, Problem, escape, quote
 from bgrender.intent.base_deployment import Base, check_base
+from bgrender.intent.config_refs import unversioned
 from bgrender.intent.env import Options, options_from_env
 from bgrender.intent.intent import Intent, parse_intent
 from bgrender.intent.resources import Companions
 from bgrender.lock.changes import brought_back
-from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, describe, disagrees, read_lock
+from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, describe, disagrees, is_lock_name, lock_name, read_lock
 from bgrender.plan.plan import Plan, resolve
 from bgrender.plan.pod_template import pin_color
 from bgrender.record import Record
@@ -27,7 +29,7 @@ from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, load_document
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
     from typing import Any
 
@@ -57,7 +59,8 @@ class App(Record):
 
     def pin(self, namespace: str | None, color: Color, version: str) -> tuple[Entry | None, list[Problem]]:
         """The entry `color` would get if `version` were released to it from the current files."""
-        return pin_color(self.intent, self.base, self.companions.config_maps, namespace, color, version)
+        return pin_color(self.intent, self.base, self.companions.config_maps, namespace, color, version,
+                         self.companions.versioned)
 
 
 def intent_file(path: PathLike) -> str:
@@ -75,21 +78,34 @@ def find_intent(path: PathLike) -> Path:
 
 def lock_file(intent_path: PathLike) -> str:
     """Where the lock of the app whose intent is at `intent_path` lives: beside it."""
-    return os.path.join(os.path.dirname(os.fspath(intent_path)), LOCK_FILE)
+    intent_path = os.fspath(intent_path)
+    return os.path.join(os.path.dirname(intent_path), lock_name(os.path.basename(intent_path)))
 
 
-def read_texts(intent_path: PathLike) -> AppTexts:
+def read_texts(intent_path: PathLike, within: Boundary | None = None) -> AppTexts:
     """bluegreen.yaml and, if there is one, its lock, read with the core's checks."""
-    return decode_texts(intent_path, *read_files(intent_path))
+    return decode_texts(intent_path, *read_files(intent_path, within))
 
 
-def read_files(intent_path: PathLike) -> tuple[bytes, bytes | None]:
-    """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back)."""
+def boundary(intent_path: PathLike, env: Mapping[str, str] | None = None) -> Boundary:
+    """What the app's files may resolve to (app/repository.py); `env` tells whether Argo CD runs it."""
+    return repository(os.path.dirname(os.fspath(intent_path)) or ".", env)
+
+
+def read_files(intent_path: PathLike, within: Boundary | None = None) -> tuple[bytes, bytes | None]:
+    """The bytes of bluegreen.yaml and, if there is one, of its lock (an edit writes bytes back);
+    both confined to `within` (default: the app's repository, found locally)."""
     intent_path = os.fspath(intent_path)
     app_dir = os.path.dirname(intent_path) or "."
-    intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path))
+    if is_lock_name(os.path.basename(intent_path)):
+        raise InvalidInput([Problem(_shown(intent_path), 0, 0, "", "is named like a lock (*.lock.yaml): an intent "
+                                    "file's lock is written beside it under that name, so give it another")])
+    within = within or boundary(intent_path)
+    intent = read_app_bytes(app_dir, os.path.basename(intent_path), _shown(intent_path), within=within)
     assert intent is not None
-    return intent, read_app_bytes(app_dir, LOCK_FILE, _shown(lock_file(intent_path)), missing_ok=True)
+    lock_path = lock_file(intent_path)
+    return intent, read_app_bytes(app_dir, os.path.basename(lock_path), _shown(lock_path), missing_ok=True,
+                                  within=within)
 
 
 def decode_texts(intent_path: PathLike, intent: bytes, lock: bytes | None) -> AppTexts:
@@ -138,7 +154,8 @@ def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | No
     An edit command that has parsed texts.intent already passes it as `intent_doc`."""
     intent_path = os.fspath(intent_path)
     options, env_error = _options(env)
-    texts = read_texts(intent_path) if texts is None else texts
+    within = boundary(intent_path, env)
+    texts = read_texts(intent_path, within) if texts is None else texts
     try:
         intent_doc = load_document(texts.intent, _shown(intent_path)) if intent_doc is None else intent_doc
         intent = parse_intent(intent_doc)
@@ -148,8 +165,8 @@ def load_app(intent_path: PathLike, env: Mapping[str, str], texts: AppTexts | No
         raise env_error
     assert options is not None
     app_dir = os.path.dirname(intent_path) or "."
-    base = check_base(intent, intent_doc, read_base(intent, intent_doc, app_dir))
-    companions = read_companions(intent, intent_doc, base, app_dir)
+    base = check_base(intent, intent_doc, read_base(intent, intent_doc, app_dir, within))
+    companions = read_companions(intent, intent_doc, base, app_dir, within)
     lock = None if texts.lock is None else read_lock(_lock_document(texts.lock, _shown(lock_file(intent_path))))
     return App(intent, intent_doc, base, lock, options, companions)
 
@@ -212,6 +229,38 @@ def history_notes(app: App, plan: Plan) -> list[str]:
             notes.append(f"the base still holds changes production was rolled back from ({describe(undone)}): "
                          f"{back.summary()}")
     return notes
+
+
+def version_notes(app: App, plan: Plan) -> list[str]:
+    """What `validate` says of a version of a versioned resource that no color runs and no
+    release would pin (not the last of its name): its document may be removed."""
+    running = {v.hashed_name for v in plan.versions}
+    return [f"no color runs the version {quote(v.hashed_name)} of the {v.kind} {quote(v.name)} ({escape(v.at.file)}:"
+            f"{v.resource.doc.position(('metadata', 'name'))[0]}); its document may be removed from spec.resources"
+            for v in app.companions.versioned if not v.current and v.hashed_name not in running]
+
+
+def config_warnings(app: App, plan: Plan) -> list[Problem]:
+    """What `validate` warns about (DESIGN §19): each ConfigMap or Secret a pod template refers
+    to that bgrender does not version, in the base (as the next release would pin it) and in
+    each color's pinned entry; a change to one reaches both colors at once."""
+    templates = []
+    for color, color_plan in plan.colors.items():
+        fresh, _ = app.pin(plan.namespace, color, color_plan.version)
+        if fresh is not None:
+            templates.append((fresh.template, _in(app.base.doc, ("spec", "template")), _versioned(fresh)))
+    if app.lock is not None:
+        templates += [(entry.template, _in(app.lock.doc, ("colors", color, "template")), _versioned(entry))
+                      for color, entry in sorted(plan.pins.colors.items()) if color in plan.colors]
+    return unversioned(templates)
+
+
+def _in(doc: Document, at: tuple[str, ...]) -> Callable[[tuple[str | int, ...], str], Problem]:
+    return lambda path, message: doc.problem(at + path, message)
+
+
+def _versioned(entry: Entry) -> frozenset[str]:
+    return frozenset((*entry.config_maps, *entry.versioned))
 
 
 def _shown(path: str) -> str:

@@ -2,7 +2,7 @@
 runs (DESIGN §16), in the cluster, as the hook's service account, from the lean bgrender image.
 
 Exit 0 once DEPLOYMENT runs at least max(its replicas, N, what --other runs) and that many pods
-are ready; 3 when the cluster could not be read or written, or the pods were not ready within
+are ready; 4 when the cluster could not be read or written, or the pods were not ready within
 --timeout (the Job fails, and with it the sync, before the route moves); 2 on a usage error.
 Progress goes to stderr, the outcome to stdout: both end up in the Job's log.
 """

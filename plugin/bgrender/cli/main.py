@@ -1,5 +1,6 @@
-"""The `bgrender` command line (DESIGN §6). Exit codes: 0 ok, 1 invalid or refused,
-2 usage, 3 cluster. Errors are one line each on stderr; tracebacks only with --debug.
+"""The `bgrender` command line (DESIGN §6). Exit codes: 0 ok, 1 invalid or refused, 2 usage,
+3 the cluster disagrees with Git (drift), 4 the cluster could not be read. Errors are one
+line each on stderr; tracebacks only with --debug.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.argument("path", default=".")
 @click.option("--output", "-o", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
-              help="A YAML stream, or one JSON object per line.")
+              help="A YAML stream, or one JSON Kubernetes List.")
 def render(path: str, output: str) -> None:
     """Print the manifests for the app at PATH (a directory or an intent file)."""
     sys.exit(run_render(path, output, os.environ))
@@ -79,13 +80,15 @@ def render(path: str, output: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1)
-def validate(paths: tuple[str, ...]) -> None:
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Lines on stderr only, or also a JSON summary on stdout (each app valid, or its problems).")
+def validate(paths: tuple[str, ...], output: str) -> None:
     """Check apps, and the files they name, without rendering.
 
     Each PATH is a bluegreen.yaml, or a directory to search for its own bluegreen.yaml and
     every one below it (hidden and symlinked directories are skipped); default `.`.
     Exit 1 when any app is invalid or a directory holds none."""
-    sys.exit(run_validate(paths or (".",), os.environ))
+    sys.exit(run_validate(paths or (".",), os.environ, output))
 
 
 @cli.command()

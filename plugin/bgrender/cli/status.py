@@ -1,7 +1,7 @@
 """`bgrender status [PATH]`: the live state of an app beside Git (DESIGN §6).
 
 Exit 0 when the cluster matches Git; 3 when it does not (the report is still printed, so
-CI can show what drifted) or when the cluster could not be read (nothing on stdout). A base
+CI can show what drifted); 4 when the cluster could not be read (nothing on stdout). A base
 holding changes no color runs yet is Git ahead of its releases, not drift: reported, exit 0.
 The `kubernetes` client is imported only when the command runs, through live/cluster.py.
 """
@@ -17,7 +17,7 @@ import click
 
 from bgrender.app.pipeline import find_intent, load_app, plan_of, unreleased_base_changes
 from bgrender.cli.streams import write_out
-from bgrender.errors import ClusterError, escape, quote
+from bgrender.errors import Drift, escape, quote
 from bgrender.intent import spec
 from bgrender.live.status import build_report, format_json, format_table
 from bgrender.plan.plan import Plan
@@ -95,7 +95,7 @@ def status(path: str, output: str, namespace: str | None, kubeconfig: str | None
     if not report["inSync"]:
         # The table already lists the differences; JSON may go to a file, so stderr says them.
         reasons = f": {'; '.join(map(escape, report['drift']))}" if output == "json" else " (see above)"
-        raise ClusterError(f"{plan.intent.name} is not in sync with Git{reasons}")
+        raise Drift(f"{plan.intent.name} is not in sync with Git{reasons}")
 
 
 def check_namespace_option(plan: Plan, namespace: str | None) -> None:

@@ -131,7 +131,8 @@ def _routing_data(found: Recognized, names: Names) -> tuple[dict[str, Any], list
     for key, name in (("virtualService", found.virtual_service.name), ("destinationRule", found.destination_rule.name)):
         if name != names.app:
             routing[key] = name
-    return routing, notes
+    routing.update(found.carried.routing)  # policy, match, trafficPolicy (route_policy.py)
+    return routing, notes + list(found.carried.notes)
 
 
 def _mesh_note(found: Recognized) -> str:

@@ -81,11 +81,15 @@ def migration_steps(found: Recognized, names: Names, layout: Layout, out_dir: st
     namespace = found.namespace or "NAMESPACE"
     synced = [escape(d) for d in layout.synced]
     where = " and ".join(synced) if len(synced) < 3 else ", ".join(synced[:-1]) + " and " + synced[-1]
+    # A layout does not say what its Applications are called: the paths find them.
     steps = [f"Review {escape(out_dir)} and commit it; nothing in the cluster changes yet.",
              f"Delete the Applications that sync {where} WITHOUT cascading, so that every object they made stays "
-             "and keeps serving: `argocd app delete APP --cascade=false` for each.",
-             f"Create one Application for {escape(out_dir)} with the plugin bgrender-v1, and sync it. It adopts "
-             f"the {shared} under their names"]
+             "and keeps serving: `argocd app delete APP --cascade=false` for each (`argocd app list` shows each "
+             "Application's name beside its PATH).",
+             f"Create one Application for {escape(out_dir)} with the plugin bgrender-v1, under a name none of the "
+             "old ones had (Argo CD knows an Application's objects by its name: under an old one, with prune, it "
+             f"would delete what the old one made and this app does not render), and sync it. It adopts the "
+             f"{shared} under their names"]
     if names.renamed:
         steps[-1] += (f", and starts the Deployments {new} beside the old ones; the old pods keep serving with the "
                       "new ones meanwhile, since the Services select a color's pods of both.")

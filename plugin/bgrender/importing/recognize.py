@@ -20,6 +20,7 @@ from bgrender.digest import canonical_json
 from bgrender.errors import BgRenderError, escape, quote
 from bgrender.images import image_repository
 from bgrender.importing.layouts import Layout, Manifest
+from bgrender.importing.route_policy import Carried, app_uri, carry
 from bgrender.intent import spec
 from bgrender.intent.spec import ISTIO
 from bgrender.labels import version_label_value
@@ -70,6 +71,7 @@ class Recognized(Record):
     namespace: str | None
     dropped: tuple[str, ...]  # what the render does not carry over, one sentence each
     others: tuple[Manifest, ...]  # the layout's other objects, not imported
+    carried: Carried = Carried({}, frozenset(), ())  # routing.policy, .match, .trafficPolicy (route_policy.py)
 
     @property
     def extra_selector_keys(self) -> list[str]:
@@ -94,11 +96,12 @@ def recognize(layout: Layout) -> Recognized:
     rule, subsets = _destination_rule(objects, service, color_label)
     virtual_service = _virtual_service(objects, service)
     routes, kept = _routes(virtual_service, subsets)
+    carried = carry(virtual_service, sorted(kept), max(kept), rule)
     chosen = [*deployments.values(), service, rule, virtual_service]
-    dropped = _dropped(service, port, rule) + _dropped_routes(virtual_service, kept)
+    dropped = _dropped(service, port, rule, carried) + _dropped_routes(virtual_service, kept, carried)
     return Recognized(color_label, version_label, deployments, versions, container, image, app_labels, service,
                       port, rule, virtual_service, routes, _namespace(chosen), tuple(dropped),
-                      tuple(m for m in objects if all(m is not c for c in chosen)))
+                      tuple(m for m in objects if all(m is not c for c in chosen)), carried)
 
 
 def _distinct(objects: tuple[Manifest, ...]) -> list[Manifest]:
@@ -341,8 +344,9 @@ def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> tuple
     """What the VirtualService says, and which of its http routes say it (the default route and
     the header routes before it)."""
     http = _http(virtual_service)
+    uris = app_uri(http)  # the app's path, where every route matches one (routing.match)
     try:
-        route = istio.default_route(virtual_service.data)
+        route = istio.default_route(virtual_service.data, uris)
         serving = istio.serving_subsets(route) if route is not None else []
     except Malformed as err:
         raise Unrecognized(f"{virtual_service.describe()}: {escape(str(err))}") from err
@@ -351,7 +355,7 @@ def _routes(virtual_service: Manifest, subset_colors: dict[str, Color]) -> tuple
                            "matching every URI); it tells which color serves production")
     default = http.index(route)
     active = _production(virtual_service, serving, subset_colors)
-    headers = {i: h for i, r in enumerate(http[:default]) if (h := _header_route(r, subset_colors))}
+    headers = {i: h for i, r in enumerate(http[:default]) if (h := _header_route(r, subset_colors, uris or []))}
     names = sorted({name for name, _ in headers.values()})
     if len(names) > 1:
         raise Unrecognized(f"{virtual_service.describe()}: its header routes match on several headers "
@@ -381,7 +385,7 @@ def _production(virtual_service: Manifest, subsets: list[str], subset_colors: di
     return subset_colors[subsets[0]]
 
 
-def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Color] | None:
+def _header_route(route: Any, subset_colors: dict[str, Color], uris: list[dict[str, Any]]) -> tuple[str, Color] | None:
     """(header, color) for a route that sends `<header>: exact <color>` to that color's subset."""
     matches, destinations = get_in(route, ("match",)), _destinations(route)
     if not matches or not isinstance(matches, list) or len(destinations) != 1:
@@ -391,7 +395,8 @@ def _header_route(route: Any, subset_colors: dict[str, Color]) -> tuple[str, Col
     for m in matches:
         headers = get_in(m, ("headers",))
         rest = {k: v for k, v in m.items() if k not in ("headers", "gateways")} if isinstance(m, dict) else None
-        if not isinstance(headers, dict) or len(headers) != 1 or rest not in istio.MATCHES_EVERY_REQUEST:
+        if not isinstance(headers, dict) or len(headers) != 1 or (rest not in istio.MATCHES_EVERY_REQUEST
+                                                                  and rest not in uris):
             return None
         (name, value), = headers.items()
         exact = get_in(value, ("exact",))
@@ -415,13 +420,14 @@ def _namespace(chosen: list[Manifest]) -> str | None:
     return namespaces[0] if namespaces else None
 
 
-def _dropped(service: Manifest, port: dict[str, Any], rule: Manifest) -> list[str]:
+def _dropped(service: Manifest, port: dict[str, Any], rule: Manifest, carried: Carried) -> list[str]:
     """One sentence per field of these objects that bgrender's render does not carry over."""
     dropped = [f"{service.describe()}: spec.{k}" for k in _extra(service.data.get("spec"), SERVICE_FIELDS)]
     if get_in(service.data, ("spec", "type")) not in (None, "ClusterIP"):
         dropped.append(f"{service.describe()}: spec.type {escape(str(get_in(service.data, ('spec', 'type'))))} "
                        "(bgrender's Service is a ClusterIP Service)")
-    dropped += [f"{rule.describe()}: spec.{k}" for k in _extra(rule.data.get("spec"), RULE_FIELDS)]
+    dropped += [f"{rule.describe()}: spec.{k}" for k in _extra(rule.data.get("spec"), RULE_FIELDS)
+                if k not in carried.fields]
     subsets = get_in(rule.data, ("spec", "subsets")) or []
     dropped += [f"{rule.describe()}: spec.subsets[{i}].{k}" for i, s in enumerate(subsets)
                 for k in _extra(s, {"name", "labels"})]
@@ -432,13 +438,14 @@ def _dropped(service: Manifest, port: dict[str, Any], rule: Manifest) -> list[st
     return dropped
 
 
-def _dropped_routes(virtual_service: Manifest, kept: set[int]) -> list[str]:
+def _dropped_routes(virtual_service: Manifest, kept: set[int], carried: Carried) -> list[str]:
     """The fields and http routes (all but the `kept` ones) the render does not carry over."""
     dropped = [f"{virtual_service.describe()}: spec.{k}"
                for k in _extra(virtual_service.data.get("spec"), SERVICE_ROUTE_FIELDS)]
     for i, route in enumerate(_http(virtual_service)):
         if i in kept:
-            dropped += [f"{virtual_service.describe()}: spec.http[{i}].{k}" for k in _extra(route, ROUTE_FIELDS)]
+            dropped += [f"{virtual_service.describe()}: spec.http[{i}].{k}" for k in _extra(route, ROUTE_FIELDS)
+                        if f"spec.http[{i}].{k}" not in carried.fields]
         else:
             dropped.append(f"{virtual_service.describe()}: spec.http[{i}], neither a header route to a color "
                            "nor the default route")

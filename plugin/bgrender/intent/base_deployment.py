@@ -17,7 +17,7 @@ from bgrender.yamlfile.document import Document, Path, copy_data, get_in
 if TYPE_CHECKING:
     from typing import Any
 
-_CONTAINERS: Path = ("spec", "template", "spec", "containers")
+_TEMPLATE: Path = ("spec", "template")
 
 
 class Base(Record):
@@ -86,26 +86,55 @@ def _deployment_problems(d: Any, doc: Document, intent: Intent) -> list[Problem]
 
 def _shape_problems(d: dict, doc: Document) -> list[Problem]:
     """The fields the render reads must have the right types before anything else is looked at."""
-    problems = []
-    for path in [("metadata",), ("spec",), ("spec", "selector"), ("spec", "template"),
-                 ("spec", "template", "metadata"), ("spec", "template", "spec")]:
+    for path in [("metadata",), ("spec",), ("spec", "selector")]:
         value = get_in(d, path)
         if not isinstance(value, dict):
-            problems.append(doc.problem(path, "required mapping is missing" if value is None
-                                        else "must be a mapping"))
-            return problems
-    for path in [("metadata", "labels"), ("metadata", "annotations"), ("spec", "template", "metadata", "labels"),
-                 ("spec", "template", "metadata", "annotations")]:
-        value = get_in(d, path)
-        if value is not None and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            return [doc.problem(path, "required mapping is missing" if value is None else "must be a mapping")]
+    problems = []
+    for path in [("metadata", "labels"), ("metadata", "annotations")]:
+        if not _string_map(get_in(d, path)):
             problems.append(doc.problem(path, "must be a mapping of keys to string values"))
-    containers = get_in(d, _CONTAINERS)
+    return problems + template_problems(d["spec"].get("template"), doc, _TEMPLATE)
+
+
+def template_problems(template: Any, doc: Document, at: Path) -> list[Problem]:
+    """The shape of a pod template a color runs, `at` in `doc`: the base's, and every one the
+    lock pins (a forged entry whose digest was recomputed is refused here, not by the API
+    server in a later wave of the sync)."""
+    for path in [(), ("metadata",), ("spec",)]:
+        value = get_in(template, path)
+        if not isinstance(value, dict):
+            return [doc.problem(at + path, "required mapping is missing" if value is None else "must be a mapping")]
+    problems = [doc.problem(at + path, "must be a mapping of keys to string values")
+                for path in [("metadata", "labels"), ("metadata", "annotations")]
+                if not _string_map(get_in(template, path))]
+    containers = template["spec"].get("containers")
     if not isinstance(containers, list) or not containers:
-        return [doc.problem(_CONTAINERS, "must be a non-empty list of containers")]
+        return [doc.problem(at + ("spec", "containers"), "must be a non-empty list of containers")]
     for i, container in enumerate(containers):
         if not isinstance(container, dict) or not isinstance(container.get("name"), str):
-            problems.append(doc.problem(_CONTAINERS + (i,), "must be a container with a name"))
+            problems.append(doc.problem(at + ("spec", "containers", i), "must be a container with a name"))
     return problems
+
+
+def order_problems(metadata: dict[str, Any], doc: Document, at: Path) -> list[Problem]:
+    """Annotations that would take an object out of the order bgrender's sync waves set."""
+    annotations = metadata.get("annotations")
+    return [doc.problem(at + ("annotations", key), message, key=True) for key, message in ORDER_ANNOTATIONS.items()
+            if isinstance(annotations, dict) and key in annotations]
+
+
+def labels_problems(template: dict[str, Any], selector: dict[str, str], doc: Document, at: Path) -> list[Problem]:
+    """A pod template must carry every label of its Deployment's selector."""
+    labels = template["metadata"].get("labels")
+    if isinstance(labels, dict) and all(labels.get(k) == v for k, v in selector.items()):
+        return []
+    return [doc.problem(at + ("metadata", "labels"), "must contain every label of spec.selector.matchLabels")]
+
+
+def _string_map(value: Any) -> bool:
+    """Absent, or a mapping of keys to strings (labels, annotations)."""
+    return value is None or (isinstance(value, dict) and all(isinstance(v, str) for v in value.values()))
 
 
 def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
@@ -119,11 +148,8 @@ def _metadata_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
     if namespace is not None and namespace != intent.namespace:
         problems.append(doc.problem(("metadata", "namespace"), "must not differ from bluegreen.yaml's "
                                     "metadata.namespace; set the namespace there (or leave both unset)"))
-    for where in [("metadata", "annotations"), ("spec", "template", "metadata", "annotations")]:
-        annotations = get_in(d, where)
-        problems += [doc.problem(where + (key,), message, key=True) for key, message in ORDER_ANNOTATIONS.items()
-                     if isinstance(annotations, dict) and key in annotations]
-    return problems
+    return (problems + order_problems(meta, doc, ("metadata",))
+            + order_problems(d["spec"]["template"]["metadata"], doc, _TEMPLATE + ("metadata",)))
 
 
 def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
@@ -135,11 +161,7 @@ def _selector_problems(d: dict, doc: Document, intent: Intent) -> list[Problem]:
                             "is not supported: bgrender adds the color to matchLabels")]
     if not isinstance(match, dict) or not match or not all(isinstance(v, str) for v in match.values()):
         return [doc.problem(path, "must be a non-empty mapping of label keys to string values")]
-    problems = []
-    template_labels = d["spec"]["template"]["metadata"].get("labels")
-    if not isinstance(template_labels, dict) or any(template_labels.get(k) != v for k, v in match.items()):
-        problems.append(doc.problem(("spec", "template", "metadata", "labels"),
-                                    "must contain every label of spec.selector.matchLabels"))
+    problems = labels_problems(d["spec"]["template"], match, doc, _TEMPLATE)
     for where in [path, ("metadata", "labels"), ("spec", "template", "metadata", "labels")]:
         labels = get_in(d, where)
         for key in (intent.color_label, intent.version_label):

@@ -23,6 +23,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_LEVEL_VAR = "ARGOCD_ENV_BGRENDER_LOG_LEVEL"  # an Application sets it as plugin env BGRENDER_LOG_LEVEL
 
 
+NAMESPACE_VAR = "ARGOCD_APP_NAMESPACE"  # the Application's destination namespace
 BGRENDER_IMAGE_VAR = "BGRENDER_IMAGE"  # argocd-cm-patch sets it on the sidecar to the sidecar's own image
 # The image name argocd-cm-patch gives the sidecar before kustomize's `images` sets the real one.
 SIDECAR_IMAGE = "bgrender"
@@ -50,7 +51,7 @@ def api_version(group: str, version: str) -> str:
 
 def options_from_env(env: Mapping[str, str]) -> Options:
     problems: list[Problem] = []
-    namespace = _namespace(env.get("ARGOCD_APP_NAMESPACE", ""), problems)
+    namespace = _namespace(env.get(NAMESPACE_VAR, ""), problems)
     served = _served(env.get("KUBE_API_VERSIONS", ""), problems)
     _check_parameters(env.get("ARGOCD_APP_PARAMETERS", ""), problems)
     if _log_level_value(env) not in ("", *LOG_LEVELS):
@@ -95,7 +96,7 @@ def _namespace(value: str, problems: list[Problem]) -> str | None:
     if not value:
         return None
     if not spec.is_dns_label(value):
-        problems.append(_env_problem("ARGOCD_APP_NAMESPACE", "must be a DNS-1123 label"))
+        problems.append(_env_problem(NAMESPACE_VAR, "must be a DNS-1123 label"))
         return None
     return value
 

@@ -79,6 +79,11 @@ class Intent(Record):
     autoscaling: Autoscaling | None = None
     disruption_budget: dict[str, Any] | None = None  # the PodDisruptionBudget's spec, without its selector
     analysis: Analysis | None = None  # the metric gates (DESIGN §17)
+    # What routes carry besides their destination (DESIGN §18), as validated by intent/routes.py:
+    policy: dict[str, Any] | None = None  # routing.policy
+    match: dict[str, str] | None = None  # routing.match: {prefix: PATH} or {exact: PATH}
+    traffic_policy: dict[str, Any] | None = None  # routing.trafficPolicy (istio)
+    mirror_percent: int | None = None  # routing.mirror.percent
     traffic: int | None = None  # spec.traffic.percent: the idle color's share of production (DESIGN §18)
 
 
@@ -142,6 +147,10 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         autoscaling=_autoscaling(s.get("autoscaling")),
         disruption_budget=s.get("podDisruptionBudget"),
         analysis=_analysis(promotion.get("analysis")),
+        policy=routing.get("policy"),
+        match=routing.get("match"),
+        traffic_policy=routing.get("trafficPolicy"),
+        mirror_percent=(routing.get("mirror") or {}).get("percent"),
         traffic=(s.get("traffic") or {}).get("percent"),
     )
 

@@ -19,7 +19,7 @@ from bgrender import TYPE_CHECKING, waves
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
 from bgrender.intent.configmaps import ConfigMap
-from bgrender.labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE
+from bgrender.labels import MAX_DNS_SUBDOMAIN, SYNC_WAVE, VERSIONED
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, get_in
 from bgrender.yamlfile.dump import MAX_OUTPUT_BYTES
@@ -99,8 +99,9 @@ def check_documents(docs: list[Document], namespace: str | None, app_labels: dic
         group, kind, _ = identity(doc.data)
         scoped = crd_scopes.get((group, kind), (group, kind) in CLUSTER_SCOPED)
         resources.append(Resource(doc.data, doc, scoped))
-        problems += _scope_problems(doc, scoped) + _workload_problems(doc, app_labels, base_name)
-        first = seen.setdefault(identity(doc.data), doc)
+        problems += _scope_problems(doc, scoped) + _workload_problems(doc, app_labels, base_name) + _data_problems(doc)
+        versions = (doc.data["metadata"].get("annotations") or {}).get(VERSIONED) == "true"  # versioned.py
+        first = doc if versions else seen.setdefault(identity(doc.data), doc)
         if first is not doc:
             line, column = first.position(("metadata", "name"))
             problems.append(doc.problem(("metadata", "name"), f"{kind} {quote(doc.data['metadata']['name'])} is "
@@ -152,6 +153,32 @@ def _metadata_problems(doc: Document, meta: Any, namespace: str | None) -> list[
         problems.append(doc.problem(("metadata", "namespace"), "must not differ from bluegreen.yaml's "
                                     "metadata.namespace: bgrender puts the app's objects in one namespace; set it "
                                     "there (or leave both unset)"))
+    return problems
+
+
+# The data fields of a ConfigMap and a Secret, and whether their values are base64.
+_DATA_FIELDS = {"ConfigMap": (("data", False), ("binaryData", True)), "Secret": (("data", True), ("stringData", False))}
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
+def _data_problems(doc: Document) -> list[Problem]:
+    """A ConfigMap's or Secret's keys as the API server takes them, and its values: strings, and
+    base64 where the API reads base64. A message names the key, never the value (it may be a
+    Secret's, and a message reaches Argo CD's UI)."""
+    obj = doc.data
+    problems = []
+    for field, encoded in _DATA_FIELDS.get(obj["kind"], ()) if obj["apiVersion"] == "v1" else ():
+        data = obj.get(field)
+        if data is not None and not isinstance(data, dict):
+            problems.append(doc.problem((field,), "must be a mapping of keys to values"))
+            continue
+        for key, value in (data or {}).items():
+            if not (isinstance(key, str) and spec.matches(spec.CONFIG_KEY, key) and len(key) <= MAX_DNS_SUBDOMAIN):
+                problems.append(doc.problem((field, key), f"{spec.CONFIG_KEY_HINT.replace('ConfigMap', obj['kind'])}, "
+                                            f"got {quote(key)}", key=True))
+            elif not isinstance(value, str) or (encoded and not spec.matches(_BASE64, value)):
+                problems.append(doc.problem((field, key), "the value must be " + (
+                    "base64 text (the value is not shown)" if encoded else "a string (the value is not shown)")))
     return problems
 
 
@@ -221,7 +248,9 @@ class Companions(Record):
     """What the companion files hold, read (app/reading.py) and checked."""
 
     config_maps: dict[str, ConfigMap]  # by the name the pod template uses
-    resources: tuple[Resource, ...]
+    resources: tuple[Resource, ...]  # emitted as they are
+    # Every version of the versioned ones: intent/versioned.py's Versioned (which imports this module).
+    versioned: tuple[Any, ...] = ()
 
 
 NONE = Companions({}, ())

@@ -13,7 +13,7 @@ import os
 from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
-from bgrender.intent import spec
+from bgrender.intent import routes, spec
 from bgrender.intent.analysis import query_problems
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
 from bgrender.intent.traffic import share_goes_to_a_color_with_pods, share_needs_weighted_routes
@@ -58,7 +58,7 @@ def relation_problems(doc: Document, broken: set[str]) -> list[Problem]:
 
 def one_base(doc: Document, f: Fields) -> Iterator[Problem]:
     """Exactly one of spec.deployment and spec.template, and a safe path.
-    FAIL: {deployment: deployment.yaml, template: {...}}; {deployment: ../x.yaml}
+    FAIL: {deployment: deployment.yaml, template: {...}}; {deployment: /etc/x.yaml}
     PASS: {deployment: deployment.yaml}"""
     deployment, template = f.get("spec", "deployment"), f.get("spec", "template")
     if deployment is not None and template is not None:
@@ -71,12 +71,15 @@ def one_base(doc: Document, f: Fields) -> Iterator[Problem]:
 
 
 def active_has_a_version(doc: Document, f: Fields) -> Iterator[Problem]:
-    """FAIL: {active: green, green: {}}   PASS: {active: green, green: {version: v2}}"""
+    """FAIL: {active: green, green: {}}   PASS: {active: green, green: {version: v2}}
+    With no version anywhere (a new app), the fix is a first release, which pins it too."""
     active = f.get("spec", "active")
     if active in COLORS and f.get("spec", active, "version") is None \
             and not f.broken & {f"spec.{active}", f"spec.{active}.version"}:
-        yield doc.problem(("spec", "active"), f'the active color "{active}" has no version; '
-                                              f"set spec.{active}.version")
+        other = next(c for c in COLORS if c != active)
+        fix = f"set spec.{active}.version" if f.get("spec", other, "version") is not None else (
+            f"no color has one yet: run `bgrender release VERSION`, whose first release goes to {active}")
+        yield doc.problem(("spec", "active"), f'the active color "{active}" has no version; {fix}')
 
 
 def label_keys_differ(doc: Document, f: Fields) -> Iterator[Problem]:
@@ -140,7 +143,8 @@ def routing_keys_fit_the_provider(doc: Document, f: Fields) -> Iterator[Problem]
     for key, value in routing.items():
         if key != "provider" and key in spec.mapping("routing").fields \
                 and key not in PROVIDERS[provider].routing_keys and value is not None:
-            yield doc.problem(("spec", "routing", key), f"has no effect with routing.provider {provider}", key=True)
+            yield doc.problem(("spec", "routing", key), routes.refusal(key, provider)
+                              or f"has no effect with routing.provider {provider}", key=True)
 
 
 def mesh_callers_are_routed(doc: Document, f: Fields) -> Iterator[Problem]:
@@ -234,7 +238,7 @@ def previews_stay_inside(doc: Document, f: Fields) -> Iterator[Problem]:
 
 
 def resource_paths_are_safe(doc: Document, f: Fields) -> list[Problem]:
-    """FAIL: resources: [../shared/sa.yaml]"""
+    """FAIL: resources: [/etc/passwd]"""
     return _path_problems(doc, f.get("spec", "resources"))
 
 
@@ -342,6 +346,7 @@ RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     gateway_api_parents,
     gateway_api_hostnames,
     previews_stay_inside,
+    *routes.RULES,  # routing.policy, match, trafficPolicy, mirror (DESIGN §18)
     resource_paths_are_safe,
     config_maps_are_well_formed,
     autoscaling_bounds_the_replicas,

@@ -8,7 +8,7 @@ from bgrender.intent import spec
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_ID = "https://bgrender.io/schemas/bluegreen-v1alpha1.json"
+SCHEMA_ID = "https://bgrender.github.io/bgrender/schemas/bluegreen-v1alpha1.json"  # where the docs site publishes it
 
 
 def json_schema() -> dict[str, Any]:
@@ -25,6 +25,10 @@ def json_schema() -> dict[str, Any]:
     spec_schema["then"] = {"properties": {"promotion": {"required": ["smokeTest"]}}}
     _companion_relations(spec_schema["properties"])
     _analysis_relations(spec_schema["properties"]["promotion"]["properties"]["analysis"])
+    # routing.match: a prefix or an exact path (when it is a mapping: null means absent).
+    match = spec_schema["properties"]["routing"]["properties"]["match"]
+    match["if"] = {"type": "object"}
+    match["then"] = {"oneOf": [{"required": ["prefix"]}, {"required": ["exact"]}]}
     return schema
 
 

@@ -12,12 +12,16 @@ import re
 
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, quote
+from bgrender.intent.nodes import Map, Mapping, Object, Scalar, Sequence
+from bgrender.intent.routes import FIELDS as ROUTE_FIELDS  # routing.policy, match, trafficPolicy, mirror
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.record import Record
 from bgrender.yamlfile.document import Document, Path
 
 if TYPE_CHECKING:
-    from typing import Any, Union
+    from typing import Any
+
+    from bgrender.intent.nodes import Node
 
 API_VERSION = "bgrender.io/v1alpha1"  # of bluegreen.yaml and of its lock
 
@@ -71,57 +75,18 @@ class Provider(Record):
 ISTIO = Provider("istio", "networking.istio.io", ("v1", "v1beta1", "v1alpha3"),  # v1 since Istio 1.22
                  "Istio networking API", "Istio",
                  frozenset({"header", "hosts", "gateways", "meshRouting", "preview", "virtualService",
-                            "destinationRule"}))
+                            "destinationRule", "policy", "match", "trafficPolicy", "mirror"}))
 GATEWAY_API = Provider("gateway-api", "gateway.networking.k8s.io", ("v1", "v1beta1"),  # HTTPRoute is v1 since 1.0
                        "HTTPRoute API", "the Gateway API",
-                       frozenset({"header", "hosts", "gateways", "meshRouting", "preview", "httpRoute"}))
+                       frozenset({"header", "hosts", "gateways", "meshRouting", "preview", "httpRoute", "policy",
+                                  "match", "mirror"}))
 SERVICE = Provider("service", "", ("v1",), "the core API", "the core API", frozenset())  # always served
 
 PROVIDERS = {p.name: p for p in (ISTIO, GATEWAY_API, SERVICE)}
 
 
-class Scalar(Record):
-    type: type | tuple[type, ...]  # (int, str): a number or a name, like Kubernetes' IntOrString
-    description: str
-    enum: tuple[Any, ...] = ()
-    pattern: str | None = None
-    hint: str = ""  # what the pattern means, for messages
-    minimum: int | None = None
-    maximum: int | None = None
-    max_length: int | None = None
-    default: Any = None
-
-
-class Mapping(Record):
-    description: str
-    fields: dict[str, Node]
-    required: tuple[str, ...] = ()
-
-
-class Sequence(Record):
-    description: str
-    item: Node
-    min_items: int = 0
-    max_items: int | None = None
-
-
-class Map(Record):
-    """A mapping whose keys are names the user chooses (a ConfigMap's keys), each checked like
-    `key`, and whose values are checked like `value`."""
-
-    description: str
-    key: Scalar
-    value: Node
-
-
-class Object(Record):
-    """A mapping whose inside is checked elsewhere (an inline PodTemplateSpec)."""
-
-    description: str
-
-
-if TYPE_CHECKING:
-    Node = Union[Scalar, Mapping, Sequence, Map, Object]
+# The node types the declaration is built of are in nodes.py, re-exported: spec.Scalar, spec.Mapping, ...
+__all__ = ["Map", "Mapping", "Object", "Scalar", "Sequence"]
 
 
 def _dns_label(description: str, max_length: int = MAX_DNS_LABEL) -> Scalar:
@@ -317,9 +282,9 @@ def _analysis_settings(defaults: bool) -> dict[str, Node]:
     }
 
 
-ANALYSIS = Mapping("Prometheus queries that gate production (DESIGN §17): `before` the switch, on the color about "
-                   "to take production (and in manual mode on the idle color after a release), `after` it, on the "
-                   "new production color. A failed analysis fails the sync.", {
+ANALYSIS = Mapping("Prometheus queries that gate production (README.md#metric-gates-promotionanalysis): `before` "
+                   "the switch, on the color about to take production (and in manual mode on the idle color after a "
+                   "release), `after` it, on the new production color. A failed analysis fails the sync.", {
     **_analysis_settings(defaults=True),
     "queries": Sequence("The queries; each is measured `count` times.", _query(template=True), min_items=1,
                         max_items=20),
@@ -390,9 +355,11 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                  hint="must be a port number or a port name (at most 15 lowercase letters, "
                                       'digits and "-", with a letter)'),
         }),
-        "routing": Mapping("How production traffic and previews reach the colors (DESIGN §10).", {
-            "provider": Scalar(str, "istio: a VirtualService and DestinationRule; gateway-api: HTTPRoutes; "
-                                    "service: the Service selects the active color (no mesh).",
+        "routing": Mapping("How production traffic and previews reach the colors "
+                           "(README.md#routing-istio-gateway-api-or-a-plain-service).", {
+            "provider": Scalar(str, "istio: a VirtualService (and DestinationRules with routing.trafficPolicy); "
+                                    "gateway-api: HTTPRoutes; service: the Service selects the active color (no "
+                                    "mesh).",
                                enum=tuple(PROVIDERS), default="istio"),
             "header": Scalar(str, "Request header that picks a color on preview routes: `<header>: green` reaches "
                                   "green.", pattern=HEADER_NAME, max_length=256, default="x-bgrender-color",
@@ -416,13 +383,15 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
             }),
             "virtualService": dns_subdomain("VirtualService name (default metadata.name)."),
             "destinationRule": dns_subdomain("Base name of the per-color DestinationRules that "
-                                             "routing.trafficPolicy will carry (default metadata.name); "
-                                             "routing by host renders none without it."),
+                                             "routing.trafficPolicy renders, <name>-<color> (default "
+                                             "metadata.name); routing by host renders none without it.")
+                               .replace(max_length=MAX_DNS_SUBDOMAIN - len("-green")),
             "httpRoute": Scalar(str, "Base name of the HTTPRoutes (default metadata.name): <name> on the Service "
                                      "(mesh), <name>-gateway on the Gateways, <name>-preview and "
                                      "<name>-gateway-preview for the header routes.", pattern=DNS_SUBDOMAIN,
                                 max_length=MAX_DNS_SUBDOMAIN - len("-gateway-preview"),
                                 hint="must be a DNS-1123 subdomain"),
+            **ROUTE_FIELDS,
         }),
         "promotion": Mapping("How production traffic moves.", {
             "mode": Scalar(str, "manual: promote by editing `active`; auto: release also promotes.",
@@ -625,14 +594,13 @@ def unsafe_path_reason(rel: str) -> str | None:
     """Why a path written in bluegreen.yaml may not be used, or None when it may.
 
     POSIX rules, as the sidecar reads the repository on Linux: "a:deployment.yaml" and
-    "a\\b.yaml" are ordinary relative names there, not a drive and a separator. Whatever a
-    path says, read_app_file still confines what it resolves to."""
+    "a\\b.yaml" are ordinary relative names there, not a drive and a separator. ".." may leave
+    the app directory (DESIGN §19: environments share a base); where a path may lead is the
+    reader's to check, which confines what it resolves to to the repository (app/repository.py)."""
     if not rel:
         return "must not be empty"
     if "\x00" in rel:
         return "must not contain NUL bytes"
     if rel.startswith("/"):
         return "must be relative to the directory of bluegreen.yaml, not absolute"
-    if ".." in rel.split("/"):
-        return 'must not contain ".."'
     return None

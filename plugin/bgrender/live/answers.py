@@ -22,7 +22,7 @@ from bgrender import routing
 from bgrender.errors import ClusterError, escape, quote
 from bgrender.intent.env import api_version
 from bgrender.labels import RELEASE, VERSION_ANNOTATION
-from bgrender.live.status import LiveAutoscaler, LiveDeployment, LiveRouting, rollout_pending
+from bgrender.live.status import LiveAutoscaler, LiveDeployment, LiveRouting, pod_images, rollout_pending
 from bgrender.plan.plan import Plan
 from bgrender.routing import LiveObject, Malformed, expect
 
@@ -148,8 +148,8 @@ def live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
     _expect_kind(deployment, "Deployment")
     spec_ = _required(deployment, "spec", dict, "spec")
     metadata = _field(deployment, "metadata", dict, {})
-    template = _field(_required(spec_, "template", dict, "spec.template"), "metadata", dict, {},
-                      "spec.template.metadata")
+    pod_template = _required(spec_, "template", dict, "spec.template")
+    template = _field(pod_template, "metadata", dict, {}, "spec.template.metadata")
     version, source = _template_version(template, version_label)
     labels = _field(template, "labels", dict, {}, "spec.template.metadata.labels")
     release = expect(labels[RELEASE], str, f"label {RELEASE}") if RELEASE in labels else None
@@ -160,6 +160,7 @@ def live_deployment(deployment: Any, version_label: str) -> LiveDeployment:
         version=version,
         version_source=source,
         release=release,
+        images=pod_images(_field(pod_template, "spec", dict, {}, "spec.template.spec"), "spec.template.spec"),
         replicas=replicas,
         ready_replicas=_count(status, "readyReplicas"),
         rollout_pending=rollout_pending(

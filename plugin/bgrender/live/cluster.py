@@ -6,7 +6,7 @@ has no `bgrender[cluster]`), they fail with one line saying what to install. A c
 session ties the rooms together inside one deadline, Connection.timeout (deadline.py), exec
 credential plugins included: the configuration and namespace (kubeconfig.py), the GETs
 (transport.py), one attempt each, stopping at the first failure, and what the answers mean
-(answers.py). Every failure becomes a ClusterError (exit 3) of one line saying what failed
+(answers.py). Every failure becomes a ClusterError (exit 4) of one line saying what failed
 where, every value from the cluster or the kubeconfig escaped on it: never a traceback.
 Nothing here prints: check_live returns its note for the command to show.
 """
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import COLORS, Color, other
-from bgrender.errors import ClusterError, escape, quote
+from bgrender.errors import ClusterError, Drift, escape, quote
 from bgrender.intent.env import api_version
 from bgrender.live.answers import NotFound, Request, live_autoscaler, live_deployment, live_routing, malformed, one_line
 from bgrender.live.deadline import Confined, OutOfTime, confined_processes, deadline
@@ -58,7 +58,8 @@ def read_live(plan: Plan, conn: Connection) -> LiveState:
 
 
 def check_live(plan: Plan, conn: Connection) -> str | None:
-    """Refuse (ClusterError) when the live production color is not the file's `active`.
+    """Refuse (Drift, exit 3) when the live production color is not the file's `active`, or
+    cannot be told; a cluster that cannot be read is a ClusterError (exit 4).
 
     A release writes the color the file calls idle; if that color serves users live, the
     release would replace the version under them. Returns the note for the command to show
@@ -74,18 +75,18 @@ def check_live(plan: Plan, conn: Connection) -> str | None:
         # what users get. Refusing would make every app's first release fail with --check-live.
         return f"check-live: {escape(live.note or '')}; no color serves production yet, go ahead"
     if live.production is None:
-        raise ClusterError(
+        raise Drift(
             f"refusing to release: cannot tell which color serves production from {live.kind} "
             f"{escape(live.name)} ({escape(live.note or '')})"
         )
     if live.share:  # production is `active`, and the color the release would write serves the rest
-        raise ClusterError(
+        raise Drift(
             f"refusing to release: {other(active)} gets {live.share}% of production traffic live ({live.kind} "
             f"{escape(live.name)}); the release would replace a color serving users (finish the step with "
             "`bgrender promote`, or take the share back with `bgrender rollback`, and sync first)"
         )
     if live.production != active:
-        raise ClusterError(
+        raise Drift(
             f"refusing to release: production traffic goes to {live.production} live, but "
             f"{escape(plan.intent.file)} says active: {active}; the release would replace "
             f"{live.production}, the color serving users (sync the app, or fix active, first)"

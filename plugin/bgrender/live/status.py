@@ -22,6 +22,7 @@ from bgrender.errors import escape
 from bgrender.labels import RELEASE, release_id, version_label_value
 from bgrender.lock.lockfile import UNRELEASED
 from bgrender.plan.plan import Plan
+from bgrender.routing import expect
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class LiveDeployment:
     ready_replicas: int
     rollout_pending: str | None  # why the rollout is not finished; None when every pod runs the template
     release: str | None = None  # pod template label bgrender.io/release (12 hex of the lock entry's digest)
+    images: tuple[tuple[str, str], ...] | None = None  # (container, image) of each container, sorted; None: not read
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,19 @@ class LiveState:
     routing: LiveRouting
     # Only the colors Git gives an HPA (expected_autoscalers); None: no such HPA live.
     autoscalers: dict[Color, LiveAutoscaler | None] = field(default_factory=dict)
+
+
+def pod_images(pod: dict[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    """(container name, image) of every container and init container of a pod spec, sorted:
+    what a `kubectl set image` changes without touching any label or annotation. Malformed
+    when the spec is not what the API serves."""
+    images = []
+    for key in ("initContainers", "containers"):
+        for container in expect(pod.get(key) or [], list, f"{where}.{key}"):
+            container = expect(container, dict, f"{where}.{key}[]")
+            images.append((expect(container.get("name", ""), str, f"{where}.{key}[].name"),
+                           expect(container.get("image") or "", str, f"{where}.{key}[].image")))
+    return tuple(sorted(images))
 
 
 def expected_autoscalers(plan: Plan) -> dict[Color, str]:
@@ -228,6 +243,8 @@ def _color_drift(plan: Plan, live: LiveState, color: Color) -> list[str]:
     elif not _same_release(plan, color, deployment):
         reasons.append(f"{color}: runs release {_show(deployment.release, 'none')} of {git} ({RELEASE}), Git has "
                        f"release {_git_release(plan, color)} (a config-only release not synced yet?)")
+    else:
+        reasons += _image_drift(plan, color, deployment)
     # A template that says the Git version is not yet what users get while old pods remain.
     if deployment.rollout_pending:
         reasons.append(f"{color}: rollout not finished ({deployment.rollout_pending})")
@@ -274,6 +291,19 @@ def _same_release(plan: Plan, color: Color, deployment: LiveDeployment) -> bool:
     only here)."""
     git = _git_release(plan, color)
     return git is None or deployment.release == git
+
+
+def _image_drift(plan: Plan, color: Color, deployment: LiveDeployment) -> list[str]:
+    """Containers whose live image is not the one the color's release pins: a `kubectl set
+    image` keeps every label and annotation, so only the images tell."""
+    cp = plan.colors.get(color)
+    if cp is None or deployment.images is None:
+        return []
+    pinned = dict(pod_images(cp.entry.template.get("spec") or {}, "template.spec"))
+    return [f"{color}: container {name} runs {image}, Git has {pinned.get(name, 'no such container')}"
+            for name, image in deployment.images if pinned.get(name) != image] + [
+            f"{color}: container {name} is not running live, Git has {image}"
+            for name, image in sorted(pinned.items()) if name not in dict(deployment.images)]
 
 
 def _show(version: str | None, none: str = "no version") -> str:

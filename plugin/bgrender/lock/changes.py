@@ -36,6 +36,7 @@ class Changes(Record):
     config_keys: tuple[str, ...] = ()  # "<ConfigMap>/<key>"
     resources: tuple[str, ...] = ()  # container names
     other: tuple[str, ...] = ()  # dotted paths
+    versioned: tuple[str, ...] = ()  # names of versioned resources with another version (never their content)
 
     def __bool__(self) -> bool:
         return any(self._values())
@@ -45,6 +46,8 @@ class Changes(Record):
         parts = [("image", self.images), ("env", self.env), ("config keys", self.config_keys),
                  ("resources", self.resources)]
         shown = [f"{what}: {_listed(items) if items else 'unchanged'}" for what, items in parts]
+        if self.versioned:
+            shown.append(f"versioned: {_listed(self.versioned)}")
         if self.other:
             shown.append(f"other: {_listed(self.other)}")
         return "; ".join(shown)
@@ -72,7 +75,7 @@ def brought_back(production: Entry, rolled_back_from: Entry, candidate: Entry) -
 def leaves(entry: Entry) -> dict[Leaf, Any]:
     """The entry as leaves: the template's under ("template", ...), each ConfigMap's keys under
     ("configMaps", <declared name>, <key>); the version and hashed names normalized."""
-    names = {hashed: hashed.rpartition("-")[0] for hashed in entry.config_maps}
+    names = {hashed: hashed.rpartition("-")[0] for hashed in (*entry.config_maps, *entry.versioned)}
     versions = {entry.version, version_label_value(entry.version)}
     out: dict[Leaf, Any] = {}
     _flatten(entry.template, ("template",), out, lambda v: _normalized(v, versions, names))
@@ -81,6 +84,8 @@ def leaves(entry: Entry) -> dict[Leaf, Any]:
     for hashed, data in entry.config_maps.items():
         for key, value in data.items():
             out[("configMaps", names[hashed], key)] = value
+    for hashed, digest in entry.versioned.items():
+        out[("versioned", names[hashed])] = digest
     return out
 
 
@@ -140,10 +145,13 @@ def _categorized(paths: list[Leaf], images: tuple[str, ...]) -> Changes:
     keys: dict[str, None] = {}
     resources: dict[str, None] = {}
     other: dict[str, None] = {}
+    versioned: dict[str, None] = {}
     for path in paths:
         shown = [escape(str(p)) for p in path]
         if path[0] == "configMaps":
             keys[f"{shown[1]}/{shown[2]}"] = None
+        elif path[0] == "versioned":
+            versioned[shown[1]] = None
         elif len(path) > 4 and path[:2] == ("template", "spec") and path[2] in _CONTAINER_LISTS:
             if path[4] == "image":
                 continue  # compared as written, above
@@ -155,7 +163,7 @@ def _categorized(paths: list[Leaf], images: tuple[str, ...]) -> Changes:
                 other[".".join(shown[1:6])] = None
         else:
             other[".".join(shown[1:5])] = None
-    return Changes(images, tuple(env), tuple(keys), tuple(resources), tuple(other))
+    return Changes(images, tuple(env), tuple(keys), tuple(resources), tuple(other), tuple(versioned))
 
 
 def _order(path: Leaf) -> tuple[tuple[int, str], ...]:

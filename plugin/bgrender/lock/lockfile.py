@@ -19,15 +19,31 @@ from bgrender.colors import COLORS, Color
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import InvalidInput, Problem, quote, quote_labels
 from bgrender.intent import spec
+from bgrender.intent.base_deployment import labels_problems, order_problems, template_problems
 from bgrender.intent.configmaps import name_matches_data
 from bgrender.intent.intent import Intent
+from bgrender.intent.versioned import name_matches_digest
+from bgrender.labels import VERSION_ANNOTATION
 from bgrender.record import Record
-from bgrender.yamlfile.document import Document
+from bgrender.yamlfile.document import Document, Path
 
 if TYPE_CHECKING:
     from typing import Any
 
 LOCK_FILE = "bluegreen.lock.yaml"
+
+
+def lock_name(intent_name: str) -> str:
+    """The lock of the intent file `intent_name`, beside it: bluegreen.yaml's is LOCK_FILE, and
+    each other intent file in a directory has its own (api.yaml: api.lock.yaml, api.yml:
+    api.lock.yml), so that releasing one app never rewrites another's pins. (An intent file
+    may not have a lock's name: load_app refuses it.)"""
+    stem, dot, extension = intent_name.rpartition(".")
+    return f"{stem}.lock.{extension}" if dot and extension in ("yaml", "yml") else f"{intent_name}.lock"
+
+
+def is_lock_name(name: str) -> bool:
+    return name.endswith((".lock.yaml", ".lock.yml", ".lock"))
 KIND = "BlueGreenLock"
 HEADER = """\
 # Written by bgrender (release, promote, rollback, lock): do not edit by hand.
@@ -51,14 +67,19 @@ class Entry(Record):
     template: dict[str, Any]  # spec.template, as rendered at release
     digest: str  # of the fields above and below, as written in the lock
     config_maps: dict[str, dict[str, str]] = {}  # hashed name -> data: spec.configMaps the template refers to
+    # hashed name -> digest: the versioned resources the template refers to (their content never
+    # enters the lock; intent/versioned.py)
+    versioned: dict[str, str] = {}
 
     def content_digest(self) -> str:
-        return digest_of(_content(self.version, self.selector, self.template, self.config_maps))
+        return digest_of(_content(self.version, self.selector, self.template, self.config_maps, self.versioned))
 
     def intact(self) -> bool:
-        """As bgrender wrote it: the digest matches the content, each ConfigMap's name its data."""
+        """As bgrender wrote it: the digest matches the content, each ConfigMap's name its data,
+        each versioned resource's name its digest."""
         return self.content_digest() == self.digest and all(
-            name_matches_data(name, data) for name, data in self.config_maps.items())
+            name_matches_data(name, data) for name, data in self.config_maps.items()) and all(
+            name_matches_digest(name, digest) for name, digest in self.versioned.items())
 
 
 class Release(Record):
@@ -108,18 +129,23 @@ def digest_of(content: dict[str, Any]) -> str:
 
 
 def new_entry(version: str, selector: dict[str, str], template: dict[str, Any],
-              config_maps: dict[str, dict[str, str]] | None = None) -> Entry:
-    config_maps = config_maps or {}
-    return Entry(version, selector, template, digest_of(_content(version, selector, template, config_maps)),
-                 config_maps=config_maps)
+              config_maps: dict[str, dict[str, str]] | None = None, versioned: dict[str, str] | None = None) -> Entry:
+    config_maps, versioned = config_maps or {}, versioned or {}
+    return Entry(version, selector, template,
+                 digest_of(_content(version, selector, template, config_maps, versioned)),
+                 config_maps=config_maps, versioned=versioned)
 
 
 def _content(version: str, selector: dict[str, str], template: dict[str, Any],
-             config_maps: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """What an entry's digest covers. ConfigMaps count only when there are some, so the digest of
-    an entry without them is what it was before spec.configMaps existed."""
-    content = {"version": version, "selector": selector, "template": template}
-    return {**content, "configMaps": config_maps} if config_maps else content
+             config_maps: dict[str, dict[str, str]], versioned: dict[str, str]) -> dict[str, Any]:
+    """What an entry's digest covers. ConfigMaps and versioned resources count only when there
+    are some, so the digest of an entry without them is what it was before they existed."""
+    content: dict[str, Any] = {"version": version, "selector": selector, "template": template}
+    if config_maps:
+        content["configMaps"] = config_maps
+    if versioned:
+        content["versioned"] = versioned
+    return content
 
 
 # --- reading a lock back --------------------------------------------------------------------
@@ -152,6 +178,9 @@ _ENTRY = spec.Mapping("What a color runs.", {
                            spec.Map("Its data.", spec.Scalar(str, "A key.", pattern=spec.CONFIG_KEY, max_length=253,
                                                              hint=spec.CONFIG_KEY_HINT),
                                     spec.Scalar(str, "A value."))),
+    "versioned": spec.Map("The versioned resources the template refers to: hashed name -> digest.",
+                          spec.dns_subdomain("A hashed name."),
+                          spec.Scalar(str, "Its digest.", pattern=spec.DIGEST_PATTERN, hint="must be a sha256 digest")),
 }, required=("version", "digest", "selector", "template"))
 
 LOCK = spec.Mapping("bluegreen.lock.yaml.", {
@@ -185,7 +214,7 @@ def read_lock(doc: Document) -> LockFile:
 
 def _entry(raw: dict[str, Any]) -> Entry:
     return Entry(raw["version"], raw["selector"]["matchLabels"], raw["template"], raw["digest"],
-                 config_maps=raw.get("configMaps") or {})
+                 config_maps=raw.get("configMaps") or {}, versioned=raw.get("versioned") or {})
 
 
 def _release(raw: dict[str, Any] | None) -> Release | None:
@@ -216,12 +245,35 @@ def pinned_entry(lock_file: LockFile, intent: Intent, intent_doc: Document, colo
         return None, [doc.problem(where + ("configMaps", renamed), "the name's hash does not match the data: the lock "
                                   "was edited by hand; restore it from Git, or run `bgrender lock` to pin "
                                   f"{color} again from the current base", key=True)]
+    moved = next((n for n, digest in sorted(entry.versioned.items()) if not name_matches_digest(n, digest)), None)
+    if moved is not None:
+        return None, [doc.problem(where + ("versioned", moved), "the name's hash does not match the digest: the lock "
+                                  "was edited by hand; restore it from Git, or run `bgrender lock` to pin "
+                                  f"{color} again from the current base", key=True)]
     if entry.selector != selector:
         return None, [doc.problem(where + ("selector",), f"the pinned selector {quote_labels(entry.selector)} differs "
                                   f"from the one bluegreen.yaml and the base now give, {quote_labels(selector)}; a "
                                   "Deployment's selector cannot change: undo the change to the selector labels "
                                   "or spec.labels.color")]
-    return entry, []
+    problems = _template_problems(entry, doc, where + ("template",), intent, color)
+    return (None, problems) if problems else (entry, [])
+
+
+def _template_problems(entry: Entry, doc: Document, at: Path, intent: Intent, color: Color) -> list[Problem]:
+    """The base's checks, on the pod template an entry pins: its digest proves only that the
+    entry was not changed since it was made, not that bgrender made it."""
+    problems = template_problems(entry.template, doc, at)
+    if problems:
+        return problems
+    problems = labels_problems(entry.template, entry.selector, doc, at) + order_problems(
+        entry.template["metadata"], doc, at + ("metadata",))
+    annotations = entry.template["metadata"].get("annotations") or {}
+    if annotations.get(VERSION_ANNOTATION) != entry.version:
+        problems.append(doc.problem(at + ("metadata", "annotations"), f"must hold {VERSION_ANNOTATION}: "
+                                    f"{quote(entry.version)}, the entry's version, as every pod template bgrender "
+                                    f"pins does: restore the lock from Git, or run `bgrender lock` to pin {color} "
+                                    "again from the current base"))
+    return problems
 
 
 # --- the production history -----------------------------------------------------------------
@@ -323,4 +375,6 @@ def _dumped_entry(entry: Entry) -> dict[str, Any]:
            "template": sorted_keys(entry.template)}
     if entry.config_maps:
         out["configMaps"] = sorted_keys(entry.config_maps)
+    if entry.versioned:
+        out["versioned"] = sorted_keys(entry.versioned)
     return out

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bgrender.intent.base_deployment import Base
     from bgrender.intent.configmaps import ConfigMap
     from bgrender.intent.intent import Intent
+    from bgrender.intent.versioned import Versioned
     from bgrender.lock.lockfile import Entry, LockFile
     from bgrender.yamlfile.document import Document
 
@@ -50,6 +51,7 @@ class Source(Record):
     lock_file: LockFile | None  # None: each color is pinned from the base now
     config_maps: dict[str, ConfigMap]  # spec.configMaps, read: by the name the pod template uses
     replicas: int  # of the active color
+    versions: tuple[Versioned, ...] = ()  # of the versioned resources of spec.resources
 
 
 def color_plan(source: Source, color: Color, version: str) -> tuple[ColorPlan | None, list[Problem]]:
@@ -76,7 +78,7 @@ def color_plan(source: Source, color: Color, version: str) -> tuple[ColorPlan | 
 def _entry(source: Source, color: Color, version: str) -> tuple[Entry | None, list[Problem]]:
     intent, base = source.intent, source.base
     if source.lock_file is None:
-        return pin_color(intent, base, source.config_maps, source.namespace, color, version)
+        return pin_color(intent, base, source.config_maps, source.namespace, color, version, source.versions)
     selector = selector_labels(base.app_labels, intent.color_label, color)
     return pinned_entry(source.lock_file, intent, source.intent_doc, color, selector)
 

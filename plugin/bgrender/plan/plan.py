@@ -12,6 +12,7 @@ from bgrender.intent.base_deployment import pinned_ports, target_port
 from bgrender.intent.env import BGRENDER_IMAGE_VAR, unserved_problem
 from bgrender.intent.resources import NONE
 from bgrender.intent.spec import PROVIDERS
+from bgrender.intent.versioned import pinned
 from bgrender.lock.lockfile import Lock, production_problems, recorded, share_problems
 from bgrender.plan.deployment import ColorPlan, Source, color_plan
 from bgrender.record import Record
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from bgrender.intent.env import Options
     from bgrender.intent.intent import Intent
     from bgrender.intent.resources import Companions, Resource
+    from bgrender.intent.versioned import Versioned
     from bgrender.lock.lockfile import LockFile
     from bgrender.yamlfile.document import Document
 
@@ -47,7 +49,8 @@ class Plan(Record):
     target_port: int | str  # the container port behind it, or its name: as the active color's release declares it
     target_ports: dict[Color, int | str]  # each deployed color's, as its release declares it
     colors: dict[Color, ColorPlan]  # only the colors that have a version
-    resources: tuple[Resource, ...]  # spec.resources, checked, as written
+    resources: tuple[Resource, ...]  # spec.resources, checked, as written (but the versioned ones)
+    versions: tuple[Versioned, ...]  # the versions of versioned resources some deployed color runs
     pins: Lock  # the entries the colors render from, and the production history
     locked: bool  # whether the entries come from bluegreen.lock.yaml (else from the base, now)
     hook_image: str | None = None  # the bgrender image, for hook Jobs that run bgrender (the analysis)
@@ -72,7 +75,8 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     replicas = _replicas(intent, intent_doc, base, problems)
     routing_api = _routing_api(intent, options, problems)
     hook_image = _hook_image(intent, intent_doc, options, problems)
-    source = Source(intent, intent_doc, base, namespace, lock_file, companions.config_maps, replicas)
+    source = Source(intent, intent_doc, base, namespace, lock_file, companions.config_maps, replicas,
+                    companions.versioned)
     colors: dict[Color, ColorPlan] = {}
     for color in COLORS:
         version = intent.versions[color]
@@ -86,6 +90,7 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     if lock_file is not None and intent.traffic and other(intent.active) in colors:  # a weighted step
         problems += share_problems(lock_file, intent_doc, other(intent.active))
     port, targets = _ports(intent, intent_doc, base, colors, problems)
+    versions = _versions(intent_doc, lock_file, companions, colors, problems)
     if problems:
         raise InvalidInput(problems)
     assert port is not None
@@ -93,7 +98,8 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
     return Plan(intent=intent, base_name=base.name, namespace=namespace, routing_api=routing_api,
                 app_labels=base.app_labels, port=port, target_port=targets[intent.active], target_ports=targets,
                 colors=colors,
-                resources=companions.resources, pins=pins, locked=lock_file is not None, hook_image=hook_image,
+                resources=companions.resources, versions=versions, pins=pins, locked=lock_file is not None,
+                hook_image=hook_image,
                 capacity=_capacity(intent, intent_doc, options, colors))
 
 
@@ -140,6 +146,20 @@ def _ports(intent: Intent, intent_doc: Document, base: Base, colors: dict[Color,
         elif target is not None:
             targets[color] = target
     return port, targets
+
+
+def _versions(intent_doc: Document, lock_file: LockFile | None, companions: Companions,
+              colors: dict[Color, ColorPlan], problems: list[Problem]) -> tuple[Versioned, ...]:
+    """The versions of the versioned resources the deployed colors run: each must still be in
+    spec.resources, since the lock holds only its digest (intent/versioned.py)."""
+    def locate(color: str, hashed: str, message: str) -> Problem:
+        if lock_file is None:  # without a lock, colors run the current versions: never missing
+            return intent_doc.problem(("spec", "resources"), message)
+        return lock_file.doc.problem(("colors", color, "versioned", hashed), message, key=True)
+
+    found, missing = pinned({c: cp.entry.versioned for c, cp in colors.items()}, companions.versioned, locate)
+    problems += missing
+    return tuple(found)
 
 
 def _routing_api(intent: Intent, options: Options, problems: list[Problem]) -> str:

@@ -9,24 +9,28 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING
 from bgrender.images import image_reference, image_repository
 from bgrender.intent.configmaps import ConfigMap, mount
+from bgrender.intent.versioned import mount as mount_versions
 from bgrender.labels import VERSION_ANNOTATION, selector_labels, template_labels
 from bgrender.lock.lockfile import Entry, new_entry
 from bgrender.plan.templating import expand
+from bgrender.yamlfile.document import copy_data
 
 if TYPE_CHECKING:
     from bgrender.colors import Color
     from bgrender.errors import Problem
     from bgrender.intent.base_deployment import Base
     from bgrender.intent.intent import Intent
+    from bgrender.intent.versioned import Versioned
     from bgrender.yamlfile.document import Path
 
 _TEMPLATE: Path = ("spec", "template")
 
 
 def pin_color(intent: Intent, base: Base, config: dict[str, ConfigMap], namespace: str | None, color: Color,
-              version: str) -> tuple[Entry | None, list[Problem]]:
+              version: str, versions: tuple[Versioned, ...] = ()) -> tuple[Entry | None, list[Problem]]:
     """The entry `color` gets when `version` is released to it from the current base and
-    config (spec.configMaps, read: `config` is keyed by the name the pod template uses)."""
+    config (spec.configMaps, read: `config` is keyed by the name the pod template uses) and the
+    current versions of the versioned resources."""
     template, problems = expand(base.manifest["spec"]["template"], template_context(intent, namespace, color, version),
                                 lambda path, message: base.doc.problem(_TEMPLATE + path, message), at=_TEMPLATE,
                                 text=base.doc.text)
@@ -45,11 +49,15 @@ def pin_color(intent: Intent, base: Base, config: dict[str, ConfigMap], namespac
         pod["initContainers"] = [{**init, "image": image} if isinstance(init, dict) and
                                  image_repository(init.get("image")) == intent.image else init
                                  for init in pod["initContainers"]]
-    template, pinned, problems = mount(template, config, lambda path, message: base.doc.problem(_TEMPLATE + path,
-                                                                                                 message))
-    if problems:
-        return None, problems
-    return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template, pinned), []
+    def locate(path: Path, message: str) -> Problem:
+        return base.doc.problem(_TEMPLATE + path, message)
+
+    template, pinned, problems = mount(template, config, locate)
+    template, versioned, more = mount_versions(copy_data(template) if versions else template, versions, locate)
+    if problems or more:
+        return None, problems + more
+    return new_entry(version, selector_labels(base.app_labels, intent.color_label, color), template, pinned,
+                     versioned), []
 
 
 def template_context(intent: Intent, namespace: str | None, color: Color, version: str) -> dict[str, str]:

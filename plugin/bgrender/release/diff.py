@@ -52,6 +52,8 @@ def entry_text(entry: Entry | None) -> str:
     shown = {"template": sorted_keys(entry.template)}
     if entry.config_maps:
         shown["configMaps"] = sorted_keys(entry.config_maps)
+    if entry.versioned:  # digests only: a Secret's values never enter the lock or a diff
+        shown["versioned"] = sorted_keys(entry.versioned)
     return dump_document(shown)
 
 

@@ -19,7 +19,7 @@ from bgrender import TYPE_CHECKING
 from bgrender.app.pipeline import App, AppTexts, plan_of
 from bgrender.colors import COLORS, Color, other
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
-from bgrender.intent.env import BGRENDER_IMAGE_VAR, SIDECAR_IMAGE
+from bgrender.intent.env import BGRENDER_IMAGE_VAR, NAMESPACE_VAR, SIDECAR_IMAGE
 from bgrender.lock.changes import brought_back
 from bgrender.lock.lockfile import (
     LOCK_FILE,
@@ -40,6 +40,7 @@ from bgrender.yamlfile.dump import dump_output
 from bgrender.yamlfile.edit import remove_entry, set_scalar
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Protocol
 
     from bgrender.intent.intent import Intent
@@ -54,6 +55,13 @@ if TYPE_CHECKING:
 # The files are validated as they would render with no build environment but the sidecar's
 # own image: whether an edit is allowed must not depend on the variables of the machine that runs it.
 VALIDATION_ENV: dict[str, str] = {BGRENDER_IMAGE_VAR: SIDECAR_IMAGE}
+
+
+def edit_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """VALIDATION_ENV, and $ARGOCD_APP_NAMESPACE when it is set: the render honours it, and a
+    release pins pod templates expanded with it ({{ namespace }}), so an edit must read it too."""
+    namespace = environ.get(NAMESPACE_VAR)
+    return {**VALIDATION_ENV, NAMESPACE_VAR: namespace} if namespace is not None else VALIDATION_ENV
 
 
 class Source(Record):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, waves
 from bgrender.intent.resources import emitted
+from bgrender.intent.versioned import rendered
 from bgrender.labels import SYNC_OPTIONS, metadata, selector_labels
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ def companion_objects(plan: Plan, generated: list[dict[str, Any]]) -> list[dict[
     against `generated` (the objects bgrender makes besides these)."""
     ours = config_map_objects(plan) + [obj for cp in plan.colors.values()
                                        for obj in (autoscaler(plan, cp), disruption_budget(plan, cp)) if obj]
-    return ours + emitted(list(plan.resources), plan.namespace, generated + ours)
+    resources = list(plan.resources) + [rendered(v) for v in plan.versions]
+    return ours + emitted(resources, plan.namespace, generated + ours)
 
 
 def _meta(plan: Plan, name: str, wave: int, labels: dict[str, str]) -> dict[str, Any]:

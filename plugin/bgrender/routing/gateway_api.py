@@ -15,8 +15,11 @@ Gateways are separate objects (DESIGN §16): a mesh must not read a Service pare
   Gateway by default. Where a preview route and a production route share a parent, Gateway
   API merges them and the rule with a header match wins.
 
+Every rule also gets routing.match (the app's path: then "everything" is everything under it),
+routing.policy, and on the production rules routing.mirror (policy.py).
+
 Reading back: the production route (the mesh route, else the gateway route) rules that match
-without headers say which per-color Service gets production.
+without headers (every path, or the app's) say which per-color Service gets production.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
 from bgrender.intent.spec import GATEWAY_API, MESH  # in routing.preview.gateways: the Service parent
+from bgrender.routing import policy
 
 if TYPE_CHECKING:
     from typing import Any
@@ -42,6 +46,9 @@ def objects(plan: Plan) -> list[dict[str, Any]]:
     previews = [{"matches": [{"headers": [{"type": "Exact", "name": intent.header, "value": cp.color}]}],
                  "backendRefs": [_backend(plan, cp.color)]}
                 for cp in plan.colors.values() if cp.replicas > 0]
+    # routing.match, .policy on every rule; the mirror on the production rule (policy.py).
+    production = [policy.gateway_rule(plan, r, production=True) for r in production]
+    previews = [policy.gateway_rule(plan, r, production=False) for r in previews]
     preview_gateways = tuple(g for g in intent.preview_gateways if g != MESH)
     routes = []
     if intent.mesh_routing:
@@ -98,7 +105,8 @@ def production(route: dict[str, Any], plan: Plan) -> routing.Production:
     spec = routing.expect(route.get("spec") or {}, dict, "spec")
     rules = [routing.expect(r, dict, "spec.rules[]") for r in routing.expect(spec.get("rules") or [], list,
                                                                              "spec.rules")]
-    catch_all = [r for r in rules if all(_matches_everything(m) for m in _matches(r))]
+    path = policy.gateway_path(plan.intent)
+    catch_all = [r for r in rules if all(_matches_everything(m, path) for m in _matches(r))]
     if not catch_all:
         return routing.Production(None, "it has no rule that matches every request")
     backends = [routing.expect(b, dict, "spec.rules[].backendRefs[]")
@@ -129,10 +137,12 @@ def _matches(rule: dict[str, Any]) -> list[dict[str, Any]]:
             for m in routing.expect(rule.get("matches") or [{}], list, "spec.rules[].matches")]
 
 
-def _matches_everything(match: dict[str, Any]) -> bool:
+def _matches_everything(match: dict[str, Any], app_path: dict[str, str] | None = None) -> bool:
+    """Whether a match takes every request, or every request of the app's path (routing.match)."""
     path = match.get("path") or {"type": "PathPrefix", "value": "/"}
     return not (match.get("headers") or match.get("queryParams") or match.get("method")) \
-        and isinstance(path, dict) and path.get("type", "PathPrefix") == "PathPrefix" and path.get("value", "/") == "/"
+        and isinstance(path, dict) and (path.get("type", "PathPrefix") == "PathPrefix" and path.get("value", "/") == "/"
+                                        or path == app_path)
 
 
 def _weight(backend: dict[str, Any]) -> int:

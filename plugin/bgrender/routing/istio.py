@@ -2,15 +2,16 @@
 routes reach each color (only from the preview gateways, by default the mesh) and whose last
 route sends production to the active color, routing by host as Flagger does (DESIGN §16):
 production goes to `<service>-<active>`, a header route to `<service>-<color>`, the per-color
-Services every provider has. No DestinationRule and no subsets: a color's host exists as soon
+Services every provider has (policy.py adds routing.match, .policy and .mirror to each route).
+No DestinationRule and no subsets: a color's host exists as soon
 as its Service does (wave -1), so no route names a cluster Envoy does not know (503 NC).
 DestinationRules come back only to carry routing.trafficPolicy, one per color host (DESIGN
 §18): `destination_rules` is where they go.
 
 A header route exists only for a color with replicas: a host with no endpoints answers 503 UH.
-Reading back: the first http route without a match is the one Istio sends every other request
-to; the color Service it names (or, as bgrender rendered it before, the subset of the app's
-host) is the production color.
+Reading back: the first http route without a match (or matching only the app's path,
+routing.match) is the one Istio sends every other request to; the color Service it names (or,
+as bgrender rendered it before, the subset of the app's host) is the production color.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS
 from bgrender.intent.spec import ISTIO
+from bgrender.routing import policy
 
 if TYPE_CHECKING:
     from typing import Any
@@ -32,9 +34,18 @@ def objects(plan: Plan) -> list[dict[str, Any]]:
 
 
 def destination_rules(plan: Plan) -> list[dict[str, Any]]:
-    """None yet: routing by host needs no subsets. routing.trafficPolicy (DESIGN §18) will
-    render one here per color host, `<destinationRule>-<color>` with host `<service>-<color>`."""
-    return []
+    """Routing by host needs no subsets: only routing.trafficPolicy (DESIGN §18) renders
+    DestinationRules, one per deployed color's host, `<destinationRule>-<color>` with host
+    `<service>-<color>`. They take the wave of the color Services (before any route and any
+    color's pods), so the policy is there before the first request reaches the host."""
+    traffic_policy = plan.intent.traffic_policy
+    if not traffic_policy:
+        return []
+    return [{"apiVersion": plan.routing_api, "kind": "DestinationRule",
+             "metadata": routing.metadata(plan, f"{plan.intent.destination_rule}-{color}", waves.SHARED),
+             "spec": {"host": routing.color_service(plan, color),
+                      "trafficPolicy": policy.istio_traffic_policy(traffic_policy)}}
+            for color in plan.colors]
 
 
 def virtual_service(plan: Plan) -> dict[str, Any]:
@@ -52,7 +63,9 @@ def virtual_service(plan: Plan) -> dict[str, Any]:
     spec: dict[str, Any] = {"hosts": list(intent.hosts)}
     if intent.gateways:
         spec["gateways"] = list(intent.gateways)
-    spec["http"] = header_routes + [production]  # first match wins: the catch-all goes last
+    # First match wins: the catch-all goes last. Each route gets routing.match and .policy; the
+    # production route the mirror.
+    spec["http"] = [policy.istio_route(plan, r, r is production) for r in header_routes + [production]]
     return {
         "apiVersion": plan.routing_api,
         "kind": "VirtualService",
@@ -78,7 +91,7 @@ def live(plan: Plan) -> routing.LiveObject:
 
 
 def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
-    route = default_route(vs)
+    route = default_route(vs, policy.istio_uri_matches(plan.intent))
     if route is None:
         return routing.Production(None, "it has no default route (an http route without match)")
     weighted = _serving(route)
@@ -117,15 +130,16 @@ def _shown(destination: dict[str, Any]) -> str:
 MATCHES_EVERY_REQUEST: tuple[dict[str, Any], ...] = ({}, {"uri": {"prefix": "/"}})
 
 
-def default_route(vs: dict[str, Any]) -> dict[str, Any] | None:
+def default_route(vs: dict[str, Any], app_matches: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """The http route Istio sends every request that no route before it matched: the first
-    that matches every request (no match, or only the URI prefix `/`). Also read by
-    `bgrender import`, on VirtualServices bgrender did not write."""
+    that matches every request (no match, or only the URI prefix `/`), or every request of the
+    app's path (`app_matches`: routing.match as rendered). Also read by `bgrender import`, on
+    VirtualServices bgrender did not write."""
     spec = routing.expect(vs.get("spec") or {}, dict, "spec")
     for rule in (routing.expect(r, dict, "spec.http[]") for r in routing.expect(spec.get("http") or [], list,
                                                                                   "spec.http")):
         matches = routing.expect(rule.get("match") or [], list, "spec.http[].match")
-        if all(m in MATCHES_EVERY_REQUEST for m in matches):
+        if all(m in MATCHES_EVERY_REQUEST for m in matches) or (app_matches and matches == app_matches):
             return rule
     return None
 

@@ -301,11 +301,14 @@ def sorted_keys(data: Any) -> Any:
     return data
 
 
-def dump_json_lines(objects: list[dict[str, Any]]) -> str:
-    return "".join(canonical_json(o) + "\n" for o in objects)
+def dump_json_list(objects: list[dict[str, Any]]) -> str:
+    """The objects as one Kubernetes `List` on one line, keys sorted: the shape `kubectl get -o
+    json` gives several objects, and one Argo CD reads from a plugin (a JSON object on stdout,
+    whose items it flattens)."""
+    return canonical_json({"apiVersion": "v1", "items": objects, "kind": "List"}) + "\n"
 
 
-DUMPERS = {"yaml": dump_yaml, "json": dump_json_lines}
+DUMPERS = {"yaml": dump_yaml, "json": dump_json_list}
 # A blue/green app renders to ~5-20 KiB. Inputs are bounded (1 MiB files, 4 MiB of expanded
 # text), but aliases can still make each color's copy large; 4 MiB is 200 times any real app
 # and far below what Argo CD accepts (~100 MiB), so its cache never holds a runaway render.
