@@ -88,13 +88,34 @@ def live(plan: Plan) -> LiveObject:
     return provider(plan.intent.provider).live(plan)
 
 
-def color_of_service(plan: Plan, host: object) -> Color | None:
-    """The color whose Service `host` names (`<service>-<color>`, short or qualified, as in
-    `web-blue.shop.svc.cluster.local`); None for any other host."""
+def service_of_host(host: object, namespace: str | None) -> str | None:
+    """The name of the Service `host` names, as Istio resolves a host in a route of
+    `namespace` (the live object's): a short name (`web-blue`) is that namespace's Service; a
+    qualified one must be `<name>.<namespace>.svc.<cluster domain>` of that same namespace.
+    None for a host in another namespace (a Service of the same name elsewhere), for any other
+    name (`web-blue.example.com`, or `web-blue.shop`, which Istio does not expand), and for a
+    qualified host when the namespace is not known."""
     if not isinstance(host, str):
         return None
-    name = host.split(".", 1)[0]
+    name, dot, rest = host.partition(".")
+    if dot:
+        parts = rest.split(".")
+        if namespace is None or len(parts) < 3 or parts[:2] != [namespace, "svc"]:
+            return None
+    return name
+
+
+def color_of_service(plan: Plan, host: object, namespace: str | None) -> Color | None:
+    """The color whose Service `host` names in `namespace` (service_of_host); None for any other."""
+    name = service_of_host(host, namespace)
     return next((c for c in COLORS if name == color_service(plan, c)), None)
+
+
+def live_namespace(obj: dict[str, Any], plan: Plan) -> str | None:
+    """The namespace a live object is in: its own metadata's, else the app's."""
+    metadata = obj.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    return namespace if isinstance(namespace, str) else plan.namespace
 
 
 def production(obj: dict[str, Any], plan: Plan) -> Production:

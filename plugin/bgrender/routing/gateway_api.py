@@ -113,9 +113,11 @@ def production(route: dict[str, Any], plan: Plan) -> routing.Production:
                 for b in routing.expect(catch_all[0].get("backendRefs") or [], list, "spec.rules[].backendRefs")]
     # Unlike Istio's, a lone backend of weight 0 takes no traffic either (the HTTPRoute API says so).
     serving: dict[str, float] = {}
+    namespace = routing.live_namespace(route, plan)
     for backend in backends:
         if _weight(backend) > 0:
-            serving[str(backend.get("name"))] = serving.get(str(backend.get("name")), 0) + _weight(backend)
+            name = _backend_name(backend, namespace)
+            serving[name] = serving.get(name, 0) + _weight(backend)
     colors = {routing.color_service(plan, c): c for c in COLORS}
     if not serving:
         return routing.Production(None, "its catch-all rule sends production traffic to no backend (none has a "
@@ -129,6 +131,17 @@ def production(route: dict[str, Any], plan: Plan) -> routing.Production:
                                         + ", ".join(sorted(serving)))
     # Backend weights (DESIGN §18): a weighted step gives the other color a share.
     return routing.split(plan, {colors[name]: weight for name, weight in serving.items()})
+
+
+def _backend_name(backend: dict[str, Any], namespace: str | None) -> str:
+    """A backendRef's Service name when it is a core Service of the route's own namespace;
+    else how it reads (`kind group/namespace/name`), which names no color: a Service of the
+    same name in another namespace, or another kind, is not the app's."""
+    name = str(backend.get("name"))
+    kind, group, where = backend.get("kind", "Service"), backend.get("group", ""), backend.get("namespace")
+    if kind == "Service" and group in ("", None) and where in (None, namespace):
+        return name
+    return f"{kind} {group or 'core'}/{where or namespace}/{name}"
 
 
 def _matches(rule: dict[str, Any]) -> list[dict[str, Any]]:

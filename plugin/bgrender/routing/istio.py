@@ -99,8 +99,9 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
         return routing.Production(None, "its default route has no destination")
     shown = sorted({_shown(d) for d, _ in weighted})
     weights: dict[Color, float] = {}
+    namespace = routing.live_namespace(vs, plan)
     for destination, weight in weighted:
-        color = _color(destination, plan)
+        color = _color(destination, plan, namespace)
         if color is None and len(shown) == 1:
             return routing.Production(None, f"its default route sends production traffic to {shown[0]}, "
                                             "not to a color's Service")
@@ -110,15 +111,17 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
     return routing.split(plan, weights)  # a weighted step (DESIGN §18): a share for the other color
 
 
-def _color(destination: dict[str, Any], plan: Plan) -> Color | None:
+def _color(destination: dict[str, Any], plan: Plan, namespace: str | None) -> Color | None:
     """The color a destination is: a color's Service as host (routing by host), or the app's
-    Service with a color's subset (the subsets bgrender rendered before DESIGN §16)."""
+    Service with a color's subset (the subsets bgrender rendered before DESIGN §16); the host
+    in the route's own namespace, as routing.color_of_service reads it."""
     host, subset = destination.get("host"), destination.get("subset")
     if subset is None:
-        return routing.color_of_service(plan, host)
-    if not (isinstance(host, str) and host.split(".", 1)[0] == plan.intent.service_name):
+        return routing.color_of_service(plan, host, namespace)
+    if routing.service_of_host(host, namespace) != plan.intent.service_name:
         return None
     return next((c for c in COLORS if c == subset), None)
+
 
 
 def _shown(destination: dict[str, Any]) -> str:
