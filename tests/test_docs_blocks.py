@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import textwrap
@@ -17,20 +18,26 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 
 from bgrender.app.pipeline import render_app
 
 from .conftest import BGRENDER, RENDER_ENV, REPO, SIDECAR_ENV, doc, docs_pages
+from .release.conftest import run
 
 FENCE = re.compile(r"^([ \t]*)```(\w*)\n(.*?)^\1```$", re.S | re.M)
+# `$ bgrender` blocks (by their first line) that start from the examples as committed, not from
+# where the console blocks before them leave them: each is run on a fresh copy of the examples.
+FRESH = ("$ bgrender promote --percent 10 examples/gorilla-sfx-demo",)
 # The blocks with `$ bgrender` lines, and the test that runs them: every console block, in the
-# order of the nav; the blocks of the live-status page; the two outputs below.
+# order of the nav; the blocks of the live-status page; the outputs below.
 RUN_BY = {
     "console": "tests/release/test_release_docs.py",
     "status.md": "tests/cluster/test_status_docs.py",
     "$ bgrender import gorilla-sfx-demo/eks apps/gorilla-sfx-demo": "tests/test_import.py",
     "$ bgrender validate apps": "tests/test_validate.py",
+    **{first: "tests/test_docs_blocks.py" for first in FRESH},
 }
 
 
@@ -62,6 +69,22 @@ def test_every_block_with_a_bgrender_command_is_run_by_a_test() -> None:
             runner = RUN_BY.get(lang) or RUN_BY.get(page) or RUN_BY.get(body.splitlines()[0])
             assert runner, f"{page}: no test runs this block; run it, or show it as console:\n{body}"
             assert (REPO / runner).exists()
+
+
+def test_the_blocks_on_fresh_examples_print_what_they_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each FRESH block, its commands run in order on a fresh copy of the examples, as
+    tests/release/test_release_docs.py runs the console blocks."""
+    found = [body for page in docs_pages() for _, body in blocks(page) if body.splitlines()[0] in FRESH]
+    assert len(found) == len(FRESH), "a FRESH block is gone from the docs"
+    for number, body in enumerate(found):
+        work = tmp_path / str(number)
+        shutil.copytree(REPO / "examples", work / "examples", symlinks=True)
+        for command in re.split(r"^(?=\$ )", body, flags=re.M)[1:]:  # [0]: what precedes the first `$`
+            first, _, shown = command.partition("\n")
+            result = run(shlex.split(first)[2:], work, monkeypatch)
+            refusal = re.match(r"\S+\.yaml:\d+:\d+: ", shown) is not None
+            assert result.exit_code == (1 if refusal else 0), result.stderr
+            assert shown == (result.stdout or result.stderr), first
 
 
 def test_the_reference_bluegreen_yaml_is_valid_for_the_json_schema() -> None:

@@ -143,7 +143,7 @@ def test_istio_header_routes_first_only_on_preview_gateways_and_production_last(
         assert production.get("match", []) == _istio_app_uris(intent)  # every request (of the app's path)
         destinations = [r["destination"] for route in vs["spec"]["http"] for r in route["route"]]
         assert all("subset" not in d and d["host"] in hosts for d in destinations)
-        assert [hosts[r["destination"]["host"]] for r in production["route"]] == [intent.active]
+        assert [(hosts[r["destination"]["host"]], r.get("weight")) for r in production["route"]] == _weights(intent)
         assert intent.active in sorted(_running(objects))
         assert [r["match"][0]["headers"][intent.header]["exact"] for r in header_routes] == (
             sorted(_running(objects)) if intent.preview_gateways else [])
@@ -179,7 +179,8 @@ def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_o
     for name, route in production.items():
         (rule,) = route["spec"]["rules"]
         assert rule.get("matches") == _gateway_app_matches(intent)  # every request (of the app's path)
-        assert [b["name"] for b in rule["backendRefs"]] == [f"{intent.service_name}-{intent.active}"]
+        assert [(b["name"].rsplit("-", 1)[1], b.get("weight")) for b in rule["backendRefs"]] == _weights(intent)
+        assert {b["name"] for b in rule["backendRefs"]} <= {f"{intent.service_name}-{c}" for c in _running(objects)}
         parents = route["spec"]["parentRefs"]
         if name == base:  # the mesh route (GAMMA): the app's Service
             assert [(p["kind"], p["name"]) for p in parents] == [("Service", intent.service_name)]
@@ -200,6 +201,48 @@ def test_gateway_api_production_goes_to_the_active_colors_service_and_previews_o
             assert gateways and gateways <= set(intent.preview_gateways)
         if not _preview_gateways_set(app):
             assert not gateways  # no Gateway gets previews unless named for them
+
+
+def _weights(intent) -> list[tuple[str, int | None]]:
+    """Where the production route sends traffic: all to the active color (no weight), or with
+    spec.traffic (a weighted step, DESIGN §18) its share to the idle color."""
+    if not intent.traffic:
+        return [(intent.active, None)]
+    return [(intent.active, 100 - intent.traffic), (other(intent.active), intent.traffic)]
+
+
+def _serving(intent) -> set[str]:
+    """The colors that get production traffic: the active one, and the idle one with a share."""
+    return {color for color, _ in _weights(intent)}
+
+
+def test_a_share_goes_only_to_a_color_deployed_running_and_tested_earlier_in_the_sync(app):
+    """DESIGN §18: a color gets production traffic only if its Deployment, with replicas (at
+    least the active color's), rolls out before the routes, and its smoke test and `before`
+    analysis (where configured) are Sync hooks in waves after the rollout and before the routes."""
+    _, intent, objects = app
+    routes = [_wave(o) for o in objects if _moves_production(intent, o)]
+    deployments = {d["metadata"]["name"].rsplit("-", 1)[1]: d for d in _by_kind(objects, "Deployment")}
+    jobs = [j for j in _by_kind(objects, "Job") if j["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync"]
+    for color in _serving(intent):
+        assert color in _running(objects) and _wave(deployments[color]) < min(routes), color
+        assert _replicas(objects, deployments[color]) >= _replicas(objects, deployments[intent.active]), color
+        smoke = [_wave(j) for j in jobs if {"name": "COLOR", "value": color} in _env_list(j)]
+        analysis = [_wave(j) for j in jobs if _analysed_color(j) == color]
+        assert len(smoke) == (1 if intent.smoke_test else 0) and all(
+            _wave(deployments[color]) < w < min(routes) for w in smoke), color
+        before = intent.analysis is not None and intent.analysis.before
+        assert len(analysis) == (1 if before else 0) and all(max(smoke, default=0) < w < min(routes)
+                                                              for w in analysis), color
+
+
+def _env_list(job: dict) -> list[dict]:
+    return job["spec"]["template"]["spec"]["containers"][0].get("env", [])
+
+
+def _analysed_color(job: dict) -> str | None:
+    env = {e["name"]: e["value"] for e in _env_list(job)}
+    return json.loads(env["BGRENDER_ANALYSIS"])["color"] if "BGRENDER_ANALYSIS" in env else None
 
 
 def _preview_gateways_set(app) -> bool:
@@ -229,13 +272,15 @@ def test_sync_waves_move_traffic_only_after_the_rollout_and_the_test(app):
         if obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):  # the capacity hook's: with its Job
             assert _wave(obj) == 1 and obj["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync", name
         elif obj["kind"] == "Deployment":
-            assert _wave(obj) == (0 if name.endswith(f"-{intent.active}") else 5), name
+            assert _wave(obj) == (0 if name.rsplit("-", 1)[1] in _serving(intent) else 5), name
         elif obj["kind"] in FOLLOW_THEIR_DEPLOYMENT:  # scaled and protected with the color they belong to
             assert _wave(obj) == _wave(deployments[name]), name
         elif obj["kind"] == "Job":
             role = next(r for r in _jobs([obj]))
             if role in waves:
                 assert _wave(obj) == waves[role], name
+            if intent.traffic and role in ("smoke-test-idle", "analysis-idle"):  # the share's gates: before the routes
+                assert _wave(obj) == waves[role.replace("-idle", "-before" if "analysis" in role else "")], name
         elif _moves_production(intent, obj):
             assert _wave(obj) == 3, name
         else:  # Services, subsets and ConfigMaps exist before anything routes to or mounts them
@@ -340,7 +385,7 @@ def test_hpa_governed_deployment_never_carries_replicas(app):
     assert bool(hpas) <= (intent.autoscaling is not None)
     for name, hpa in hpas.items():
         assert hpa["metadata"]["name"] == name and hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
-        active = name.endswith(f"-{intent.active}")
+        active = name.rsplit("-", 1)[1] in _serving(intent)  # a color holding a share scales like production
         bounds = (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"])
         if active:
             assert bounds == (intent.autoscaling.min_replicas, intent.autoscaling.max_replicas)
@@ -421,12 +466,13 @@ def test_each_color_about_to_serve_is_smoke_tested_through_its_own_service(app):
     jobs = _jobs(objects)
     idle_runs = other(intent.active) in _running(objects)
     expected = {"smoke-test"} if intent.smoke_test else set()
-    if intent.smoke_test and intent.mode == "manual" and idle_runs:
+    if intent.smoke_test and ((intent.mode == "manual" and idle_runs) or intent.traffic):
         expected.add("smoke-test-idle")
     assert expected == {role for role in jobs if role.startswith("smoke-test")}
     services = {s["metadata"]["name"]: s for s in _by_kind(objects, "Service")}
+    idle_phase = "Sync" if intent.traffic else "PostSync"  # a color holding a share is tested before the routes
     for role, color, phase in (("smoke-test", intent.active, "Sync"), ("smoke-test-idle", other(intent.active),
-                                                                       "PostSync")):
+                                                                       idle_phase)):
         if role not in jobs:
             continue
         job = jobs[role]
@@ -448,7 +494,9 @@ def test_each_gate_measures_the_color_it_gates(app):
     expected = {}
     if analysis is not None and analysis.before:
         expected["analysis-before"] = (intent.active, "Sync", 2)
-        if intent.mode == "manual" and other(intent.active) in _running(objects):
+        if intent.traffic:  # the color holding a share: measured before the routes give it the share
+            expected["analysis-idle"] = (other(intent.active), "Sync", 2)
+        elif intent.mode == "manual" and other(intent.active) in _running(objects):
             expected["analysis-idle"] = (other(intent.active), "PostSync", 1)
     if analysis is not None and analysis.after:
         expected["analysis-after"] = (intent.active, "PostSync", 1)
@@ -478,8 +526,8 @@ def test_the_color_losing_production_scales_down_only_after_the_switch_and_the_d
     jobs = _jobs(objects)
     deployments = {d["metadata"]["name"].rsplit("-", 1)[1]: d for d in _by_kind(objects, "Deployment")}
     idle = deployments.get(other(intent.active))
-    scales_down = idle is not None and _replicas(objects, idle) < _replicas(objects, deployments[intent.active],
-                                                                           most=True)
+    scales_down = idle is not None and not intent.traffic and _replicas(objects, idle) < _replicas(
+        objects, deployments[intent.active], most=True)  # a color holding a share keeps production's replicas
     assert ("scale-down-delay" in jobs) == (scales_down and intent.scale_down_delay > 0)
     if "scale-down-delay" in jobs:
         delay = jobs["scale-down-delay"]
@@ -587,6 +635,50 @@ def _without_scale(obj: dict) -> dict:
 def test_render_is_byte_identical_across_runs(app):
     path, _, objects = app
     assert _render(path) == objects
+
+
+SHAREABLE = [p for p in PROMOTABLE if load_intent(find_intent(p)).provider != "service"
+             and load_intent(find_intent(p)).idle_replicas != 0]
+
+
+@pytest.mark.parametrize("path", SHAREABLE, ids=[p.name for p in SHAREABLE])
+def test_weighted_steps_change_no_pod_template_nor_pin(path):
+    """DESIGN §18, principle 4: `promote --percent N`, `promote --percent 0` and `rollback` during
+    a step move traffic (and the idle color's replicas and wave), never a pod template, a
+    Deployment's selector, or what the lock pins; the step's share is what the routes carry."""
+    env = clean_env(case_env(path))
+    texts = read_texts(find_intent(path))
+    before = {d["metadata"]["name"]: d["spec"] for d in _by_kind(_render(path), "Deployment")}
+    pins = yaml.safe_load(texts.lock)["colors"] if texts.lock else None
+
+    def step(texts: AppTexts, command, **options) -> AppTexts:
+        outcome = command(Source(str(find_intent(path)), texts, partial(load_app, find_intent(path), env)), **options)
+        new = AppTexts(outcome.intent or texts.intent, outcome.lock or texts.lock)
+        objects = render_app(find_intent(path), env, new)
+        after = {d["metadata"]["name"]: d["spec"] for d in _by_kind(objects, "Deployment")}
+        assert after.keys() == before.keys()
+        for name, spec in after.items():
+            assert (spec["template"], spec["selector"]) == (before[name]["template"], before[name]["selector"]), name
+        assert pins is None or yaml.safe_load(new.lock)["colors"] == pins
+        return new
+
+    from bgrender.release.edits import rollback
+
+    for percent in (1, 37, 99):
+        shared = step(texts, promote, percent=percent)
+        assert load_intent_text(path, shared.intent).traffic == percent
+        for back in (step(shared, promote, percent=0), step(shared, rollback)):
+            assert load_intent_text(path, back.intent).traffic is None
+            assert load_intent_text(path, back.intent).active == load_intent(find_intent(path)).active
+            if load_intent(find_intent(path)).traffic is None:  # a minimal edit, undone byte for byte
+                assert back.intent == texts.intent
+
+
+def load_intent_text(path: Path, text: str):
+    from bgrender.intent.intent import parse_intent
+    from bgrender.yamlfile.document import load_document
+
+    return parse_intent(load_document(text, str(find_intent(path))))
 
 
 # --- what routes carry besides their destination (DESIGN §18) ---------------------------------------

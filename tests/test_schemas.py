@@ -78,7 +78,7 @@ def test_schema_command_output_is_a_valid_json_schema_accepting_every_valid_inte
                                   "both-deployment-and-template", "image-with-tag", "header-not-lowercase",
                                   "configmap-declarations", "autoscaling-problems", "pod-disruption-budget-problems",
                                   "analysis-problems", "routes-policy-istio-problems",
-                                  "routes-policy-gateway-api-refusals"])
+                                  "routes-policy-gateway-api-refusals", "traffic-percent-out-of-range"])
 def test_schema_rejects_what_validation_rejects(case):
     intent = yaml.safe_load((GOLDEN / "errors" / case / "bluegreen.yaml").read_text())
     assert list(jsonschema.Draft202012Validator(json_schema()).iter_errors(intent)), case

@@ -9,7 +9,7 @@ parallel) and waits only between waves, so a wave is the one way to run a hook a
 from __future__ import annotations
 
 SHARED = -1  # the colors' Services, ConfigMaps, the app's resources: there before anything uses them
-ACTIVE = 0  # the color taking traffic is rolled out first
+ACTIVE = 0  # the color taking traffic is rolled out first (and one taking a share of it, spec.traffic)
 SMOKE_TEST = 1  # then tested, through its own Service (a Sync hook)
 CAPACITY = 1  # and, with autoscaling, scaled to what production runs now (a Sync hook, DESIGN §16)
 ANALYSIS = 2  # then measured, once the smoke test has passed (a Sync hook: promotion.analysis.before)

@@ -89,7 +89,27 @@ def test_a_failing_before_analysis_stops_the_switch(rendered):
     assert not succeeded and any(name.endswith("-analysis-before") for name in steps[-1])
     routes = [_id(o) for o in rendered if _moves_production(o)]
     assert routes and not set(routes) & set(applied), "the route that moves production was applied"
-    assert not any(name.endswith(("-analysis-after", "-analysis-idle", "-smoke-test-idle")) for name in applied)
+    post_sync = {_id(o) for o in rendered if _annotations(o).get("argocd.argoproj.io/hook") == "PostSync"}
+    assert not post_sync & set(applied)  # the idle color's gates run in Sync only while it takes a share
+
+
+SHARING = [c for c in GATED if "traffic:" in (c / "bluegreen.yaml").read_text()]
+
+
+@pytest.mark.parametrize("case", SHARING, ids=lambda p: p.name)
+@pytest.mark.parametrize("failing", ["-smoke-test-idle", "-analysis-idle"])
+def test_a_failing_gate_of_the_color_taking_a_share_stops_the_share(case, failing):
+    """DESIGN §18: the idle color gets its share only after its smoke test and `before` analysis
+    passed in this sync."""
+    rendered = render_app(find_intent(case), clean_env(case_env(case)))
+    steps, succeeded = sync(rendered, lambda hook: not hook["metadata"]["name"].endswith(failing))
+    assert not succeeded and any(name.endswith(failing) for name in steps[-1])
+    routes = [_id(o) for o in rendered if _moves_production(o)]
+    assert routes and not set(routes) & set(_applied(steps))
+
+
+def test_there_are_sharing_cases():
+    assert SHARING
 
 
 def test_the_before_analysis_starts_only_after_the_smoke_test_passed(rendered):

@@ -150,12 +150,33 @@ def catch_all(route: dict) -> dict:
 
 
 @ONLY_GATEWAY_API
-def test_a_catch_all_rule_splitting_traffic_has_no_production_color(kube_api: FakeKubeApi, live_app: Path,
-                                                                    kubeconfig: Path) -> None:
+def test_a_catch_all_rule_split_between_the_colors_is_a_share_and_refuses_a_release(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path) -> None:
+    """Backend weights are a weighted step (DESIGN §18): green gets a share, which Git does not
+    give it; a release would replace green under its users."""
     rule = catch_all(kube_api.get("httproutes", HTTP_ROUTE.name))
     rule["backendRefs"] = [{"name": BLUE_SERVICE, "port": 9090, "weight": 90},
                            {"name": GREEN_SERVICE, "port": 9090, "weight": 10}]
-    note = f"its catch-all rule splits production traffic between {BLUE_SERVICE}, {GREEN_SERVICE}"
+    code, seen = report(live_app, kubeconfig)
+    assert (code, seen["active"]["live"], seen["routing"]["note"]) == (3, "blue", None)
+    assert seen["traffic"] == {"git": {"blue": 100}, "live": {"blue": 90, "green": 10}}
+    assert seen["drift"] == ["production traffic goes blue 90%, green 10% live, but Git says blue 100%"]
+    refused = release(live_app, kubeconfig)
+    assert (refused.exit_code, refused.stdout) == (3, "")
+    assert refused.stderr == (f"refusing to release: green gets 10% of production traffic live (HTTPRoute "
+                              f"{HTTP_ROUTE.name}); the release would replace a color serving users (finish the "
+                              "step with `bgrender promote`, or take the share back with `bgrender rollback`, and "
+                              "sync first)\n")
+    assert not released(live_app)
+
+
+@ONLY_GATEWAY_API
+def test_a_catch_all_rule_split_with_another_backend_has_no_production_color(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path) -> None:
+    rule = catch_all(kube_api.get("httproutes", HTTP_ROUTE.name))
+    rule["backendRefs"] = [{"name": BLUE_SERVICE, "port": 9090, "weight": 90},
+                           {"name": "canary", "port": 9090, "weight": 10}]
+    note = f"its catch-all rule splits production traffic between canary, {BLUE_SERVICE}"
     code, seen = report(live_app, kubeconfig)
     assert (code, seen["active"]["live"], seen["routing"]["note"]) == (3, None, note)
     refused = release(live_app, kubeconfig)
@@ -248,3 +269,50 @@ def test_a_malformed_routing_object_is_one_escaped_line(kube_api: FakeKubeApi, l
         assert result.stderr == (f"malformed answer from the Kubernetes API server at {kube_api.url} to {request} "
                                  f"in namespace default: {detail}\n")
     assert not released(live_app)
+
+
+# --- a look-alike of the app's own objects is not production (#26, class 8) --------------------
+
+
+def _lookalike(obj: dict, provider: str) -> None:
+    """The live routing object edited to send production to what only looks like blue's Service."""
+    if provider == "istio":
+        (default,) = [r for r in obj["spec"]["http"] if not r.get("match")]
+        default["route"][0]["destination"]["host"] = f"{BLUE_SERVICE}.elsewhere.svc.cluster.local"
+    elif provider == "gateway-api":
+        catch_all = [r for r in obj["spec"]["rules"] if not any(m.get("headers") for m in r["matches"])]
+        for rule in catch_all:
+            rule["backendRefs"][0]["namespace"] = "elsewhere"
+    else:
+        obj["spec"]["selector"]["app"] = "payments"
+
+
+def test_a_look_alike_in_another_namespace_or_of_another_app_is_not_in_sync(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path, routing: Routing) -> None:
+    _lookalike(kube_api.get(routing.resource, routing.name), routing.provider)
+    code, seen = report(live_app, kubeconfig)
+    assert (code, seen["inSync"], seen["active"]["live"]) == (3, False, None), seen
+    (reason,) = seen["drift"]
+    assert reason.startswith("no live production color for Git's active: blue ("), reason
+
+
+@pytest.mark.parametrize("host", [BLUE_SERVICE, f"{BLUE_SERVICE}.default.svc.cluster.local",
+                                  f"{BLUE_SERVICE}.default.svc.corp.example"])
+@pytest.mark.parametrize("routing", [ROUTINGS[0]], indirect=True, ids=["istio"])
+def test_the_app_s_own_namespace_by_any_name_istio_resolves_is_in_sync(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path, routing: Routing, host: str) -> None:
+    vs = kube_api.get(routing.resource, routing.name)
+    (default,) = [r for r in vs["spec"]["http"] if not r.get("match")]
+    default["route"][0]["destination"]["host"] = host
+    assert status(live_app, kubeconfig).exit_code == 0
+
+
+@pytest.mark.parametrize("host", [f"{BLUE_SERVICE}.default", f"{BLUE_SERVICE}.example.com",
+                                  f"{BLUE_SERVICE}.default.svc"])
+@pytest.mark.parametrize("routing", [ROUTINGS[0]], indirect=True, ids=["istio"])
+def test_a_host_istio_does_not_resolve_to_the_color_s_service_is_not_in_sync(
+        kube_api: FakeKubeApi, live_app: Path, kubeconfig: Path, routing: Routing, host: str) -> None:
+    vs = kube_api.get(routing.resource, routing.name)
+    (default,) = [r for r in vs["spec"]["http"] if not r.get("match")]
+    default["route"][0]["destination"]["host"] = host
+    assert status(live_app, kubeconfig).exit_code == 3

@@ -92,11 +92,11 @@ S = "gorilla-sfx-demo-service"  # the example's Service; its colors' are S-blue 
 
 @pytest.mark.parametrize(("http", "note"), [
     ([{"route": [{"destination": {"host": f"{S}-blue"}, "weight": 50},
-                 {"destination": {"host": f"{S}-green"}, "weight": 50}]}],
-     f"its default route splits production traffic between {S}-blue, {S}-green"),
+                 {"destination": {"host": f"{S}-canary"}, "weight": 50}]}],
+     f"its default route splits production traffic between {S}-blue, {S}-canary"),
     ([{"route": [{"destination": {"host": S, "subset": "blue"}, "weight": 50},
-                 {"destination": {"host": S, "subset": "green"}, "weight": 50}]}],
-     f"its default route splits production traffic between {S} subset blue, {S} subset green"),
+                 {"destination": {"host": S, "subset": "canary"}, "weight": 50}]}],
+     f"its default route splits production traffic between {S} subset blue, {S} subset canary"),
     ([{"route": [{"destination": {"host": f"{S}-canary"}}]}],
      f"its default route sends production traffic to {S}-canary, not to a color's Service"),
     ([{"route": [{"destination": {"host": S, "subset": "canary"}}]}],
@@ -189,3 +189,18 @@ def test_check_live_reads_only_the_virtualservice(kube_api: FakeKubeApi, live_go
                                                   conn: Connection) -> None:
     check_live(plan_of(live_gorilla), conn)
     assert kube_api.requests == [("GET", VIRTUALSERVICES.format("v1"))]
+
+
+@pytest.mark.parametrize(("route", "share"), [
+    ([{"destination": {"host": f"{S}-blue"}, "weight": 90}, {"destination": {"host": f"{S}-green"}, "weight": 10}], 10),
+    ([{"destination": {"host": S, "subset": "green"}, "weight": 1},
+      {"destination": {"host": f"{S}-blue.default.svc.cluster.local"}, "weight": 3}], 25),
+    ([{"destination": {"host": f"{S}-green"}, "weight": 70}, {"destination": {"host": f"{S}-blue"}, "weight": 30}], 70),
+    ([{"destination": {"host": f"{S}-blue"}, "weight": 100}, {"destination": {"host": f"{S}-green"}, "weight": 0}], 0),
+], ids=["90-10", "relative-weights-and-old-subset", "most-to-the-idle-color", "weight-0"])
+def test_a_default_route_split_between_the_colors_reads_as_a_share(
+        kube_api: FakeKubeApi, live_gorilla: Path, conn: Connection, route: list, share: int) -> None:
+    """A weighted step (DESIGN §18): production is Git's active color (blue), the share the other's."""
+    kube_api.get("virtualservices", VS)["spec"]["http"] = [{"route": route}]
+    routing = read_live(plan_of(live_gorilla), conn).routing
+    assert (routing.production, routing.share, routing.note) == ("blue", share, None)

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -35,7 +36,8 @@ from .conftest import HERE, bgrender_group
 
 FILES = ("bluegreen.yaml", "bluegreen.lock.yaml")
 COMMANDS = st.sampled_from([("release", "v7"), ("release", "v8", "--replace"), ("release", "--replace"),
-                            ("promote",), ("rollback",)])
+                            ("promote",), ("rollback",), ("promote", "--percent", "10"),
+                            ("promote", "--percent", "0")])
 
 
 class MergedBranches(RuleBasedStateMachine):
@@ -77,6 +79,10 @@ class MergedBranches(RuleBasedStateMachine):
             return
         allowed = {_template(before, "production"), _template(before, "idle")}
         assert _template(after, "production") in allowed, (first, second)
+        # A share of production (DESIGN §18) goes only to a build of the state both branches
+        # started from (a step was made for it), never to one a release merged beside it brings.
+        if _shared(after):
+            assert _template(after, "idle") in allowed, (first, second)
         for name in FILES:  # the merge is the new main line
             shutil.copyfile(merged / name, self.app / name)
 
@@ -98,6 +104,11 @@ def _rendered(app: Path) -> list[dict[str, Any]]:
     return render_app(find_intent(app), SIDECAR_ENV)
 
 
+def _shared(objects: list[dict[str, Any]]) -> bool:
+    """Whether the production route gives the idle color a share (two weighted destinations)."""
+    return any(len(o["spec"]["http"][-1]["route"]) > 1 for o in objects if o["kind"] == "VirtualService")
+
+
 def _template(objects: list[dict[str, Any]], role: str) -> Any:
     """The pod template of the color Deployment with this bgrender.io/role (None: no such color)."""
     found = [o["spec"]["template"] for o in objects if o["kind"] == "Deployment"
@@ -114,3 +125,24 @@ MergedBranches.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestMergedBranches = MergedBranches.TestCase
+
+
+@pytest.mark.parametrize("resolve", ["--ours", "--theirs"])
+def test_a_step_and_a_release_merged_never_share_the_new_build(tmp_path: Path, resolve: str) -> None:
+    """A step pull request (a share for the idle release) and a release pull request (a new build
+    on the idle color) touch different lines of bluegreen.yaml and merge cleanly there; the
+    render must not give the share to the build nobody stepped to."""
+    base = Path(shutil.copytree(HERE / "fixtures" / "manual", tmp_path / "base"))
+    # Blue idle: the step's lines (after the green block) are then no neighbours of the release's.
+    assert _bgrender(["promote", str(base)]).exit_code == 0
+    step, release = (Path(shutil.copytree(base, tmp_path / name)) for name in ("step", "release"))
+    assert _bgrender(["promote", "--percent", "10", str(step)]).exit_code == 0
+    assert _bgrender(["release", "v7", "--replace", str(release)]).exit_code == 0
+    for name in FILES:
+        done = subprocess.run(["git", "merge-file", "-p", resolve, str(step / name), str(base / name),
+                               str(release / name)], capture_output=True, check=True)
+        (base / name).write_bytes(done.stdout)
+    text = (base / "bluegreen.yaml").read_text()
+    assert "percent: 10" in text and '"v7"' in text  # Git merged both edits
+    with pytest.raises(InvalidInput):
+        _rendered(base)

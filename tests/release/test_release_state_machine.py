@@ -24,7 +24,12 @@ the config revision (a file of a ConfigMap). After each step the app is rendered
   it (DESIGN §15): the diff shown equals the diff of the rendered templates and config;
 - break-glass: a hand edit of `active` back to the release that served before renders, and
   the next edit records it as a promotion (so rollback works); a hand edit to any other
-  release fails closed.
+  release fails closed;
+- weighted steps (DESIGN §18): `promote --percent N` writes spec.traffic (refused without an
+  idle release or with idleReplicas 0), 0 or `rollback` take the share back, `promote` completes
+  the switch and removes it, and `release` is refused while a share is out; none of them
+  changes a pod template or a pin, and the production route sends the share exactly to the
+  idle color, which runs at least the active color's replicas in the active color's wave.
 
 Fixed seed (derandomize) and a bounded number of runs, so it is the same few seconds in CI.
 """
@@ -87,6 +92,8 @@ class ReleaseCycle(RuleBasedStateMachine):
         self.served_before: dict[str, Any] | None = None
         self.pending: str | None = None  # the color holding a release never promoted
         self.recorded: Any = None  # production.current as the lock file has it (a break-glass edit leaves it)
+        self.share = 0  # spec.traffic.percent: the idle color's share of production
+        self.idle_off = spec.get("idleReplicas") == 0
         self.files = self._files()
         self.objects = self._render() if any(self.versions.values()) else []
         self.selectors: dict[str, Any] = {}
@@ -132,7 +139,9 @@ class ReleaseCycle(RuleBasedStateMachine):
         active, idle = self.active, other(self.active)
         wanted = version or self.versions[active]
         new = (wanted, self.revision, self.config_revision)
-        if self.runs[idle] == new:
+        if self.share:
+            outcome = "refused"  # the idle color serves part of production
+        elif self.runs[idle] == new:
             outcome = "no-op"
         elif self.runs[active] == new or wanted in INVALID or (self.pending == idle and not replace):
             outcome = "refused"
@@ -172,17 +181,51 @@ class ReleaseCycle(RuleBasedStateMachine):
         outcome = "edit" if self.versions[idle] and self.versions[self.active] else "refused"
         before, active = self.objects, self.active
         shown = self._dry_run(["promote", str(self.app)], outcome)
-        self._run(["promote", str(self.app)], outcome)
+        self._run(["promote", str(self.app)], outcome, removed=3 if self.share else 2)
         if outcome == "edit":
+            self.share = 0
             self._adopt()
             self._assert_shown(shown, before, active, self.objects, idle)
             self._production_moves_to(idle)
             self.recorded = self.history["current"]
             assert self._templates(self.objects) == self._templates(before)
 
+    @rule(percent=st.sampled_from([0, 1, 10, 50, 99]))
+    def step(self, percent: int) -> None:
+        """`promote --percent N`: a share of production for the idle color, or with 0 none."""
+        args = ["promote", "--percent", str(percent), str(self.app)]
+        if not any(self.versions.values()):
+            outcome = "refused"  # a file without versions does not validate
+        elif percent == self.share:
+            outcome = "no-op"
+        elif percent and (not all(self.versions.values()) or self.idle_off):
+            outcome = "refused"  # no idle release, or it runs no pods
+        else:
+            outcome = "edit"
+        before, active = self.objects, self.active
+        shown = self._dry_run(args, outcome)
+        self._run(args, outcome, prefix="take back" if percent == 0 else "step")
+        if outcome != "edit":
+            return
+        self._adopt()
+        if percent:
+            self._assert_shown(shown, before, active, self.objects, other(active))
+        self._share_taken(percent, before)
+
+    def _share_taken(self, percent: int, before: list[dict[str, Any]]) -> None:
+        self.share = percent
+        assert self._templates(self.objects) == self._templates(before)  # nothing restarts
+        assert _pins(before, self.objects)
+
     @rule()
     def rollback(self) -> None:
         active, idle = self.active, other(self.active)
+        if self.share:  # during a weighted step: the share goes back to the active color
+            before = self.objects
+            self._dry_run(["rollback", str(self.app)], "edit")
+            self._run(["rollback", str(self.app)], "edit", prefix="take back")
+            self._share_taken(0, before)
+            return
         previous, current = self.history["previous"], self.history["current"]
         outcome = "refused"
         if self.locked and self.versions[idle] and previous and current == (active, self.runs[active]) \
@@ -215,7 +258,9 @@ class ReleaseCycle(RuleBasedStateMachine):
                 self.history = {"current": now, "previous": self.history["current"]}
             self.recorded = now
 
-    @precondition(lambda self: self.locked and self.history["previous"] is not None
+    # During a weighted step the flip would give the share to a release the lock records none
+    # for, which fails closed (lockfile.share_problems): a break-glass takes the share back too.
+    @precondition(lambda self: self.locked and self.history["previous"] is not None and not self.share
                   and self.history["previous"] == (other(self.active), self.runs[other(self.active)]))
     @rule()
     def break_glass(self) -> None:
@@ -255,6 +300,7 @@ class ReleaseCycle(RuleBasedStateMachine):
         assert spec["active"] == self.active
         assert {c: (spec.get(c) or {}).get("version") for c in COLORS} == self.versions
         assert self.lock_path.exists() == self.locked
+        assert spec.get("traffic") == ({"percent": self.share} if self.share else None)
 
     @invariant()
     def every_color_runs_what_was_pinned_for_it(self) -> None:
@@ -283,6 +329,15 @@ class ReleaseCycle(RuleBasedStateMachine):
         assert "match" not in default
         destination = default["route"][0]["destination"]  # routing by host: the active color's Service
         assert "subset" not in destination and destination["host"].rsplit("-", 1)[1] == self.active
+        weights = [(r["destination"]["host"].rsplit("-", 1)[1], r.get("weight")) for r in default["route"]]
+        assert weights == ([(self.active, 100 - self.share), (other(self.active), self.share)] if self.share
+                           else [(self.active, None)])
+        if self.share:  # the color holding it runs what production runs, rolled out with it
+            idle = self._deployment(self.objects, other(self.active))
+            assert _wave(idle) == _wave(self._deployment(self.objects, self.active)) == 0
+            assert idle["spec"]["template"]["metadata"]["annotations"]["bgrender.io/version"] == \
+                self.versions[other(self.active)]
+            assert _count(self.objects, idle) >= _count(self.objects, self._deployment(self.objects, self.active)) >= 1
         deployment = self._deployment(self.objects, self.active)
         hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in self.objects if h["kind"] == "HorizontalPodAutoscaler"}
         hpa = hpas.get(deployment["metadata"]["name"])
@@ -341,7 +396,7 @@ class ReleaseCycle(RuleBasedStateMachine):
     def _files(self) -> tuple[bytes, bytes | None]:
         return self.intent.read_bytes(), self.lock_path.read_bytes() if self.lock_path.exists() else None
 
-    def _run(self, args: list[str], outcome: str) -> None:
+    def _run(self, args: list[str], outcome: str, prefix: str | None = None, removed: int = 2) -> None:
         result = CliRunner().invoke(bgrender_group(), args, env=runner_env({}))
         after = self._files()
         assert "Traceback" not in result.stderr
@@ -354,8 +409,9 @@ class ReleaseCycle(RuleBasedStateMachine):
         if outcome == "no-op":
             assert (result.stdout, after) == ("", self.files)
             return
-        assert result.stdout.count("\n") == 1 and result.stdout.startswith(args[0].replace("rollback", "roll back"))
-        _assert_small_edit(self.files[0], after[0])
+        assert result.stdout.count("\n") == 1 and result.stdout.startswith(
+            prefix or args[0].replace("rollback", "roll back")), result.stdout
+        _assert_small_edit(self.files[0], after[0], removed)
         self.files = after
         self.objects = self._render()  # raises if the written files do not render
 
@@ -404,11 +460,32 @@ def _rendered_entry(objects: list[dict[str, Any]], color: str) -> Entry:
                  deployment["spec"]["selector"]["matchLabels"], template, f"sha256:{release}", config_maps=config)
 
 
-def _assert_small_edit(before: bytes, after: bytes) -> None:
-    """At most two lines removed and two added; every other line byte for byte the same."""
+def _wave(obj: dict[str, Any]) -> int:
+    return int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+
+
+def _count(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> int:
+    """A Deployment's replicas, or the fewest its HPA keeps."""
+    hpas = [h for h in objects if h["kind"] == "HorizontalPodAutoscaler"
+            and h["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]]
+    return hpas[0]["spec"]["minReplicas"] if hpas else deployment["spec"]["replicas"]
+
+
+def _pins(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> bool:
+    """Every color runs the release it ran (its bgrender.io/release mark: the pinned entry's digest)."""
+    def marks(objects: list[dict[str, Any]]) -> dict[str, str]:
+        return {n: d["spec"]["template"]["metadata"]["labels"]["bgrender.io/release"]
+                for n, d in ReleaseCycle._by_name(objects).items()}
+    return marks(before) == marks(after)
+
+
+def _assert_small_edit(before: bytes, after: bytes, removed: int = 2) -> None:
+    """At most two lines removed (`removed`: promote also drops spec.traffic's two) and two
+    added; every other line byte for byte the same."""
     old, new = before.decode().splitlines(True), after.decode().splitlines(True)
     changes = [line for line in difflib.ndiff(old, new) if line[:1] in "+-"]
-    assert sum(c.startswith("-") for c in changes) <= 2 and sum(c.startswith("+") for c in changes) <= 2, changes
+    assert sum(c.startswith("-") for c in changes) <= removed and sum(c.startswith("+") for c in changes) <= 2, \
+        changes
     assert (b"\r\n" in after) == (b"\r\n" in before)
 
 

@@ -61,10 +61,15 @@ def release(arguments: tuple[str, ...], dry_run: bool, output: str, replace: boo
 @click.command("promote")
 @click.argument("path", required=False, default=".")
 @DRY_RUN_OPTION
+@click.option("--percent", type=click.IntRange(0, 99), metavar="N",
+              help="A weighted step: give the idle color N percent of production (1 to 99) in spec.traffic; "
+                   "0 takes its share back. Without it, promote completes the switch.")
 @OUTPUT_OPTION
-def promote(path: str, dry_run: bool, output: str) -> None:
-    """Send production traffic to the idle color of the app at PATH (default: .)."""
-    edit(path, use_case.promote, dry_run=dry_run, output=output)
+def promote(path: str, dry_run: bool, percent: int | None, output: str) -> None:
+    """Send production traffic to the idle color of the app at PATH (default: .), or with
+    --percent a share of it."""
+    edit(path, use_case.promote if percent is None else partial(use_case.promote, percent=percent), dry_run=dry_run,
+         output=output)
 
 
 @click.command("rollback")
@@ -73,7 +78,8 @@ def promote(path: str, dry_run: bool, output: str) -> None:
 @OUTPUT_OPTION
 def rollback(path: str, dry_run: bool, output: str) -> None:
     """Send production back to the release that served it before, if the idle color still
-    holds it exactly; otherwise refuse and say how to bring it back."""
+    holds it exactly; otherwise refuse and say how to bring it back. During a weighted step
+    (spec.traffic), take the idle color's share back."""
     edit(path, use_case.rollback, dry_run=dry_run, output=output)
 
 

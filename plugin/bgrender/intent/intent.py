@@ -84,6 +84,7 @@ class Intent(Record):
     match: dict[str, str] | None = None  # routing.match: {prefix: PATH} or {exact: PATH}
     traffic_policy: dict[str, Any] | None = None  # routing.trafficPolicy (istio)
     mirror_percent: int | None = None  # routing.mirror.percent
+    traffic: int | None = None  # spec.traffic.percent: the idle color's share of production (DESIGN §18)
 
 
 def parse_intent(doc: Document) -> Intent:
@@ -150,6 +151,7 @@ def _build(data: dict[str, Any], file: str) -> Intent:
         match=routing.get("match"),
         traffic_policy=routing.get("trafficPolicy"),
         mirror_percent=(routing.get("mirror") or {}).get("percent"),
+        traffic=(s.get("traffic") or {}).get("percent"),
     )
 
 

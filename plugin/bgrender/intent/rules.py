@@ -16,6 +16,7 @@ from bgrender.errors import Problem, quote
 from bgrender.intent import routes, spec
 from bgrender.intent.analysis import query_problems
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
+from bgrender.intent.traffic import share_goes_to_a_color_with_pods, share_needs_weighted_routes
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
 from bgrender.yamlfile.document import Document
 
@@ -350,4 +351,6 @@ RULES: tuple[Callable[[Document, Fields], Iterable[Problem]], ...] = (
     config_maps_are_well_formed,
     autoscaling_bounds_the_replicas,
     one_disruption_budget_field,
+    share_needs_weighted_routes,  # spec.traffic: intent/traffic.py
+    share_goes_to_a_color_with_pods,
 )

@@ -302,6 +302,17 @@ ANALYSIS_RUN = Mapping("One analysis of one color, as rendered for `bgrender ana
              "queries"))
 
 
+# --- weighted steps (DESIGN §18) --------------------------------------------------------------
+
+TRAFFIC = Mapping("A weighted step: a share of production for the idle color, which must be deployed with "
+                  "replicas; it runs the active color's replicas, and its smoke test and `before` analysis pass "
+                  "before the share moves. Written by `bgrender promote --percent N`; `bgrender promote` completes "
+                  "the switch and removes it, `bgrender rollback` removes it. Not with routing.provider service.", {
+    "percent": Scalar(int, "The idle color's share of production traffic, in percent (1 to 99).", minimum=1,
+                      maximum=99),
+}, required=("percent",))
+
+
 INTENT = Mapping("A blue/green app rendered by bgrender.", {
     "apiVersion": Scalar(str, f"Always {API_VERSION}.", enum=(API_VERSION,)),
     "kind": Scalar(str, "Always BlueGreen.", enum=("BlueGreen",)),
@@ -408,6 +419,7 @@ INTENT = Mapping("A blue/green app rendered by bgrender.", {
                                                  "after the switch (proxies need time to apply the new routes); "
                                                  "0 turns it off.", minimum=0, maximum=3600, default=30),
         }),
+        "traffic": TRAFFIC,
         **COMPANIONS,
     }, required=("image", "active")),
 }, required=("apiVersion", "kind", "metadata", "spec"))

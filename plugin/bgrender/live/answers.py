@@ -219,4 +219,4 @@ def live_routing(obj: Any, live: LiveObject, version: str, plan: Plan) -> LiveRo
     _expect_kind(obj, live.kind)
     production = routing.production(obj, plan)
     return LiveRouting(live.kind, live.name, True, api_version(live.group, version), production.color,
-                       production.note)
+                       production.note, production.share)

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from bgrender import TYPE_CHECKING, routing
-from bgrender.colors import COLORS, Color
+from bgrender.colors import COLORS, Color, other
 from bgrender.errors import ClusterError, Drift, escape, quote
 from bgrender.intent.env import api_version
 from bgrender.live.answers import NotFound, Request, live_autoscaler, live_deployment, live_routing, malformed, one_line
@@ -78,6 +78,12 @@ def check_live(plan: Plan, conn: Connection) -> str | None:
         raise Drift(
             f"refusing to release: cannot tell which color serves production from {live.kind} "
             f"{escape(live.name)} ({escape(live.note or '')})"
+        )
+    if live.share:  # production is `active`, and the color the release would write serves the rest
+        raise Drift(
+            f"refusing to release: {other(active)} gets {live.share}% of production traffic live ({live.kind} "
+            f"{escape(live.name)}); the release would replace a color serving users (finish the step with "
+            "`bgrender promote`, or take the share back with `bgrender rollback`, and sync first)"
         )
     if live.production != active:
         raise Drift(

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bgrender.colors import COLORS, Color
+from bgrender.colors import COLORS, Color, other
 from bgrender.errors import escape
 from bgrender.labels import RELEASE, release_id, version_label_value
 from bgrender.lock.lockfile import UNRELEASED
@@ -49,6 +49,7 @@ class LiveRouting:
     api_version: str | None  # the API version that answered
     production: Color | None  # the color it sends production traffic to
     note: str | None  # why production is None (no such object, the API not served, a split, ...)
+    share: int = 0  # percent of production the other color gets live (a weighted step, DESIGN §18)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def build_report(plan: Plan, live: LiveState, *, unreleased: bool = False) -> di
         "app": plan.intent.name,
         "namespace": live.namespace,
         "active": {"git": plan.intent.active, "live": live.routing.production},
+        "traffic": {"git": weights(plan.intent.active, git_share(plan)),
+                    "live": weights(live.routing.production, live.routing.share)},
         "colors": {color: _color_report(plan, live, color) for color in COLORS},
         "inSync": not drift,
         "routing": {
@@ -168,12 +171,37 @@ def _autoscaler_report(plan: Plan, live: LiveState, color: Color) -> dict[str, A
     }
 
 
+def git_share(plan: Plan) -> int:
+    """The percent of production Git gives the idle color (spec.traffic; 0 without it)."""
+    idle = plan.colors.get(other(plan.intent.active))
+    return 0 if idle is None else idle.share
+
+
+def weights(production: Color | None, share: int) -> dict[str, int] | None:
+    """Percent of production per color that gets any: {"blue": 90, "green": 10}; None: unknown."""
+    if production is None:
+        return None
+    return {production: 100 - share, other(production): share} if share else {production: 100}
+
+
+def _shown_weights(production: Color, share: int) -> str:
+    """"blue 90%, green 10%", or "blue 100%"."""
+    return ", ".join(f"{color} {percent}%" for color, percent in (weights(production, share) or {}).items())
+
+
+def _role(routing: LiveRouting, color: Color) -> str:
+    if routing.production is not None and routing.share:
+        percent = 100 - routing.share if routing.production == color else routing.share
+        return f"production {percent}%"
+    return "production" if routing.production == color else "idle"
+
+
 def _state(plan: Plan, live: LiveState, color: Color) -> str:
     """A few words for the table: the live role of the color, then what differs from Git."""
     deployment = live.deployments[color]
     if deployment is None:
         return "missing" if plan.intent.versions[color] else "not deployed"
-    words = ["production" if live.routing.production == color else "idle"]
+    words = [_role(live.routing, color)]
     if not _same_version(plan.intent.versions[color], deployment):
         words.append("version differs")
     elif not _same_release(plan, color, deployment):
@@ -192,9 +220,12 @@ def drift_reasons(plan: Plan, live: LiveState) -> list[str]:
 
 
 def _routing_drift(plan: Plan, routing: LiveRouting) -> list[str]:
-    git = plan.intent.active
-    if routing.production == git:
+    git, share = plan.intent.active, git_share(plan)
+    if routing.production == git and routing.share == share:
         return []
+    if routing.production is not None and (share or routing.share):
+        return [f"production traffic goes {_shown_weights(routing.production, routing.share)} live, but Git says "
+                f"{_shown_weights(git, share)}"]
     if routing.production is not None:
         return [f"production traffic goes to {routing.production} live, but Git says active: {git}"]
     return [f"no live production color for Git's active: {git} ({routing.note})"]
@@ -317,10 +348,17 @@ def _cell(text: str, limit: int = CELL_LIMIT) -> str:
 
 def _production_cell(report: dict[str, Any]) -> str:
     route = report["routing"]
-    live = report["active"]["live"] or "-"
     where = f"{route['kind']} {route['name']}, {route['apiVersion']}" if route["found"] else ""
     where = "; ".join(part for part in (where, route["note"]) if part)
-    return f"git: {report['active']['git']}  live: {live}  ({where})"
+    git, live = (_percents(report["traffic"][side]) for side in ("git", "live"))
+    return f"git: {git or report['active']['git']}  live: {live or report['active']['live'] or '-'}  ({where})"
+
+
+def _percents(weights: dict[str, int] | None) -> str | None:
+    """"blue 90%, green 10%" for a split; None for one color or none (shown by name)."""
+    if not weights or len(weights) == 1:
+        return None
+    return ", ".join(f"{color} {percent}%" for color, percent in weights.items())
 
 
 def _color_row(color: Color, report: dict[str, Any], autoscaled: bool) -> list[str]:

@@ -96,6 +96,7 @@ class Lock(Record):
     previous: Release | None = None  # served production before it; what rollback returns to
     rolled_back: Release | None = None  # what the last rollback took production away from
     pending: Release | None = None  # released to the idle color by `release` and not promoted since
+    shared: Release | None = None  # the idle release `promote --percent` gave a share of production (DESIGN §18)
 
     def release(self, color: Color) -> Release:
         entry = self.colors[color]
@@ -154,7 +155,7 @@ def _history(lock: Lock) -> dict[str, Any]:
     """What the history's digest covers: every release it names, by key."""
     return {key: {"color": r.color, "version": r.version, "digest": r.digest}
             for key, r in (("current", lock.current), ("previous", lock.previous), ("rolledBack", lock.rolled_back),
-                           ("pending", lock.pending))
+                           ("pending", lock.pending), ("shared", lock.shared))
             if r is not None}
 
 
@@ -190,6 +191,7 @@ LOCK = spec.Mapping("bluegreen.lock.yaml.", {
         "previous": _release_spec("The release that served production before it."),
         "rolledBack": _release_spec("The release the last rollback took production away from."),
         "pending": _release_spec("The release on the idle color that was never promoted."),
+        "shared": _release_spec("The idle release a weighted step gave a share of production."),
         "digest": spec.Scalar(str, "sha256 of the history.", pattern=spec.DIGEST_PATTERN,
                               hint="must be a sha256 digest"),
     }),
@@ -205,7 +207,8 @@ def read_lock(doc: Document) -> LockFile:
     colors = {color: _entry(data["colors"][color]) for color in COLORS if data["colors"].get(color)}
     history = data.get("production") or {}
     return LockFile(Lock(colors, _release(history.get("current")), _release(history.get("previous")),
-                         _release(history.get("rolledBack")), _release(history.get("pending"))), doc,
+                         _release(history.get("rolledBack")), _release(history.get("pending")),
+                         _release(history.get("shared"))), doc,
                     history.get("digest"))
 
 
@@ -301,6 +304,22 @@ def production_problems(lock_file: LockFile, intent_doc: Document, active: Color
                                "Git, then release and promote")]
 
 
+def share_problems(lock_file: LockFile, intent_doc: Document, idle: Color) -> list[Problem]:
+    """Why spec.traffic may not give `idle` a share (DESIGN §18): the lock must record that share
+    for the release the idle color holds. A step pull request and a release pull request made
+    from one state merge cleanly in bluegreen.yaml into a share for a build nobody stepped to."""
+    lock = lock_file.lock
+    if idle in lock.colors and lock.shared == lock.release(idle):
+        return []
+    given = f"it records one for {describe(lock.shared)}" if lock.shared else "it records none"
+    return [intent_doc.problem(("spec", "traffic"), f"{LOCK_FILE} records no share of production for "
+                               f"{idle}'s release ({given}): a release takes a share only through `bgrender "
+                               "promote --percent N`, and two pull requests made from one state can merge into "
+                               f"this; restore the files from Git, or run `bgrender lock` to give the share to the "
+                               f"release {idle} holds now (review its diff)",
+                               key=True)]
+
+
 def describe(release: Release) -> str:
     return f"{release.color} {quote(release.version)}"
 
@@ -314,13 +333,14 @@ def promoted(lock: Lock, old_active: Color, new_active: Color) -> Lock:
     """The history after production moved from `old_active` to `new_active` by a promotion: the
     memory of a rollback goes, since production moves on."""
     return lock.replace(current=lock.release(new_active), previous=lock.release(old_active), rolled_back=None,
-                        pending=None)
+                        pending=None, shared=None)
 
 
 def after_rollback(lock: Lock, active: Color, idle: Color) -> Lock:
     """The history after a rollback from `active` to `idle`: no earlier release (so a second
     rollback is refused), and the release rolled back from is remembered."""
-    return lock.replace(current=lock.release(idle), previous=None, rolled_back=lock.release(active), pending=None)
+    return lock.replace(current=lock.release(idle), previous=None, rolled_back=lock.release(active), pending=None,
+                        shared=None)
 
 
 def recorded(lock: Lock, active: Color) -> Lock:

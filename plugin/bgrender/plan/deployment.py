@@ -38,6 +38,7 @@ class ColorPlan(Record):
     wave: int
     shell: dict[str, Any]  # the base Deployment without its pod template, this color's templates expanded
     entry: Entry  # what the color runs: its selector and pod template (from the lock, or pinned now)
+    share: int = 0  # percent of production the idle color holds (spec.traffic); 0 for the active color
 
 
 class Source(Record):
@@ -63,11 +64,15 @@ def color_plan(source: Source, color: Color, version: str) -> tuple[ColorPlan | 
     if entry is None or problems:
         return None, problems
     active = color == intent.active
-    count = source.replicas if active else _idle_replicas(intent, source.replicas)
+    share = 0 if active else intent.traffic or 0
+    # A color holding a share serves production: it runs what the active color runs, and is
+    # rolled out with it, before the smoke tests and the routes (DESIGN §18).
+    serves = active or share > 0
+    count = source.replicas if serves else _idle_replicas(intent, source.replicas)
     return ColorPlan(color=color, name=names.color_deployment(base.name, color), version=version, active=active,
                      replicas=count,
-                     bounds=_bounds(intent, active, count), wave=waves.ACTIVE if active else waves.IDLE,
-                     shell=shell, entry=entry), []
+                     bounds=_bounds(intent, serves, count), wave=waves.ACTIVE if serves else waves.IDLE,
+                     shell=shell, entry=entry, share=share), []
 
 
 def _entry(source: Source, color: Color, version: str) -> tuple[Entry | None, list[Problem]]:

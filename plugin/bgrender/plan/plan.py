@@ -6,14 +6,14 @@ render after it. Each color's Deployment is settled by deployment.py.
 from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, names
-from bgrender.colors import COLORS
+from bgrender.colors import COLORS, other
 from bgrender.errors import InvalidInput
 from bgrender.intent.base_deployment import pinned_ports, target_port
 from bgrender.intent.env import BGRENDER_IMAGE_VAR, unserved_problem
 from bgrender.intent.resources import NONE
 from bgrender.intent.spec import PROVIDERS
 from bgrender.intent.versioned import pinned
-from bgrender.lock.lockfile import Lock, production_problems, recorded
+from bgrender.lock.lockfile import Lock, production_problems, recorded, share_problems
 from bgrender.plan.deployment import ColorPlan, Source, color_plan
 from bgrender.record import Record
 
@@ -87,6 +87,8 @@ def resolve(intent: Intent, intent_doc: Document, base: Base, options: Options,
                 colors[color] = cp
     if lock_file is not None and intent.active in colors:
         problems += production_problems(lock_file, intent_doc, intent.active)
+    if lock_file is not None and intent.traffic and other(intent.active) in colors:  # a weighted step
+        problems += share_problems(lock_file, intent_doc, other(intent.active))
     port, targets = _ports(intent, intent_doc, base, colors, problems)
     versions = _versions(intent_doc, lock_file, companions, colors, problems)
     if problems:

@@ -37,7 +37,7 @@ from bgrender.release.diff import Side, production_diff
 from bgrender.render.render import render
 from bgrender.yamlfile.document import Document, get_in, load_document
 from bgrender.yamlfile.dump import dump_output
-from bgrender.yamlfile.edit import set_scalar
+from bgrender.yamlfile.edit import remove_entry, set_scalar
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -130,10 +130,11 @@ class State(Record):
 
 
 class Edit(Record):
-    """Set the string at `path`; if the key is missing, insert it after the first of `after`."""
+    """Set the string or integer at `path`; if the key is missing, insert it after the first of
+    `after`. None: remove the entry at `path`."""
 
     path: tuple[str, ...]
-    value: str
+    value: str | int | None
     after: tuple[str, ...] = ()
 
 
@@ -185,6 +186,8 @@ def release(source: Source, version: str | None, replace: bool = False) -> Outco
         return _first_release(source, doc, err, version)
     app, plan = state.app, state.plan()
     active, idle, versions, pins = state.active, state.idle, state.intent.versions, state.history(plan)
+    if state.intent.traffic:
+        raise share_refusal(state, "a release to it would replace a color serving users")
     given, version = version is not None, version or plan.colors[active].version
     entry = _pin(app, plan, idle, version)
     held = pins.colors.get(idle)
@@ -253,9 +256,13 @@ def _unreleased(doc: Document, err: InvalidInput) -> Color:
     return active
 
 
-def promote(source: Source) -> Outcome:
-    """Send production to the idle color: the new release goes live. No pod template changes."""
+def promote(source: Source, percent: int | None = None) -> Outcome:
+    """Send production to the idle color: the new release goes live, and a weighted step
+    (spec.traffic) ends. With `percent`, give the idle color that share of production instead
+    (DESIGN §18; 0 takes a share back). No pod template changes."""
     state = source.open()
+    if percent is not None:
+        return weighted_step(source, state, percent)
     plan = state.plan()
     _require_version(state, "promote")
     pins = state.history(plan)
@@ -263,13 +270,59 @@ def promote(source: Source) -> Outcome:
     summary = f"promote {state.name} {state.describe(state.idle)} to production ({state.describe(state.active)} " \
               "becomes idle)"
     diff = production_diff(Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
-    return _outcome(source, state, [_set_active(state.idle)], lock, summary).replace(diff=diff)
+    return _outcome(source, state, [_set_active(state.idle), *_end_share(state)], lock, summary).replace(
+        diff=diff)
+
+
+# --- weighted steps (DESIGN §18) ---------------------------------------------------------------
+
+TRAFFIC = ("spec", "traffic")
+
+
+def weighted_step(source: Source, state: State, percent: int) -> Outcome:
+    """Give the idle color `percent` of production (spec.traffic), or with 0 take its share
+    back. The lock's pins stay as they are (a share promotes nothing, and no pod template
+    changes); its history records which release holds the share, so that a release merged
+    beside the step cannot take it (lockfile.share_problems)."""
+    if not 0 <= percent <= 99:
+        raise state.refusal(state.idle, f"a share of production is 1 to 99 percent (0 takes it back, `bgrender "
+                                        f"promote` without --percent completes the switch), got {percent}")
+    pins = state.history(state.plan())
+    had = state.intent.traffic or 0
+    if percent == had:
+        now = f"{state.idle} holds {had}%" if had else f"{state.describe(state.active)} serves all"
+        return Outcome(None, None, f"{state.name}: {now} of production already; nothing to do")
+    if percent == 0:
+        summary = f"take back {state.idle}'s {had}% of {state.name} production ({state.describe(state.active)} " \
+                  "serves all of it)"
+        return _outcome(source, state, _end_share(state), pins.replace(shared=None), summary)
+    _require_version(state, "give a share of production to")
+    if state.intent.provider == "service":
+        raise _refusal_at(state, ("spec", "routing", "provider"), "routing.provider service cannot split production "
+                          "traffic (the app's Service selects one color): a weighted step needs istio or gateway-api")
+    if state.intent.idle_replicas == 0:
+        raise _refusal_at(state, ("spec", "idleReplicas"), f"is 0: {state.idle} runs no pods to take a share of "
+                          "production; remove idleReplicas: 0 (a color holding a share runs the active color's "
+                          "replicas)")
+    summary = f"step {state.name} {state.describe(state.idle)} to {percent}% of production " \
+              f"({state.describe(state.active)} serves {100 - percent}%)"
+    diff = production_diff(Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
+    edit = Edit(TRAFFIC + ("percent",), percent, ("green", "blue", "active"))
+    lock = pins.replace(shared=pins.release(state.idle))  # what the share is for: a merge cannot move it
+    return _outcome(source, state, [edit], lock, summary).replace(diff=diff)
+
+
+def _end_share(state: State) -> list[Edit]:
+    return [Edit(TRAFFIC, None)] if state.intent.traffic else []
 
 
 def rollback(source: Source) -> Outcome:
     """Send production back to the release that served it before, which the idle color must
-    still hold, digest for digest; refuse otherwise (a second rollback too)."""
+    still hold, digest for digest; refuse otherwise (a second rollback too). During a weighted
+    step, the active color still serves what served before: the idle color's share is taken back."""
     state = source.open()
+    if state.intent.traffic:  # during a weighted step: production goes back to the active color alone
+        return weighted_step(source, state, 0)
     plan = state.plan()
     _require_version(state, "roll back to")
     pins, active, idle = state.history(plan), state.active, state.idle
@@ -316,6 +369,8 @@ def lock(source: Source) -> Outcome:
     new = recorded(old.replace(colors=colors), state.active)
     if not new.pending_on(state.idle):  # a pending release re-pinned here is no longer the one released
         new = new.replace(pending=None)
+    # A share (spec.traffic) goes to the release the idle color holds now: a hand edit accepted.
+    new = new.replace(shared=new.release(state.idle) if state.intent.traffic and state.idle in new.colors else None)
     if app.lock is not None and new == old and app.lock.sealed:
         return Outcome(None, None, f"{state.name}: {LOCK_FILE} already pins what bluegreen.yaml says; nothing to do")
     what = f"pin {' and '.join(pinned)} from the current base" if pinned else "record what serves production"
@@ -348,6 +403,19 @@ def _pin(app: App, plan: Plan, color: Color, version: str) -> Entry:
     return entry
 
 
+def share_refusal(state: State, why: str) -> RefusedEdit:
+    """A refusal while spec.traffic gives the idle color a share of production, at that field."""
+    message = (f"{state.idle} holds {state.intent.traffic}% of production (a weighted step): {why}; `bgrender "
+               "promote` completes the switch, `bgrender rollback` takes the share back")
+    return _refusal_at(state, TRAFFIC, message, key=True)
+
+
+def _refusal_at(state: State, path: tuple[str, ...], message: str, key: bool = False) -> RefusedEdit:
+    where = path if state.doc.node(path) is not None else ("spec",)
+    line, column = state.doc.position(where, key=key)
+    return RefusedEdit(str(Problem(state.doc.file, line, column, ".".join(path), message)))
+
+
 def _refusal(doc: Document, color: Color, message: str) -> RefusedEdit:
     """A refusal naming the color's version, at its line, else its block's, else `active`'s."""
     where = next((p for p in (("spec", color, "version"), ("spec", color), ("spec", "active"))
@@ -378,7 +446,8 @@ def _edited(doc: Document, edits: list[Edit]) -> str:
     for n, step in enumerate(edits):
         if n:
             doc = load_document(text, doc.file)
-        text = set_scalar(doc, step.path, step.value, step.after)
+        text = remove_entry(doc, step.path) if step.value is None else set_scalar(doc, step.path, step.value,
+                                                                                  step.after)
     return text
 
 

@@ -6,7 +6,10 @@
   tests that color even when the live routes do not know it yet, and with `idleReplicas: 0`.
   It must pass, or the sync fails and the routes (wave 3) are never applied.
 - After the sync, in manual mode (PostSync hook): the smoke test of the idle color, so a release
-  is tested before anyone promotes it; a failure fails the sync, visible in Argo CD.
+  is tested before anyone promotes it; a failure fails the sync, visible in Argo CD. While the
+  idle color holds a share of production (spec.traffic, DESIGN §18), in any mode, its smoke
+  test and `before` analysis are Sync hooks instead, in the same waves as the active color's:
+  the routes give it its share only after both passed.
 - The analyses (`bgrender analyze --rendered`, from the bgrender image): `before`, a Sync hook in
   a wave of its own after the smoke test's (Argo CD runs the hooks of one wave side by side and
   waits only between waves), on the color about to serve production, so the routes move only
@@ -86,15 +89,18 @@ def hook_jobs(plan: Plan) -> list[dict[str, Any]]:
     test = plan.intent.smoke_test
     idle = plan.colors.get(other(plan.active))
     idle_runs = plan.intent.mode == "manual" and idle is not None and idle.replicas > 0
+    # A color holding a share of production (spec.traffic) is tested like the active color:
+    # in the Sync phase, before the routes give it its share.
+    idle_phase = "Sync" if idle is not None and idle.share > 0 else "PostSync" if idle_runs else None
     if test is not None:
         jobs.append(smoke_test(plan, test, plan.active, "Sync", "smoke-test"))
-        if idle_runs:
-            jobs.append(smoke_test(plan, test, other(plan.active), "PostSync", "smoke-test-idle"))
+        if idle_phase:
+            jobs.append(smoke_test(plan, test, other(plan.active), idle_phase, "smoke-test-idle"))
     analysis = plan.intent.analysis
     if analysis is not None and analysis.before:
         jobs.append(analysis_job(plan, analysis, plan.active, "Sync", "analysis-before"))
-        if idle_runs:
-            jobs.append(analysis_job(plan, analysis, other(plan.active), "PostSync", "analysis-idle"))
+        if idle_phase:
+            jobs.append(analysis_job(plan, analysis, other(plan.active), idle_phase, "analysis-idle"))
     if analysis is not None and analysis.after:
         jobs.append(analysis_job(plan, analysis, plan.active, "PostSync", "analysis-after"))
     if scales_down(plan):
@@ -152,7 +158,7 @@ def scales_down(plan: Plan) -> bool:
     HPA, production may run up to maxReplicas, and the losing color's HPA drops to the idle
     color's count right after the switch."""
     idle = plan.colors.get(other(plan.active))
-    if plan.intent.scale_down_delay == 0 or idle is None:
+    if plan.intent.scale_down_delay == 0 or idle is None or idle.share > 0:  # a share keeps what production runs
         return False
     active = plan.colors[plan.active]
     return idle.replicas < (active.bounds[1] if active.bounds else active.replicas)

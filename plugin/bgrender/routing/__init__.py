@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from bgrender import TYPE_CHECKING, labels, names, waves
-from bgrender.colors import COLORS, Color
+from bgrender.colors import COLORS, Color, other
 from bgrender.labels import selector_labels
 from bgrender.record import Record
 
@@ -50,10 +50,33 @@ def live_object(provider: Provider, kind: str, resource: str, name: str) -> Live
 
 class Production(Record):
     """What a live routing object says: the color production goes to, or why none (in words
-    that quote the object as it is: whoever shows the note escapes it)."""
+    that quote the object as it is: whoever shows the note escapes it). When the route splits
+    production between the two colors (a weighted step, DESIGN §18), `color` is the color Git
+    calls active and `share` the percent the other one gets."""
 
     color: Color | None
     note: str | None = None
+    share: int = 0
+
+
+def production_weights(plan: Plan) -> list[tuple[Color, int | None]]:
+    """Where the production route sends traffic, in percent: all of it to the active color
+    (None: a lone destination needs no weight), or with spec.traffic a share to the idle color,
+    which plan/ has rolled out with the active color's replicas and render/ tests before the
+    routes' wave."""
+    idle = plan.colors.get(other(plan.active))
+    if idle is None or idle.share == 0:
+        return [(plan.active, None)]
+    return [(plan.active, 100 - idle.share), (idle.color, idle.share)]
+
+
+def split(plan: Plan, weights: dict[Color, float]) -> Production:
+    """The Production of a route that sends `weights` (relative, each above 0) to the colors:
+    one color takes it all; two share it, `color` being Git's active one."""
+    if len(weights) == 1:
+        return Production(next(iter(weights)))
+    total = sum(weights.values())
+    return Production(plan.active, share=round(100 * weights[other(plan.active)] / total))
 
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
@@ -65,13 +88,34 @@ def live(plan: Plan) -> LiveObject:
     return provider(plan.intent.provider).live(plan)
 
 
-def color_of_service(plan: Plan, host: object) -> Color | None:
-    """The color whose Service `host` names (`<service>-<color>`, short or qualified, as in
-    `web-blue.shop.svc.cluster.local`); None for any other host."""
+def service_of_host(host: object, namespace: str | None) -> str | None:
+    """The name of the Service `host` names, as Istio resolves a host in a route of
+    `namespace` (the live object's): a short name (`web-blue`) is that namespace's Service; a
+    qualified one must be `<name>.<namespace>.svc.<cluster domain>` of that same namespace.
+    None for a host in another namespace (a Service of the same name elsewhere), for any other
+    name (`web-blue.example.com`, or `web-blue.shop`, which Istio does not expand), and for a
+    qualified host when the namespace is not known."""
     if not isinstance(host, str):
         return None
-    name = host.split(".", 1)[0]
+    name, dot, rest = host.partition(".")
+    if dot:
+        parts = rest.split(".")
+        if namespace is None or len(parts) < 3 or parts[:2] != [namespace, "svc"]:
+            return None
+    return name
+
+
+def color_of_service(plan: Plan, host: object, namespace: str | None) -> Color | None:
+    """The color whose Service `host` names in `namespace` (service_of_host); None for any other."""
+    name = service_of_host(host, namespace)
     return next((c for c in COLORS if name == color_service(plan, c)), None)
+
+
+def live_namespace(obj: dict[str, Any], plan: Plan) -> str | None:
+    """The namespace a live object is in: its own metadata's, else the app's."""
+    metadata = obj.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    return namespace if isinstance(namespace, str) else plan.namespace
 
 
 def production(obj: dict[str, Any], plan: Plan) -> Production:

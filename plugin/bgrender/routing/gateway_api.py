@@ -41,7 +41,8 @@ PREVIEW_SUFFIX = "-preview"
 
 def objects(plan: Plan) -> list[dict[str, Any]]:
     intent = plan.intent
-    production = [{"backendRefs": [_backend(plan, intent.active)]}]
+    weights = routing.production_weights(plan)
+    production = [{"backendRefs": [_backend(plan, color, weight) for color, weight in weights]}]
     previews = [{"matches": [{"headers": [{"type": "Exact", "name": intent.header, "value": cp.color}]}],
                  "backendRefs": [_backend(plan, cp.color)]}
                 for cp in plan.colors.values() if cp.replicas > 0]
@@ -86,8 +87,9 @@ def _gateways(gateways: tuple[str, ...]) -> list[dict[str, Any]]:
     return parents
 
 
-def _backend(plan: Plan, color: Color) -> dict[str, Any]:
-    return {"group": "", "kind": "Service", "name": routing.color_service(plan, color), "port": plan.port}
+def _backend(plan: Plan, color: Color, weight: int | None = None) -> dict[str, Any]:
+    backend = {"group": "", "kind": "Service", "name": routing.color_service(plan, color), "port": plan.port}
+    return backend if weight is None else {**backend, "weight": weight}
 
 
 # --- reading it back ------------------------------------------------------------------------
@@ -110,19 +112,36 @@ def production(route: dict[str, Any], plan: Plan) -> routing.Production:
     backends = [routing.expect(b, dict, "spec.rules[].backendRefs[]")
                 for b in routing.expect(catch_all[0].get("backendRefs") or [], list, "spec.rules[].backendRefs")]
     # Unlike Istio's, a lone backend of weight 0 takes no traffic either (the HTTPRoute API says so).
-    serving = {str(b.get("name")) for b in backends if _weight(b) > 0}
+    serving: dict[str, float] = {}
+    namespace = routing.live_namespace(route, plan)
+    for backend in backends:
+        if _weight(backend) > 0:
+            name = _backend_name(backend, namespace)
+            serving[name] = serving.get(name, 0) + _weight(backend)
     colors = {routing.color_service(plan, c): c for c in COLORS}
     if not serving:
         return routing.Production(None, "its catch-all rule sends production traffic to no backend (none has a "
                                         "weight above 0)")
-    if len(serving) != 1:
+    strangers = sorted(name for name in serving if name not in colors)
+    if strangers and len(serving) == 1:
+        return routing.Production(None, f"its catch-all rule sends production traffic to {strangers[0]}, not a "
+                                        "color's Service")
+    if strangers:
         return routing.Production(None, "its catch-all rule splits production traffic between "
                                         + ", ".join(sorted(serving)))
-    (name,) = serving
-    if name not in colors:
-        return routing.Production(None, f"its catch-all rule sends production traffic to {name}, not a "
-                                        "color's Service")
-    return routing.Production(colors[name])
+    # Backend weights (DESIGN §18): a weighted step gives the other color a share.
+    return routing.split(plan, {colors[name]: weight for name, weight in serving.items()})
+
+
+def _backend_name(backend: dict[str, Any], namespace: str | None) -> str:
+    """A backendRef's Service name when it is a core Service of the route's own namespace;
+    else how it reads (`kind group/namespace/name`), which names no color: a Service of the
+    same name in another namespace, or another kind, is not the app's."""
+    name = str(backend.get("name"))
+    kind, group, where = backend.get("kind", "Service"), backend.get("group", ""), backend.get("namespace")
+    if kind == "Service" and group in ("", None) and where in (None, namespace):
+        return name
+    return f"{kind} {group or 'core'}/{where or namespace}/{name}"
 
 
 def _matches(rule: dict[str, Any]) -> list[dict[str, Any]]:

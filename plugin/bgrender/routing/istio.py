@@ -58,7 +58,8 @@ def virtual_service(plan: Plan) -> dict[str, Any]:
              "route": [_destination(plan, cp.color)]}
             for cp in plan.colors.values() if cp.replicas > 0
         ]
-    production = {"name": "production", "route": [_destination(plan, intent.active)]}
+    production = {"name": "production", "route": [_destination(plan, color, weight)
+                                                  for color, weight in routing.production_weights(plan)]}
     spec: dict[str, Any] = {"hosts": list(intent.hosts)}
     if intent.gateways:
         spec["gateways"] = list(intent.gateways)
@@ -73,8 +74,12 @@ def virtual_service(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _destination(plan: Plan, color: Color) -> dict[str, Any]:
-    return {"destination": {"host": routing.color_service(plan, color), "port": {"number": plan.port}}}
+def _destination(plan: Plan, color: Color, weight: int | None = None) -> dict[str, Any]:
+    destination: dict[str, Any] = {"destination": {"host": routing.color_service(plan, color),
+                                                   "port": {"number": plan.port}}}
+    if weight is not None:
+        destination["weight"] = weight
+    return destination
 
 
 # --- reading it back ------------------------------------------------------------------------
@@ -89,28 +94,34 @@ def production(vs: dict[str, Any], plan: Plan) -> routing.Production:
     route = default_route(vs, policy.istio_uri_matches(plan.intent))
     if route is None:
         return routing.Production(None, "it has no default route (an http route without match)")
-    destinations = serving_destinations(route)
-    if not destinations:
+    weighted = _serving(route)
+    if not weighted:
         return routing.Production(None, "its default route has no destination")
-    shown = sorted({_shown(d) for d in destinations})
-    if len(shown) != 1:
-        return routing.Production(None, f"its default route splits production traffic between {', '.join(shown)}")
-    color = _color(destinations[0], plan)
-    if color is None:
-        return routing.Production(None, f"its default route sends production traffic to {shown[0]}, "
-                                        "not to a color's Service")
-    return routing.Production(color)
+    shown = sorted({_shown(d) for d, _ in weighted})
+    weights: dict[Color, float] = {}
+    namespace = routing.live_namespace(vs, plan)
+    for destination, weight in weighted:
+        color = _color(destination, plan, namespace)
+        if color is None and len(shown) == 1:
+            return routing.Production(None, f"its default route sends production traffic to {shown[0]}, "
+                                            "not to a color's Service")
+        if color is None:
+            return routing.Production(None, f"its default route splits production traffic between {', '.join(shown)}")
+        weights[color] = weights.get(color, 0) + weight
+    return routing.split(plan, weights)  # a weighted step (DESIGN §18): a share for the other color
 
 
-def _color(destination: dict[str, Any], plan: Plan) -> Color | None:
+def _color(destination: dict[str, Any], plan: Plan, namespace: str | None) -> Color | None:
     """The color a destination is: a color's Service as host (routing by host), or the app's
-    Service with a color's subset (the subsets bgrender rendered before DESIGN §16)."""
+    Service with a color's subset (the subsets bgrender rendered before DESIGN §16); the host
+    in the route's own namespace, as routing.color_of_service reads it."""
     host, subset = destination.get("host"), destination.get("subset")
     if subset is None:
-        return routing.color_of_service(plan, host)
-    if not (isinstance(host, str) and host.split(".", 1)[0] == plan.intent.service_name):
+        return routing.color_of_service(plan, host, namespace)
+    if routing.service_of_host(host, namespace) != plan.intent.service_name:
         return None
     return next((c for c in COLORS if c == subset), None)
+
 
 
 def _shown(destination: dict[str, Any]) -> str:
@@ -139,11 +150,16 @@ def default_route(vs: dict[str, Any], app_matches: list[dict[str, Any]] | None =
 def serving_destinations(rule: dict[str, Any]) -> list[dict[str, Any]]:
     """The destinations an http route sends traffic to: a lone destination takes all of it
     whatever its weight; among several, one of weight 0 takes none."""
+    return [destination for destination, _ in _serving(rule)]
+
+
+def _serving(rule: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    """The destinations an http route sends traffic to, each with its weight (a lone one: 1)."""
     destinations = [routing.expect(d, dict, "spec.http[].route[]")
                     for d in routing.expect(rule.get("route") or [], list, "spec.http[].route")]
-    serving = [d for d in destinations
-               if len(destinations) == 1 or routing.expect(d.get("weight", 0), int, "weight") > 0]
-    return [routing.expect(d.get("destination") or {}, dict, "destination") for d in serving]
+    weighted = [(d, 1 if len(destinations) == 1 else routing.expect(d.get("weight", 0), int, "weight"))
+                for d in destinations]
+    return [(routing.expect(d.get("destination") or {}, dict, "destination"), w) for d, w in weighted if w > 0]
 
 
 def serving_subsets(rule: dict[str, Any]) -> list[str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import COLORS
+from bgrender.errors import quote_labels
 from bgrender.intent.spec import SERVICE
+from bgrender.labels import selector_labels
 
 if TYPE_CHECKING:
     from typing import Any
@@ -36,4 +38,7 @@ def production(svc: dict[str, Any], plan: Plan) -> routing.Production:
     if color not in COLORS:
         return routing.Production(None, f"its selector sends production traffic to {color}, not blue "
                                         "or green")
+    if selector != selector_labels(plan.app_labels, plan.intent.color_label, color):
+        return routing.Production(None, f"its selector {quote_labels(selector)} is not the one of the app's {color} "
+                                        "pods: it sends production traffic to other pods")
     return routing.Production(color)

@@ -1,4 +1,5 @@
-"""Minimal text edits of a yamldoc.Document: set one scalar, every byte outside its span kept.
+"""Minimal text edits of a yamldoc.Document: set one scalar, or remove one entry, every byte
+outside its span kept.
 
 Called by the release, promote and rollback use case. It finds
 the exact character span of a value from the marks of the composed nodes and replaces only
@@ -15,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, RefusedEdit
 from bgrender.yamlfile.document import Document, Path, dotted
-from bgrender.yamlfile.dump import NULL_TAG, STR_TAG
+from bgrender.yamlfile.dump import INT_TAG, NULL_TAG, STR_TAG
 
 if TYPE_CHECKING:
     from typing import TypeGuard
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 DEFAULT_INDENT_STEP = 2
 
 
-def set_scalar(doc: Document, path: Path, value: str, after: tuple[str, ...] = ()) -> str:
-    """The document's text with the string at `path` set to `value`, every other byte kept.
+def set_scalar(doc: Document, path: Path, value: str | int, after: tuple[str, ...] = ()) -> str:
+    """The document's text with the string (or integer) at `path` set to `value`, every other byte kept.
 
     Missing mappings on the way are created; a key that must be inserted goes after the
     first sibling named in `after` that exists, else after the last sibling. Shapes that
@@ -85,14 +86,15 @@ def _refuse_tagged(doc: Document, node: Node, path: Path) -> None:
 # --- replacing a scalar -------------------------------------------------------------------
 
 
-def _replace_scalar(doc: Document, parent: MappingNode, key_node: Node, node: Node, path: Path, value: str) -> str:
+def _replace_scalar(doc: Document, parent: MappingNode, key_node: Node, node: Node, path: Path,
+                    value: str | int) -> str:
     if not isinstance(node, ScalarNode):
         raise _refuse(doc, node.start_mark, path, "expected a single value, found a mapping or list")
     _refuse_anchored(doc, node, path, key_node.start_mark)
     _refuse_tagged(doc, node, path)
     if node.style in ("|", ">"):
         raise _refuse(doc, node.start_mark, path, "block scalars (| or >) are not edited")
-    if node.tag == STR_TAG and node.value == value:
+    if (node.tag, node.value) == ((INT_TAG, str(value)) if isinstance(value, int) else (STR_TAG, value)):
         return doc.text
     start, end = node.start_mark.index, node.end_mark.index
     new = format_scalar(value, node.style, flow=bool(parent.flow_style))
@@ -101,10 +103,13 @@ def _replace_scalar(doc: Document, parent: MappingNode, key_node: Node, node: No
     return doc.text[:start] + new + doc.text[end:]
 
 
-def format_scalar(value: str, style: str | None, *, flow: bool) -> str:
-    """`value` as a YAML string scalar, in the old quoting style when that style can hold it."""
+def format_scalar(value: str | int, style: str | None, *, flow: bool) -> str:
+    """`value` as a YAML string scalar, in the old quoting style when that style can hold it;
+    an integer as a plain one."""
     from bgrender.yamlfile.dump import plain_reads_back  # the dumper's rule: one owner of "may this go unquoted"
 
+    if isinstance(value, int):
+        return str(value)
     if style == "'" and value.isprintable():
         return "'" + value.replace("'", "''") + "'"
     if style != '"' and plain_reads_back(value, flow=flow):
@@ -117,7 +122,7 @@ def format_scalar(value: str, style: str | None, *, flow: bool) -> str:
 # --- inserting missing keys ---------------------------------------------------------------
 
 
-def _insert_entry(doc: Document, mapping: MappingNode, here: Path, rest: Path, value: str,
+def _insert_entry(doc: Document, mapping: MappingNode, here: Path, rest: Path, value: str | int,
                   after: tuple[str, ...]) -> str:
     if mapping.flow_style:
         return _fill_empty_flow_mapping(doc, mapping, here, rest, value)
@@ -129,7 +134,7 @@ def _insert_entry(doc: Document, mapping: MappingNode, here: Path, rest: Path, v
     return _insert_lines_after(doc.text, end, lines, indent=indent)
 
 
-def _fill_empty_flow_mapping(doc: Document, mapping: MappingNode, here: Path, rest: Path, value: str) -> str:
+def _fill_empty_flow_mapping(doc: Document, mapping: MappingNode, here: Path, rest: Path, value: str | int) -> str:
     start, end = mapping.start_mark.index, mapping.end_mark.index
     if mapping.value or doc.text[start + 1: end - 1].strip():
         raise _refuse(doc, mapping.start_mark, here,
@@ -138,7 +143,7 @@ def _fill_empty_flow_mapping(doc: Document, mapping: MappingNode, here: Path, re
 
 
 def _fill_null(doc: Document, parent: MappingNode, key_node: Node, null: ScalarNode, here: Path, rest: Path,
-               value: str) -> str:
+               value: str | int) -> str:
     """Turn `key:` or `key: ~` into a mapping holding `rest`, keeping a trailing comment."""
     _refuse_anchored(doc, null, here, key_node.start_mark)
     _refuse_tagged(doc, null, here)
@@ -160,14 +165,14 @@ def _fill_null(doc: Document, parent: MappingNode, key_node: Node, null: ScalarN
     return inserted[:cut] + inserted[end:]
 
 
-def _flow_text(rest: Path, value: str) -> str:
+def _flow_text(rest: Path, value: str | int) -> str:
     inner = format_scalar(value, None, flow=True)
     for key in reversed(rest):
         inner = f"{{{key}: {inner}}}"
     return inner
 
 
-def _block_lines(rest: Path, value: str, indent: int, step: int) -> list[str]:
+def _block_lines(rest: Path, value: str | int, indent: int, step: int) -> list[str]:
     lines = [" " * (indent + depth * step) + f"{key}:" for depth, key in enumerate(rest)]
     lines[-1] += " " + format_scalar(value, None, flow=False)
     return lines
@@ -250,3 +255,39 @@ def _next_line_start(text: str, position: int) -> tuple[int | None, str]:
 def _is_deeper_comment(line: str, indent: int) -> bool:
     body = line.lstrip(" ")
     return body.startswith("#") and len(line) - len(body) > indent
+
+
+# --- removing an entry ----------------------------------------------------------------------
+
+
+def remove_entry(doc: Document, path: Path) -> str:
+    """The document's text without the entry at `path` (its key, its value, the comments inside
+    it and on its lines), every other byte kept; the text as it is when there is no such entry.
+    Only an entry of a block mapping that starts its own line is removed; anything else (a flow
+    mapping, an anchored value, the mapping's only entry) is refused with its position."""
+    if not isinstance(doc.root, MappingNode):
+        raise InvalidInput([Problem(doc.file, 1, 1, "", "the file must hold one YAML mapping")])
+    parent: Node = doc.root
+    for key in path[:-1]:
+        entry = _entry(parent, key) if isinstance(parent, MappingNode) else None
+        if entry is None:
+            return doc.text
+        parent = entry[1]
+    entry = _entry(parent, path[-1]) if isinstance(parent, MappingNode) else None
+    if entry is None:
+        return doc.text
+    assert isinstance(parent, MappingNode)
+    key_node, value_node = entry
+    _refuse_anchored(doc, value_node, path, key_node.start_mark)
+    line_start = doc.text.rfind("\n", 0, key_node.start_mark.index) + 1
+    if parent.flow_style or len(parent.value) == 1 or doc.text[line_start:key_node.start_mark.index].strip():
+        raise _refuse(doc, key_node.start_mark, path, "only an entry on lines of its own, in a block mapping with "
+                                                      "other entries, is removed")
+    end, _ = _next_line_start(doc.text, _content_end(doc.text, key_node, value_node))
+    while end is not None:
+        following, _ = _next_line_start(doc.text, end)
+        if following is None or not _is_deeper_comment(doc.text[end:following].rstrip("\r\n"),
+                                                       key_node.start_mark.column):
+            break
+        end = following
+    return doc.text[:line_start] + ("" if end is None else doc.text[end:])
