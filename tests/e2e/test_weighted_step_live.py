@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 APPS = {
     # provider: (example, the production route, the idle color's Deployment, its smoke test Job)
     "istio": ("gorilla-sfx-demo", "VirtualService/gorilla-sfx-demo-virtualservice",
-              "gorilla-sfx-demo-deployment-green", None),
+              "gorilla-sfx-demo-deployment-bg-green", None),
     "gateway-api": ("catalog-gateway-api", "HTTPRoute/catalog", "catalog-blue", "Job/catalog-smoke-test-idle"),
 }
 

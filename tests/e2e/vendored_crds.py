@@ -18,6 +18,11 @@ CRDS = REPO / "e2e" / "crds"
 ISTIO = ("istio.io/api", "v1.32.0", "kubernetes/customresourcedefinitions.gen.yaml")
 ISTIO_GROUPS = ("networking.istio.io", "security.istio.io")
 GATEWAY_API = ("sigs.k8s.io/gateway-api", "v1.6.1", "config/crd/standard")
+# The kinds spec.resources may version besides ConfigMaps and Secrets (DESIGN §19).
+EXTERNAL_SECRETS = ("github.com/external-secrets/external-secrets", "v1.3.2",
+                    "config/crds/bases/external-secrets.io_externalsecrets.yaml")
+SEALED_SECRETS = ("github.com/bitnami-labs/sealed-secrets", "v0.40.0",
+                  "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml")
 
 
 def module_dir(module: str, version: str) -> Path:
@@ -49,6 +54,8 @@ def expected() -> dict[str, str]:
     standard = module_dir(*GATEWAY_API[:2]) / GATEWAY_API[2]
     for path in sorted(standard.glob("*.yaml")):
         files[f"gateway-api-{path.name}"] = path.read_text()
+    for module, version, path in (EXTERNAL_SECRETS, SEALED_SECRETS):
+        files[Path(path).name] = (module_dir(module, version) / path).read_text()
     return files
 
 

@@ -37,7 +37,7 @@ def lock_name(intent_name: str) -> str:
     """The lock of the intent file `intent_name`, beside it: bluegreen.yaml's is LOCK_FILE, and
     each other intent file in a directory has its own (api.yaml: api.lock.yaml, api.yml:
     api.lock.yml), so that releasing one app never rewrites another's pins. (An intent file
-    may not have a lock's name: load_app refuses it.)"""
+    may not have a lock's name: pipeline.read_files refuses it.)"""
     stem, dot, extension = intent_name.rpartition(".")
     return f"{stem}.lock.{extension}" if dot and extension in ("yaml", "yml") else f"{intent_name}.lock"
 
