@@ -126,3 +126,20 @@ def doc(page: str) -> str:
 def docs_text() -> str:
     """Every page of the site, in the order of the nav (the README is the first, index.md)."""
     return "".join(doc(page) for page in docs_pages())
+
+
+def schema_and_validation_say(text: str) -> tuple[bool, bool]:
+    """Whether the JSON Schema, and bgrender's own validation, accept the intent `text`."""
+    import jsonschema
+
+    from bgrender.errors import InvalidInput
+    from bgrender.intent.intent import parse_intent
+    from bgrender.intent.schema import json_schema
+    from bgrender.yamlfile.document import load_document
+
+    schema_says = jsonschema.Draft202012Validator(json_schema()).is_valid(yaml.safe_load(text))
+    try:
+        parse_intent(load_document(text, "bluegreen.yaml"))
+    except InvalidInput:
+        return schema_says, False
+    return schema_says, True

@@ -16,6 +16,8 @@ from bgrender.intent.configmaps import ConfigMap, hashed_name, mount, name_match
 from bgrender.intent.resources import CLUSTER_SCOPED
 from bgrender.intent.spec import CONFIG_MAP_NAME_LENGTH, DNS_SUBDOMAIN, matches
 
+from .conftest import schema_and_validation_say
+
 
 def _snake(kind: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", kind).lower()
@@ -202,19 +204,4 @@ spec:
     ("resources: []", False),
 ])
 def test_the_json_schema_and_validation_agree(snippet, valid):
-    import jsonschema
-    import yaml
-
-    from bgrender.errors import InvalidInput
-    from bgrender.intent.intent import parse_intent
-    from bgrender.intent.schema import json_schema
-    from bgrender.yamlfile.document import load_document
-
-    text = INTENT + "  " + snippet + "\n"
-    schema_says = jsonschema.Draft202012Validator(json_schema()).is_valid(yaml.safe_load(text))
-    try:
-        parse_intent(load_document(text, "bluegreen.yaml"))
-        validation_says = True
-    except InvalidInput:
-        validation_says = False
-    assert (schema_says, validation_says) == (valid, valid)
+    assert schema_and_validation_say(INTENT + "  " + snippet + "\n") == (valid, valid)

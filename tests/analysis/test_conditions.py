@@ -31,6 +31,8 @@ from bgrender.intent.analysis import (
 )
 from bgrender.intent.spec import CONDITION, matches
 
+from ..conftest import schema_and_validation_say
+
 PACKAGE = Path(__file__).resolve().parents[2] / "plugin" / "bgrender"
 COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
                "!=": operator.ne}
@@ -235,19 +237,4 @@ QUERY = "{name: errors, query: 'up{app=\"{{ name }}\"}', "
      False),
 ])
 def test_the_json_schema_and_validation_agree(snippet, valid):
-    import jsonschema
-    import yaml
-
-    from bgrender.errors import InvalidInput
-    from bgrender.intent.intent import parse_intent
-    from bgrender.intent.schema import json_schema
-    from bgrender.yamlfile.document import load_document
-
-    text = INTENT + "      " + snippet + "\n"
-    schema_says = jsonschema.Draft202012Validator(json_schema()).is_valid(yaml.safe_load(text))
-    try:
-        parse_intent(load_document(text, "bluegreen.yaml"))
-        validation_says = True
-    except InvalidInput:
-        validation_says = False
-    assert (schema_says, validation_says) == (valid, valid)
+    assert schema_and_validation_say(INTENT + "      " + snippet + "\n") == (valid, valid)
