@@ -34,7 +34,8 @@ beside: a figure above it is the child's own peak.
 
 bgrender runs as the sidecar image installs it (Dockerfile): first this script installs the
 checkout into a temporary venv without pip, not editable, with its dependencies, compiled to
-unchecked-hash bytecode, and runs it with PYTHONDONTWRITEBYTECODE=1 (pip fetches the build
+unchecked-hash bytecode, with the image's console script (image/bgrender), and runs it with
+PYTHONDONTWRITEBYTECODE=1 (pip fetches the build
 backend and dependencies from the package index or its cache). `--bgrender PATH` times another
 console script instead, the development venv's for one, with its bytecode compiled into a
 private cache (PYTHONPYCACHEPREFIX) before anything is timed. The script also checks which
@@ -78,6 +79,7 @@ BIG_RATIO_TARGET = 0.5  # 1 MiB base, both colors, vs kustomize building both co
 RSS_TARGET_MIB = 15.0  # bgrender peak RSS, every run of every bgrender subject
 BIG_BYTES = 1024 * 1024  # the largest file bgrender reads
 FORBIDDEN_MODULES = ("kubernetes", "jinja2")
+PIP_SCRIPT = "bgrender-pip"  # pip's console script, beside the image's in the benchmark's venv
 SHOWN_MODULES = ("click", "structlog", "json", "copy")  # not forbidden, but each costs start-up time
 
 # Argo CD's environment for the example app (argocd-cmp-contract §2): the destination cluster
@@ -426,6 +428,7 @@ class Results:
     other: list[Subject]  # templated, json, 50 resources, release, promote, rollback
     big: list[Subject]  # bgrender 1 MiB, kustomize 1 MiB
     floor: Subject
+    pip: Subject | None  # the local render with pip's own console script (when installed here)
     imports: dict[str, dict] | None  # by path: local, argocd
     info: dict[str, str]
     sizes: dict[str, int]
@@ -436,7 +439,7 @@ class Results:
 def subject_rows(results: Results) -> list[str]:
     lines = ["| command | median wall ms | p90 wall ms | median CPU ms | median peak RSS MiB | max peak RSS MiB |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for s in [*results.small, *results.other, *results.big, results.floor]:
+    for s in [*results.small, *([results.pip] if results.pip else []), *results.other, *results.big, results.floor]:
         w, r = s.walls_ms(), s.rss_mib()
         lines.append(f"| {s.label} | {fmt(statistics.median(w))} | {fmt(p90(w))} | "
                      f"{fmt(statistics.median(s.cpus_ms()))} | {fmt(statistics.median(r))} | {fmt(max(r))} |")
@@ -471,6 +474,9 @@ def target_rows(results: Results) -> list[str]:
     rows.append(f"| 1 MiB base: both colors, wall ≤ {BIG_RATIO_TARGET} × kustomize building both colors "
                 f"(median of per-round ratios) | {ratio_cell(big, big_k)} | {verdict(ok)} |")
     rows += import_rows(results.imports)
+    if results.pip:
+        rows.append(f"| (for scale) local render with pip's console script (`pip install bgrender`) vs one directory "
+                    f"| {ratio_cell(results.pip, one)} | - |")
     rows.append(f"| (for scale) Argo CD render vs the four builds of one seed release | "
                 f"{ratio_cell(argocd, four)} | - |")
     return rows
@@ -546,7 +552,14 @@ def install_like_the_image(venv: Path) -> str:
              "--disable-pip-version-check", str(REPO)], "pip install (bgrender into the benchmark's venv)")
     capture([str(python), "-m", "compileall", "-q", "-f", "--invalidation-mode", "unchecked-hash",
              str(venv / "lib")], "compileall")
-    return str(venv / "bin" / "bgrender")
+    # The image's own console script (image/bgrender), its shebang this venv's python; pip's
+    # stays beside it as bgrender-pip, for the local path of a plain `pip install`.
+    script = venv / "bin" / "bgrender"
+    script.rename(venv / "bin" / PIP_SCRIPT)
+    launcher = (REPO / "image" / "bgrender").read_text().split("\n", 1)[1]
+    script.write_text(f"#!{python}\n{launcher}")
+    script.chmod(0o755)
+    return str(script)
 
 
 def child_envs(pycache: str | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -642,18 +655,20 @@ def bench(args: argparse.Namespace, work: Path, launcher: Launcher) -> Results:
     small, big, entries = subjects(bgrender, args.kubectl, envs, work, big_dir)
     other = other_subjects(bgrender, envs, work)
     floor = Subject("`/bin/true` (the launcher's floor)", [Command(["/bin/true"], REPO, {})])
+    pip = Subject("`bgrender render` (examples/gorilla-sfx-demo), local, pip's console script",
+                  [Command([str(Path(bgrender).with_name(PIP_SCRIPT)), "render"], EXAMPLE, envs[0])]) if installed else None
     python, imports = None, None
     if not args.skip_import_check:
         python = script_python(bgrender)
         imports = {name: check_imports(python, bgrender, c.env)
                    for name, c in (("local", small[0].commands[0]), ("Argo CD", small[1].commands[0]))}
-    measure(launcher, [*small, *other, floor], args.runs, args.warmup)
+    measure(launcher, [*small, *([pip] if pip else []), *other, floor], args.runs, args.warmup)
     measure(launcher, big, args.big_runs, 1)
     info = versions(python, args.kubectl)
     info["bgrender timed"] = ("the checkout, installed as the sidecar image installs it" if installed
                               else f"`{bgrender}`")
     info["load average (1 min)"] = f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
-    return Results(small, other, big, floor, imports, info, sizes, big_dir, entries)
+    return Results(small, other, big, floor, pip, imports, info, sizes, big_dir, entries)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "plugin" / "bgrender"
 
 # Bottom first. A unit imports only from units of a lower rank, and from itself.
 RANKS = {
+    "bytecode": 0,  # how bgrender's own modules load
     "record": 0, "colors": 0, "digest": 0, "images": 0, "waves": 0,  # the vocabulary
     "errors": 1, "labels": 1, "process": 1,
     "names": 2,

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgrender.errors import Problem
-from bgrender.intent.configmaps import ConfigMap, hashed_name, mount, name_matches_data, references
+from bgrender.intent.config_refs import references
+from bgrender.intent.configmaps import ConfigMap, hashed_name, mount, name_matches_data
 from bgrender.intent.resources import CLUSTER_SCOPED
 from bgrender.intent.spec import CONFIG_MAP_NAME_LENGTH, DNS_SUBDOMAIN, matches
 

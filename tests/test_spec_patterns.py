@@ -34,6 +34,11 @@ def test_a_fast_check_accepts_only_what_its_pattern_accepts(pattern, data):
     (spec.LABEL_KEY, "app.kubernetes.io/name"), (spec.LABEL_KEY, "deploy"), (spec.HEADER_NAME, "x-deploy"),
     (spec.IMAGE_REPOSITORY, "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/gorilla-sfx-demo"),
     (spec.IMAGE_REPOSITORY, "localhost:5000/team/web_app__x"), (spec.IMAGE_REPOSITORY, "nginx"),
+    (spec.IMAGE_REFERENCE, "registry.example.com/platform/bgrender:0.1.0"), (spec.HTTP_PATH, "/healthz"),
+    (spec.GATEWAY_REF, "infra/public"), (spec.GATEWAY_REF, "mesh"), (spec.ROUTE_HOSTNAME, "*.example.com"),
+    (spec.ROUTE_HOSTNAME, "api.example.com"), (spec.CONFIG_KEY, "application.yaml"), (spec.CONFIG_KEY, "LOG_FORMAT"),
+    (spec.KUBE_API_VERSION, "v1"), (spec.KUBE_API_VERSION, "networking.istio.io/v1beta1"),
+    (spec.KIND, "ServiceAccount"), (spec.PORT_NAME, "http"), (spec.PORT_NAME, "grpc-web"),
 ])
 def test_everyday_values_pass_without_re(pattern, value):
     assert spec._FAST_CHECKS[pattern](value)

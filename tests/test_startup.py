@@ -30,6 +30,7 @@ from bgrender.cli import render as render_cli
 
 from .conftest import BGRENDER, EXAMPLES, REPO, SIDECAR_ENV, cases, clean_env
 
+LAUNCHER = str(REPO / "image" / "bgrender")
 GORILLA = next(p for p in EXAMPLES if p.name == "gorilla-sfx-demo")
 # What Argo CD sets for a plugin run (argocd-cmp-contract §2), with a plugin block and no parameters.
 ARGOCD_ENV = {
@@ -53,13 +54,22 @@ NOT_ON_THE_RENDER_PATH = {
     "json": "~2 ms; ARGOCD_APP_PARAMETERS=null and the log line need no json package; digest.py uses its C encoder",
     "hashlib": "~4 ms of OpenSSL set-up; digest.py uses CPython's own sha256",
     "copy": "~1.5 ms; templating.copy_data copies loaded YAML",
+    "re": "~11 M instructions (a tenth of a render), most of them enum's; PyYAML gets a stand-in "
+          "(yamlfile/pyyaml.py), values that pass the fast checks need no pattern (spec.matches)",
+    "enum": "imported by re",
+    "datetime": "~4.7 M instructions; PyYAML's stand-in holds the two classes it names at import",
+    "collections": "~5 M instructions; PyYAML's stand-in holds OrderedDict and collections.abc",
+    "functools": "~2 M instructions with collections; templating caches in dicts",
+    "difflib": "only a dry run shows a diff (release.edits.Outcome.diff)",
+    "contextlib": "~1 M instructions; app.files writes without it",
 }
 
 
 def imported_modules(args: list[str], env: dict[str, str], cwd=GORILLA) -> tuple[subprocess.CompletedProcess, set]:
-    """Runs the installed script as Argo CD does (no shell, cwd the app directory) and lists the
-    modules it imported: `-X importtime` reports each as it loads, whatever way the process ends."""
-    done = subprocess.run([sys.executable, "-X", "importtime", BGRENDER, *args], cwd=cwd, env=clean_env(env),
+    """Runs the image's console script (image/bgrender: pip's own imports `re` to rename argv[0]
+    on Windows) as Argo CD does (no shell, cwd the app directory) and lists the modules it
+    imported: `-X importtime` reports each as it loads, whatever way the process ends."""
+    done = subprocess.run([sys.executable, "-X", "importtime", LAUNCHER, *args], cwd=cwd, env=clean_env(env),
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     names.discard("imported package")  # the header line
@@ -228,15 +238,48 @@ def test_the_plain_path_ends_the_process_with_every_byte_written():
     assert done.stdout == big
 
 
-def test_pyyaml_compiles_its_unused_patterns_only_when_used():
-    """bgrender.yamlfile.pyyaml defers two of PyYAML's import-time regexes; a pure-Python loader still works."""
-    code = ("import re, bgrender.yamlfile.pyyaml, yaml\n"
-            "print(type(yaml.reader.Reader.NON_PRINTABLE).__name__, re.compile.__module__)\n"
-            "print(yaml.safe_load('day: 2001-12-14'))\n"
-            "try:\n    yaml.safe_load('bell: \\x07')\n"
-            "except yaml.reader.ReaderError as err:\n    print(err.character)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert done.stdout.splitlines() == ["_LazyPattern re", "{'day': datetime.date(2001, 12, 14)}", "7"]  # BEL
+# PyYAML at work, the same whether it was imported plainly or through bgrender.yamlfile.pyyaml:
+# dates, times, floats, binary, ints, an ordered mapping and a date dumped, a mapping checked for
+# hashable keys, and the Python reader's character check.
+PYYAML_AT_WORK = """
+import collections, datetime, yaml
+print(repr(yaml.safe_load("day: 2001-12-14\\nat: 2001-12-14t21:59:43.10-05:00\\nf: 1.5\\nb: !!binary aGVsbG8=\\n"
+                          "i: 0x1F\\nm: {a: 1}\\nn: ~\\ns: [yes, no]")))
+print(repr(yaml.dump({"d": datetime.date(2020, 1, 2), "t": datetime.datetime(2020, 1, 2, 3, 4, 5), "f": 2.5})))
+print(repr(yaml.dump(collections.OrderedDict(a=1))))
+try:
+    yaml.safe_load("{[a]: 1}")
+except yaml.constructor.ConstructorError as err:
+    print(err.problem)
+try:
+    yaml.load("bell: \\x07", Loader=yaml.SafeLoader)
+except yaml.reader.ReaderError as err:
+    print(err.character)
+"""
+
+
+def test_pyyaml_is_imported_without_re_datetime_and_collections_and_works_as_ever():
+    """bgrender.yamlfile.pyyaml gives PyYAML stand-ins for `re`, `datetime` and `collections`
+    while it is imported; PyYAML then works exactly as when imported plainly, and the stand-ins
+    are gone from sys.modules."""
+    shim = ("import sys, bgrender.yamlfile.pyyaml\n"
+            "print(sorted(m for m in ('re', 'enum', 'datetime', 'collections', 'collections.abc', 'functools')"
+            " if m in sys.modules), type(sys.modules['yaml'].reader.Reader.NON_PRINTABLE).__name__)\n")
+    after = ("print(sorted(n for n, m in sys.modules.items() if type(m).__name__ == '_StandIn'),"
+             " sys.modules['re'].compile.__module__)\n")
+    ours = subprocess.run([sys.executable, "-I", "-c", shim + PYYAML_AT_WORK + after], capture_output=True, text=True,
+                          timeout=60)
+    plain = subprocess.run([sys.executable, "-I", "-c", "import sys\n" + PYYAML_AT_WORK], capture_output=True,
+                           text=True, timeout=60)
+    assert ours.returncode == plain.returncode == 0, ours.stderr + plain.stderr
+    first, *working, last = ours.stdout.splitlines()
+    assert first == "[] _LazyPattern"  # nothing of those imported, the 5 ms pattern not compiled
+    assert working == plain.stdout.splitlines() and len(working) == 5
+    assert last == "[] re"  # no stand-in left behind; `import re` gets the real module
+
+
+def test_the_stand_in_for_re_gives_the_real_flag():
+    assert re.X == re.VERBOSE == 64
 
 
 @pytest.mark.parametrize("args, plain", [
@@ -283,6 +326,17 @@ def test_plain_templates_render_without_jinja2(tmp_path):
                              '              value: "{{ name }}@{{version}}"\n          ports:\n', 1))
     done, names = imported_modules(["render"], ARGOCD_ENV, cwd=app)
     assert done.returncode == 0 and "value: gorilla-sfx-demo@3f9c2e1d\n" in done.stdout
+    assert loaded_roots(names) == set(), {m: NOT_ON_THE_RENDER_PATH[m] for m in loaded_roots(names)}
+
+
+@pytest.mark.parametrize("edit", [["release", "5d7e9f01"], ["promote"], ["rollback"]])
+def test_an_edit_imports_none_of_the_costly_modules(tmp_path, edit):
+    app = tmp_path / "app"
+    shutil.copytree(GORILLA, app)
+    if edit == ["rollback"]:
+        assert imported_modules(["promote"], SIDECAR_ENV, cwd=app)[0].returncode == 0
+    done, names = imported_modules(edit, SIDECAR_ENV, cwd=app)
+    assert done.returncode == 0 and " gorilla-sfx-demo " in done.stdout  # the commit message
     assert loaded_roots(names) == set(), {m: NOT_ON_THE_RENDER_PATH[m] for m in loaded_roots(names)}
 
 

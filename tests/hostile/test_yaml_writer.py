@@ -70,3 +70,15 @@ def test_every_render_is_written_as_pyyaml_writes_it(app):
 def test_the_examples_are_written_directly(app):
     objects = render_app(find_intent(app), case_env(app))
     assert "".join(dump._stream(objects)) == pyyaml_stream(objects)  # no _Unusual: PyYAML was not needed
+
+
+@settings(max_examples=1500, deadline=None)
+@given(digits=st.one_of(st.text("0123456789.", max_size=12), st.text("0123456789.:eE+-xob٣", max_size=10),
+                        st.from_regex(dump._NUMBER + r"\Z")))
+@example(digits="+-1")
+@example(digits="1.4.2")
+def test_numbers_are_decided_as_the_pattern_decides(digits):
+    """dump.is_number takes the everyday shapes without re: the same answer as the pattern."""
+    import re
+
+    assert dump.is_number(digits) == (re.fullmatch(dump._NUMBER, digits) is not None)

@@ -263,8 +263,6 @@ def _current_bytes(path: str) -> bytes | None:
 
 
 def _replace_file(target: str, data: bytes, mode: int) -> None:
-    import contextlib
-
     directory, name = os.path.split(target)
     fd, temporary = _temporary_file(directory, name)
     try:
@@ -275,12 +273,16 @@ def _replace_file(target: str, data: bytes, mode: int) -> None:
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(temporary)
+        except OSError:
+            pass
         raise
-    with contextlib.suppress(OSError):  # make the rename durable; some file systems cannot
+    try:  # make the rename durable; some file systems cannot (contextlib.suppress costs an import)
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+    except OSError:
+        pass

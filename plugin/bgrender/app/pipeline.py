@@ -16,11 +16,9 @@ from bgrender.app.repository import Boundary, repository
 from bgrender.colors import other
 from bgrender.errors import InvalidInput, Problem, escape, quote
 from bgrender.intent.base_deployment import Base, check_base
-from bgrender.intent.config_refs import unversioned
 from bgrender.intent.env import Options, options_from_env
 from bgrender.intent.intent import Intent, parse_intent
 from bgrender.intent.resources import Companions
-from bgrender.lock.changes import brought_back
 from bgrender.lock.lockfile import LOCK_FILE, Entry, LockFile, describe, disagrees, is_lock_name, lock_name, read_lock
 from bgrender.plan.plan import Plan, resolve
 from bgrender.plan.pod_template import pin_color
@@ -215,6 +213,8 @@ def history_notes(app: App, plan: Plan) -> list[str]:
     change production was rolled back from (while the idle color holds that release)."""
     if not plan.locked:
         return []
+    from bgrender.lock.changes import brought_back  # validate's, not the render's
+
     pins, active = plan.pins, plan.active
     notes = []
     if disagrees(pins, active) and pins.current is not None:
@@ -244,6 +244,8 @@ def config_warnings(app: App, plan: Plan) -> list[Problem]:
     """What `validate` warns about (DESIGN §19): each ConfigMap or Secret a pod template refers
     to that bgrender does not version, in the base (as the next release would pin it) and in
     each color's pinned entry; a change to one reaches both colors at once."""
+    from bgrender.intent.config_refs import unversioned  # validate's, not the render's
+
     templates = []
     for color, color_plan in plan.colors.items():
         fresh, _ = app.pin(plan.namespace, color, color_plan.version)

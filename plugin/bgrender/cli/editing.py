@@ -8,7 +8,6 @@ BgRenderError with stdout empty and both files as they were. Without click: the 
 from __future__ import annotations
 
 import os
-from functools import partial
 
 from bgrender import TYPE_CHECKING
 from bgrender.app.files import BOM, EditLock, FileChange, undo_files, write_files
@@ -65,7 +64,8 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
         within = boundary(intent_path)  # bluegreen.yaml and the lock are read, and written, inside it
         intent_bytes, lock_bytes = read_files(intent_path, within)
         texts = decode_texts(intent_path, intent_bytes, lock_bytes)
-        source = Source(shown, texts, partial(load_app, intent_path, edit_env(os.environ)))
+        env = edit_env(os.environ)  # (functools.partial would cost the edit an import)
+        source = Source(shown, texts, lambda texts, doc: load_app(intent_path, env, texts, doc))
         outcome = decide(source)
         if check_live and outcome.changed:
             check_live(source, outcome)
@@ -82,7 +82,7 @@ def edit(path: str, decide: Callable[[Source], Outcome], *, dry_run: bool,
             (shown, intent_bytes, _bytes(outcome.intent, bom)),
         ) if new is not None]
         if dry_run:
-            diff = outcome.diff + "".join(unified_diff(c.path, c.old, c.new) for c in changes)
+            diff = outcome.diff() + "".join(unified_diff(c.path, c.old, c.new) for c in changes)
             write_out(edit_json(outcome, changes, dry_run, diff) if output == "json" else diff)
             write_err(f"would commit: {outcome.summary}\n")
             return

@@ -79,9 +79,13 @@ def uptime_ms() -> float:
 
 
 def _timestamp() -> str:
-    import datetime  # PyYAML has imported it already
-
-    return datetime.datetime.now(tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    """Now, in UTC, as structlog's TimeStamper(fmt="iso", utc=True) writes it (datetime's
+    isoformat: microseconds unless there are none), without importing datetime (~4 M
+    instructions, which PyYAML no longer imports: yamlfile/pyyaml.py)."""
+    seconds, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    microseconds = nanoseconds // 1000
+    return f"{text}.{microseconds:06d}Z" if microseconds else f"{text}Z"
 
 
 def _json_value(value: str | int | float) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import Problem, quote
-from bgrender.intent.config_refs import references
 from bgrender.record import Record
 from bgrender.yamlfile.document import Path, copy_data
 
@@ -61,6 +60,8 @@ def mount(template: dict[str, Any], config: dict[str, ConfigMap],
     `locate` turns a path in the template into a problem."""
     if not config:
         return template, {}, []
+    from bgrender.intent.config_refs import references  # only for an app with spec.configMaps
+
     template = copy_data(template)  # its references are renamed in place
     pinned: dict[str, dict[str, str]] = {}
     problems: list[Problem] = []

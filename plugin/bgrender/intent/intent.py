@@ -10,7 +10,6 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS, Color
 from bgrender.errors import InvalidInput
 from bgrender.intent import spec
-from bgrender.intent.analysis import Analysis, query_from
 from bgrender.intent.rules import relation_problems
 from bgrender.intent.spec import MESH, default
 from bgrender.record import Record
@@ -18,6 +17,8 @@ from bgrender.yamlfile.document import Document
 
 if TYPE_CHECKING:
     from typing import Any, Literal
+
+    from bgrender.intent.analysis import Analysis
 
 
 class ConfigMapSpec(Record):
@@ -168,6 +169,7 @@ def _autoscaling(raw: dict[str, Any] | None) -> Autoscaling | None:
 def _analysis(raw: dict[str, Any] | None) -> Analysis | None:
     if raw is None:
         return None
+    from bgrender.intent.analysis import Analysis, query_from  # only for an app with metric gates
 
     def setting(key: str) -> Any:
         return raw.get(key, default("promotion", "analysis", key))

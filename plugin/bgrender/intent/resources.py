@@ -50,7 +50,6 @@ CLUSTER_SCOPED = frozenset({
                                       "VolumeAttributesClass")),
     ("storagemigration.k8s.io", "StorageVersionMigration"),
 })
-KIND = r"^[A-Z][A-Za-z0-9]*$"
 WAVE = r"^[-+]?[0-9]{1,9}$"  # Argo CD reads it with strconv.Atoi
 # Kinds whose pods the app's Service would select if they carried the app labels, and where
 # their pod labels are.
@@ -115,7 +114,7 @@ def _object_problems(doc: Document, namespace: str | None) -> list[Problem]:
         return [doc.problem((), "must be a Kubernetes object: a mapping with apiVersion, kind and metadata.name")]
     problems = [doc.problem((field,), message) for field, pattern, message in (
         ("apiVersion", spec.KUBE_API_VERSION, "must be a Kubernetes apiVersion (e.g. v1, apps/v1)"),
-        ("kind", KIND, "must be a Kubernetes kind (e.g. ServiceAccount)"))
+        ("kind", spec.KIND, "must be a Kubernetes kind (e.g. ServiceAccount)"))
         if not (isinstance(obj.get(field), str) and spec.matches(pattern, obj[field]))]
     if problems:
         return problems

@@ -18,8 +18,6 @@ never refuses what validate passed:
 
 from __future__ import annotations
 
-import re
-
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, quote
 from bgrender.intent.nodes import Map, Mapping, Scalar, Sequence
@@ -254,6 +252,8 @@ def timeouts_fit(doc: Document, f: Fields) -> Iterator[Problem]:
 
 
 def _is_duration(value: str) -> bool:
+    import re  # only for an app with durations (not at import: see spec.matches)
+
     return re.fullmatch(DURATION[1:-1], value) is not None
 
 

@@ -14,7 +14,6 @@ from bgrender import TYPE_CHECKING
 from bgrender.colors import COLORS
 from bgrender.errors import Problem, quote
 from bgrender.intent import routes, spec
-from bgrender.intent.analysis import query_problems
 from bgrender.intent.spec import CONFIG_KEY, MESH, METRIC_TYPES, PROVIDERS, matches, unsafe_path_reason
 from bgrender.intent.traffic import share_goes_to_a_color_with_pods, share_needs_weighted_routes
 from bgrender.labels import MAX_DNS_LABEL, MAX_DNS_SUBDOMAIN
@@ -108,7 +107,12 @@ def analysis_queries_are_well_formed(doc: Document, f: Fields) -> list[Problem]:
     FAIL: queries: [{name: errors, query: 'up{pod="{{ pod }}"}', successCondition: "result > 0"}]
     PASS: queries: [{name: errors, query: 'up{namespace="{{ namespace }}"}', successCondition: "result > 0"}]"""
     at = ("spec", "promotion", "analysis", "queries")
-    return query_problems(doc, f.get(*at), at)
+    queries = f.get(*at)
+    if queries is None:
+        return []
+    from bgrender.intent.analysis import query_problems  # only for an app with metric gates
+
+    return query_problems(doc, queries, at)
 
 
 def analysis_limits_can_be_reached(doc: Document, f: Fields) -> list[Problem]:

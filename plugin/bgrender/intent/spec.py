@@ -8,8 +8,6 @@ Rules that relate several fields (an active color needs a version, ...) live in 
 
 from __future__ import annotations
 
-import re
-
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, quote
 from bgrender.intent.nodes import Map, Mapping, Object, Scalar, Sequence
@@ -44,6 +42,7 @@ _DOMAIN_PART = r"([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _PATH_PART = r"[a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)*"
 IMAGE_REPOSITORY = (rf"^({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?"
                     rf"{_PATH_PART}(/{_PATH_PART})*$")
+KIND = r"^[A-Z][A-Za-z0-9]*$"  # a Kubernetes kind, as spec.resources' objects name theirs
 IMAGE_REFERENCE = r"^[^\s]+$"  # an image with its tag or digest, as a container's `image` takes it
 # RFC 7230 token characters, lowercase only: Istio matches header keys in lowercase.
 HEADER_NAME = r"^[a-z0-9!#$%&'*+.^_`|~-]+$"
@@ -510,6 +509,8 @@ def matches(pattern: str, value: str) -> bool:
     fast = _FAST_CHECKS.get(pattern)
     if fast is not None and fast(value):
         return True
+    import re  # not at import: a render whose values pass the fast checks never needs it
+
     return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
 
 
@@ -556,9 +557,53 @@ def _is_image_repository(value: str) -> bool:
     return all(_is_label(piece) for c in (first, *rest) for piece in c.replace("__", "_").replace(".", "_").split("_"))
 
 
+def _is_image_reference(value: str) -> bool:
+    return value != "" and not any(map(str.isspace, value))  # `\s` is str.isspace (both follow Unicode)
+
+
+def _is_http_path(value: str) -> bool:
+    return value[:1] == "/" and not any(map(str.isspace, value))
+
+
+def _is_gateway_ref(value: str) -> bool:
+    namespace, slash, name = value.partition("/")
+    return _is_label(name) and (not slash or _is_label(namespace))
+
+
+def _is_config_key(value: str) -> bool:
+    return value not in ("", ".") and not value.startswith("..") and _TAG_CHARS.issuperset(value)
+
+
+def _is_kube_api_version(value: str) -> bool:
+    group, slash, version = value.rpartition("/")
+    if (slash and not _is_subdomain(group)) or version[:1] != "v":
+        return False
+    number = version[1:]
+    for stage in ("alpha", "beta"):
+        number, found, level = number.partition(stage)
+        if found:
+            return _is_number(number) and _is_number(level)
+    return _is_number(number)
+
+
+def _is_number(value: str) -> bool:
+    return value.isdigit() and value.isascii()  # [0-9]+ (isdigit alone takes "²" too)
+
+
+def _is_kind(value: str) -> bool:
+    return "A" <= value[:1] <= "Z" and _ALNUM.issuperset(value)
+
+
+def _is_port_name(value: str) -> bool:
+    return len(value) <= 15 and _is_label(value) and "--" not in value and any("a" <= c <= "z" for c in value)
+
+
 _FAST_CHECKS = {DNS_LABEL: _is_label, DNS_SUBDOMAIN: _is_subdomain, VERSION: _is_version, DIGEST_PATTERN: _is_digest,
                 LABEL_KEY: _is_label_key, IMAGE_REPOSITORY: _is_image_repository,
-                HEADER_NAME: lambda value: value != "" and _HEADER_CHARS.issuperset(value)}
+                HEADER_NAME: lambda value: value != "" and _HEADER_CHARS.issuperset(value),
+                IMAGE_REFERENCE: _is_image_reference, HTTP_PATH: _is_http_path, GATEWAY_REF: _is_gateway_ref,
+                ROUTE_HOSTNAME: lambda value: _is_subdomain(value.removeprefix("*.")), CONFIG_KEY: _is_config_key,
+                KUBE_API_VERSION: _is_kube_api_version, KIND: _is_kind, PORT_NAME: _is_port_name}
 
 
 def _kind(value: Any) -> str:

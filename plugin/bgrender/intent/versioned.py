@@ -21,7 +21,6 @@ from __future__ import annotations
 from bgrender import TYPE_CHECKING
 from bgrender.digest import canonical_json, sha256_hex
 from bgrender.errors import Problem, quote
-from bgrender.intent.config_refs import references
 from bgrender.intent.resources import Resource, identity
 from bgrender.labels import MAX_DNS_SUBDOMAIN, SEALED_SCOPES, SYNC_OPTIONS, VERSIONED
 from bgrender.record import Record
@@ -190,6 +189,10 @@ def mount(template: dict[str, Any], versions: Iterable[Versioned],
     problems: a key the object does not hold (the pod would not start), a current version no
     reference names. A message names keys, never values."""
     current = {(v.kind, v.name): v for v in versions if v.current}
+    if not current:
+        return template, {}, []
+    from bgrender.intent.config_refs import references  # only for an app with versioned resources
+
     pins: dict[str, str] = {}
     problems: list[Problem] = []
     for ref in references(template.get("spec")):

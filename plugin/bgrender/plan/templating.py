@@ -15,8 +15,6 @@ which the sandbox alone cannot promise (`{{ "x" * 10**10 }}` is legal Jinja).
 
 from __future__ import annotations
 
-import functools
-
 from bgrender import TYPE_CHECKING
 from bgrender.errors import Problem, escape
 from bgrender.yamlfile.document import Path, copy_data
@@ -115,20 +113,35 @@ def _budget_problem(manifest: Any, paths: list[Path], locate: Locate) -> Problem
     return None
 
 
-@functools.cache
+# Jinja's environment, made once, and each source's template or refusal (functools' caches
+# would import functools on the render path, which never gets here).
+_ENVIRONMENT: list[Any] = []
+_COMPILED: dict[str, tuple[Any, str | None]] = {}
+
+
 def _environment() -> Any:
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    if not _ENVIRONMENT:
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    env.globals.clear()  # range, lipsum, cycler, namespace, ...: only our variables exist
-    return env
+        env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        env.globals.clear()  # range, lipsum, cycler, namespace, ...: only our variables exist
+        _ENVIRONMENT.append(env)
+    return _ENVIRONMENT[0]
 
 
-@functools.lru_cache(maxsize=MAX_TEMPLATES)
 def _compiled(source: str) -> tuple[Any, str | None]:
     """The template for `source`, or why it is refused. Cached, refusals too: aliases and the
-    two colors render one source many times, and only its variables differ."""
+    two colors render one source many times, and only its variables differ. At most
+    MAX_TEMPLATES are kept (one manifest's worth; `validate` of many apps starts over)."""
+    if source not in _COMPILED:
+        if len(_COMPILED) >= MAX_TEMPLATES:
+            _COMPILED.clear()
+        _COMPILED[source] = _compile(source)
+    return _COMPILED[source]
+
+
+def _compile(source: str) -> tuple[Any, str | None]:
     import jinja2
 
     env = _environment()

@@ -147,8 +147,13 @@ class Outcome(Record):
     lock: str | None
     summary: str
     app: App | None = None
-    diff: str = ""  # what production runs now beside what it would run next (release/diff.py)
+    compared: tuple[Side, Side] | None = None  # what production runs now, and what it would run next
     notes: tuple[str, ...] = ()  # what a reviewer must know besides (a change that was rolled back returns)
+
+    def diff(self) -> str:
+        """`compared` as release/diff.py shows it, with the notes (for a dry run: the diff costs
+        difflib, which an edit that is written never needs)."""
+        return "" if self.compared is None else production_diff(*self.compared, notes=self.notes)
 
     @property
     def changed(self) -> bool:
@@ -214,8 +219,8 @@ def release(source: Source, version: str | None, replace: bool = False) -> Outco
     else:
         summary = f"release {state.name} {what} to {idle} (production stays on {active})"
     notes = _returning(pins, active, held, entry)
-    diff = production_diff(Side(active, pins.colors[active]), Side(idle, entry), notes=notes)
-    return _outcome(source, state, edits, lock, summary).replace(diff=diff, notes=notes)
+    compared = (Side(active, pins.colors[active]), Side(idle, entry))
+    return _outcome(source, state, edits, lock, summary).replace(compared=compared, notes=notes)
 
 
 def _returning(pins: Lock, active: Color, held: Entry | None, candidate: Entry) -> tuple[str, ...]:
@@ -243,8 +248,8 @@ def _first_release(source: Source, doc: Document, err: InvalidInput, version: st
     released = Source(source.file, AppTexts(text, None), source.load).open()
     summary = f"release {released.name} {version} to {active} (first release; {active} serves production)"
     pins = plan_of(released.app).pins
-    diff = production_diff(Side(active, None), Side(active, pins.colors[active]))
-    return _outcome(source, released, [], pins, summary).replace(diff=diff)
+    compared = (Side(active, None), Side(active, pins.colors[active]))
+    return _outcome(source, released, [], pins, summary).replace(compared=compared)
 
 
 def _unreleased(doc: Document, err: InvalidInput) -> Color:
@@ -269,9 +274,9 @@ def promote(source: Source, percent: int | None = None) -> Outcome:
     lock = promoted(pins, state.active, state.idle)
     summary = f"promote {state.name} {state.describe(state.idle)} to production ({state.describe(state.active)} " \
               "becomes idle)"
-    diff = production_diff(Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
+    compared = (Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
     return _outcome(source, state, [_set_active(state.idle), *_end_share(state)], lock, summary).replace(
-        diff=diff)
+        compared=compared)
 
 
 # --- weighted steps (DESIGN §18) ---------------------------------------------------------------
@@ -306,10 +311,10 @@ def weighted_step(source: Source, state: State, percent: int) -> Outcome:
                           "replicas)")
     summary = f"step {state.name} {state.describe(state.idle)} to {percent}% of production " \
               f"({state.describe(state.active)} serves {100 - percent}%)"
-    diff = production_diff(Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
+    compared = (Side(state.active, pins.colors[state.active]), Side(state.idle, pins.colors[state.idle]))
     edit = Edit(TRAFFIC + ("percent",), percent, ("green", "blue", "active"))
     lock = pins.replace(shared=pins.release(state.idle))  # what the share is for: a merge cannot move it
-    return _outcome(source, state, [edit], lock, summary).replace(diff=diff)
+    return _outcome(source, state, [edit], lock, summary).replace(compared=compared)
 
 
 def _end_share(state: State) -> list[Edit]:
@@ -342,8 +347,8 @@ def rollback(source: Source) -> Outcome:
                                   "built from the current base")
     lock = after_rollback(pins, active, idle)  # no earlier release: a second rollback is refused
     summary = f"roll back {state.name} to {state.describe(idle)} ({state.describe(active)} becomes idle)"
-    diff = production_diff(Side(active, pins.colors[active]), Side(idle, pins.colors[idle]))
-    return _outcome(source, state, [_set_active(idle)], lock, summary).replace(diff=diff)
+    compared = (Side(active, pins.colors[active]), Side(idle, pins.colors[idle]))
+    return _outcome(source, state, [_set_active(idle)], lock, summary).replace(compared=compared)
 
 
 def lock(source: Source) -> Outcome:

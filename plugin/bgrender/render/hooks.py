@@ -39,7 +39,6 @@ from bgrender import TYPE_CHECKING, routing, waves
 from bgrender.colors import COLORS, Color, other
 from bgrender.digest import canonical_json
 from bgrender.errors import InvalidInput
-from bgrender.intent.analysis import analysis_run, query_values
 from bgrender.labels import APP_LABEL, HOOK, HOOK_DELETE_POLICY, metadata
 from bgrender.names import hook_job
 
@@ -135,6 +134,8 @@ ANALYSIS_VAR = "BGRENDER_ANALYSIS"
 def analysis_job(plan: Plan, analysis: Analysis, color: Color, phase: str, purpose: str) -> dict[str, Any]:
     """A Job running `bgrender analyze` on `color`, outside the mesh (it calls only Prometheus,
     and a classic sidecar would keep it from completing)."""
+    from bgrender.intent.analysis import analysis_run, query_values  # only for an app with metric gates
+
     assert plan.hook_image is not None  # resolve refuses an analysis without the image
     intent = plan.intent
     values = query_values(intent.name, plan.namespace, color, plan.colors[color].version, intent.service_name)

@@ -17,8 +17,6 @@ deployed with replicas (never to the active color, never to a host without endpo
 
 from __future__ import annotations
 
-import re
-
 from bgrender import TYPE_CHECKING, routing
 from bgrender.colors import other
 from bgrender.intent.nodes import Mapping, Scalar
@@ -110,6 +108,8 @@ def _istio_origin(origin: str) -> dict[str, str]:
         return {"exact": origin}
     if origin == "*":
         return {"regex": ".*"}
+    import re  # only for a wildcard origin (not at import: see spec.matches)
+
     return {"regex": "".join("[a-zA-Z0-9.-]+" if part == "*" else re.escape(part)
                              for part in re.split(r"(\*)", origin))}
 

@@ -11,16 +11,10 @@ from __future__ import annotations
 
 import math
 
-from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused import-time regexes
-
-try:  # libyaml is 5-10x faster; fall back to the pure-Python parser where it is absent
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # another class, the same interface
-
 from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, escape, line_column, quote
-from bgrender.yamlfile.dump import INT_TAG, NULL_TAG, STR_TAG, TAG, CommonScalarsFirst
+from bgrender.yamlfile.dump import INT_TAG, NULL_TAG, STR_TAG, TAG, Loader
+from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused import-time regexes
 
 if TYPE_CHECKING:
     from typing import Any
@@ -48,10 +42,6 @@ _FLOAT = f"{TAG}float"
 # Kubernetes integers are 64-bit; an integer needs at most 64 binary digits and a prefix.
 # Counting first keeps Python from converting thousands of digits (it refuses past 4,300).
 MAX_INT_DIGITS = 66
-
-
-class _Loader(CommonScalarsFirst, _SafeLoader):
-    pass
 
 
 MAX_KEY_SHOWN = 64  # a field path names user-written keys; keep each one short in messages
@@ -128,7 +118,7 @@ def load_document(text: str, file: str) -> Document:
     """Parse exactly one YAML document from `text` (no byte-order mark); raise InvalidInput on
     any problem."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as err:
         raise InvalidInput([_syntax_problem(err, text, file)]) from err
     except RecursionError as err:  # the composer recurses per nesting level
@@ -154,7 +144,7 @@ def load_streams(sources: list[tuple[str, str]]) -> list[list[Document]]:
     streams: list[list[Document]] = []
     for text, file in sources:
         try:
-            roots = list(yaml.compose_all(text, Loader=_Loader))
+            roots = list(yaml.compose_all(text, Loader=Loader))
         except yaml.YAMLError as err:
             roots = []
             problems.append(_syntax_problem(err, text, file))
@@ -350,8 +340,8 @@ class _Builder:
         self.chars += len(node.value) + depth
         if self.chars > MAX_EXPANDED_CHARS:
             raise InvalidInput([self._too_much_text(node, path)])
-        if node.tag in (_TIMESTAMP, _VALUE):  # kept as written; JSON and Kubernetes have no such types
-            return node.value
+        if node.tag in (STR_TAG, _TIMESTAMP, _VALUE):  # a string is its text (as the constructor makes it);
+            return node.value  # timestamps are kept as written: JSON and Kubernetes have no such type
         if node.tag not in _SCALAR_TAGS:
             self.fail(node, path, _unsupported(node))
             return None

@@ -12,7 +12,6 @@ a string any of them could read as something else is quoted.
 from __future__ import annotations
 
 import os
-import re
 
 from bgrender.digest import canonical_json
 from bgrender.errors import InvalidInput, Problem
@@ -62,6 +61,7 @@ _NUMBER = (
     r")")
 # Outside the prefixes 0x, 0o and 0b, a number holds only these characters.
 _DECIMAL_CHARS = frozenset("0123456789.:eE+-")
+_DIGITS_AND_DOTS = frozenset("0123456789.")
 # YAML 1.1 timestamps as PyYAML reads them (2024-01-02, ... 10:00:00Z) and as Go's yaml.v2
 # and v3 do (one-digit month and day too): a date, alone or followed by a time.
 _TIMESTAMP = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?"
@@ -82,9 +82,26 @@ def plain_is_string(text: str) -> bool:
     digits = text.replace("_", "")
     unsigned = digits.lstrip("+-")
     if (unsigned[:2].lower() in ("0x", "0o", "0b") or _DECIMAL_CHARS.issuperset(unsigned)) \
-            and re.fullmatch(_NUMBER, digits):
+            and is_number(digits):
         return False
-    return not (text[4:5] == "-" and re.fullmatch(_TIMESTAMP, text, re.DOTALL))
+    return not (text[4:5] == "-" and _fullmatch(_TIMESTAMP, text))
+
+
+def is_number(digits: str) -> bool:
+    """Whether `digits` (a plain scalar without "_") matches _NUMBER. Whole numbers and versions
+    like `1.4.2` (YAML 1.1's spec float) are decided without re (a property test holds this
+    equal to the pattern); the rarer shapes (exponents, base 60, hex) by the pattern."""
+    unsigned = digits[1:] if digits[:1] in ("+", "-") else digits
+    whole, _, fraction = unsigned.partition(".")
+    if whole.isdigit() and whole.isascii() and _DIGITS_AND_DOTS.issuperset(fraction):
+        return True
+    return _fullmatch(_NUMBER, digits)
+
+
+def _fullmatch(pattern: str, text: str) -> bool:
+    import re  # only for the few scalars that look like numbers or dates (pyyaml.py: `re` costs a tenth of a render)
+
+    return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
 # YAML's standard tags (yamldoc.py and yamledit.py use them too).
@@ -123,6 +140,10 @@ class CommonScalarsFirst(_ResolverMixin):
         return super().resolve(kind, value, implicit)
 
 
+class Loader(CommonScalarsFirst, _SafeLoader):
+    """How bgrender reads YAML: with libyaml, the common plain scalars typed without regexes."""
+
+
 class _Dumper(CommonScalarsFirst, _SafeDumper):
     """Multi-line strings (the smoke test script) as literal blocks, readable in a review;
     never an anchor or alias, even where two objects share a value; strings another reader could
@@ -147,8 +168,8 @@ def plain_reads_back(value: str, *, flow: bool) -> bool:
     if not value or value != value.strip() or any(c in value for c in "\r\n\t") or not plain_is_string(value):
         return False
     sample = f"{{k: {value}}}" if flow else f"k: {value}\n"
-    try:  # read as bgrender reads its files, with libyaml (PyYAML's Python reader compiles a 5 ms regex)
-        return yaml.load(sample, Loader=_SafeLoader) == {"k": value}
+    try:  # read as bgrender reads its files (PyYAML's Python reader would compile a 5 ms regex)
+        return yaml.load(sample, Loader=Loader) == {"k": value}
     except yaml.YAMLError:
         return False
 

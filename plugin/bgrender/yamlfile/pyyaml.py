@@ -1,23 +1,26 @@
-"""PyYAML, imported for bgrender without the regexes it compiles at import and bgrender never uses.
+"""PyYAML, imported for bgrender without `re` and the regexes bgrender never uses.
 
 yamldoc.py and dump.py import `yaml` from here, never directly: on the render path the first
 import of PyYAML must go through this module. Nothing else belongs here.
 
-Why: `import yaml` compiles every class-level regex of its modules, and bgrender needs few
-of them. `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning all of Unicode, ~5 ms
-to compile, more than bgrender's own work) checks input for the pure-Python Reader, and
-bgrender reads through libyaml; `SafeConstructor.timestamp_regexp` (~0.5 ms) parses dates,
-which bgrender keeps as written; the resolver's eight implicit types (~2.4 ms) see only the
-scalars dump.plain_tag does not know, so a render usually compiles none of them. So while
-PyYAML is imported, `re.compile` called from those three modules returns a pattern that
-compiles on first use. A caller that
-does use one (a pure-Python loader elsewhere in the process) gets the same pattern, only
-later. Every other compile, and `re.compile` after the import, is untouched.
+Why: importing `re` costs about 11 M instructions (its `enum` flags most of all), a tenth of
+a render, and `import yaml` compiles every class-level regex of its modules, of which
+bgrender needs few. `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning all of
+Unicode, ~5 ms to compile, more than bgrender's own work) checks input for the pure-Python
+Reader, and bgrender reads through libyaml; `SafeConstructor.timestamp_regexp` (~0.5 ms)
+parses dates, which bgrender keeps as written; the resolver's eight implicit types (~2.4 ms)
+see only the scalars dump.plain_tag does not know, so a render usually compiles none of them.
+
+So while PyYAML is imported, the modules it imports get a stand-in for `re`, which PyYAML
+only asks at import for `compile` and the flag `X`: `compile` returns a pattern that compiles
+on first use, and anything else the stand-in is asked (base64's `re.search`, later) comes
+from the real `re`, imported then. A caller that does use one of those patterns (a
+pure-Python loader elsewhere in the process) gets the same pattern, only later; `import re`
+anywhere else gets the real module.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 
 from bgrender import TYPE_CHECKING
@@ -25,7 +28,38 @@ from bgrender import TYPE_CHECKING
 if TYPE_CHECKING:
     from types import ModuleType
 
-_LAZY_MODULES = frozenset({"yaml.reader", "yaml.constructor", "yaml.resolver"})
+
+class _StandIn(type(sys)):  # type: ignore[misc]  # a module
+    """Stands in for a standard module while PyYAML is imported: what PyYAML uses at import is
+    set on it from what is at hand, and anything else comes from the real module, imported on
+    first use."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):  # copy, pickle and friends probing for hooks
+            raise AttributeError(name)
+        value = getattr(real(self.__name__), name)
+        setattr(self, name, value)
+        return value
+
+
+_REAL: dict[str, ModuleType] = {}  # real modules imported while their stand-in was in place
+
+
+def real(name: str) -> ModuleType:
+    """The real module `name`, imported now if it was not (also while its stand-in is in place)."""
+    module = sys.modules.get(name)
+    if module is not None and not isinstance(module, _StandIn):
+        return module
+    if name not in _REAL:
+        if module is not None:
+            del sys.modules[name]
+        try:
+            __import__(name)
+            _REAL[name] = sys.modules[name]
+        finally:
+            if module is not None:  # asked while PyYAML is being imported: the stand-in stays until it ends
+                sys.modules[name] = module
+    return _REAL[name]
 
 
 class _LazyPattern:
@@ -38,24 +72,47 @@ class _LazyPattern:
     def __getattr__(self, name: str) -> object:
         if name.startswith("__"):  # copy, pickle and friends probing for hooks: none here
             raise AttributeError(name)
-        value = getattr(re.compile(*self._args), name)
+        value = getattr(real("re").compile(*self._args), name)
         setattr(self, name, value)
         return value
 
 
+def _stand_ins() -> dict[str, ModuleType]:
+    """What PyYAML's modules find in sys.modules while they are imported. `re` always (its
+    patterns compile on first use); the others only when the real one is not imported yet."""
+    import _collections
+    import _collections_abc  # imported at startup, by os
+    import _datetime
+
+    re = _StandIn("re")
+    re.compile = lambda pattern, flags=0: _LazyPattern(pattern, flags)
+    re.X = re.VERBOSE = 64  # re.VERBOSE's value (a test holds it)
+    datetime = _StandIn("datetime")
+    datetime.date, datetime.datetime = _datetime.date, _datetime.datetime  # the very classes datetime exports
+    collections = _StandIn("collections")
+    collections.OrderedDict, collections.abc = _collections.OrderedDict, _collections_abc
+    stand_ins = {"re": re}
+    if "datetime" not in sys.modules:
+        stand_ins["datetime"] = datetime
+    if "collections" not in sys.modules:  # the package and its submodule together, or neither
+        stand_ins.update({"collections": collections, "collections.abc": _collections_abc})
+    return stand_ins
+
+
 def _import_yaml() -> ModuleType:
-    compile_now = re.compile
-
-    def compile_later_in_yaml(pattern: str, flags: int = 0) -> re.Pattern[str] | _LazyPattern:
-        if sys._getframe(1).f_globals.get("__name__") in _LAZY_MODULES:
-            return _LazyPattern(pattern, flags)
-        return compile_now(pattern, flags)
-
-    re.compile = compile_later_in_yaml  # type: ignore[assignment]  # a deliberate swap, undone below
+    stand_ins = _stand_ins()
+    before = {name: sys.modules.get(name) for name in stand_ins}
+    sys.modules.update(stand_ins)
     try:
         import yaml
     finally:
-        re.compile = compile_now
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                after = before[name] or _REAL.get(name)  # the real module, if imported before or meanwhile
+                if after is None:
+                    del sys.modules[name]
+                else:
+                    sys.modules[name] = after
     return yaml
 
 
