@@ -47,7 +47,7 @@ def install() -> None:
         sys.meta_path.insert(0, Finder)
 
 
-class Loader(_external.SourceFileLoader):  # type: ignore[misc]
+class Loader(_external.SourceFileLoader):
     """The standard source loader, given the bytecode the finder read and checked."""
 
     def __init__(self, fullname: str, path: str, data: bytes):

@@ -7,6 +7,8 @@ the same work. Pure.
 
 from __future__ import annotations
 
+import sys
+
 from bgrender import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,10 +40,10 @@ except ImportError:  # pragma: no cover - a Python without json's C accelerator
 else:  # no circular-reference markers: loaded YAML holds no cycles
     _ENCODER = make_encoder(None, _not_plain, encode_basestring, None, ":", ",", True, False, True)
 
-try:
-    from _sha2 import sha256 as _sha256  # CPython 3.12 and newer
-except ImportError:
-    try:
-        from _sha256 import sha256 as _sha256  # CPython 3.11 and older
-    except ImportError:  # pragma: no cover - another interpreter
-        from hashlib import sha256 as _sha256
+try:  # CPython's own sha256 (a module that is not there costs a search of every sys.path entry)
+    if sys.version_info >= (3, 12):
+        from _sha2 import sha256 as _sha256
+    else:
+        from _sha256 import sha256 as _sha256
+except ImportError:  # pragma: no cover - another interpreter
+    from hashlib import sha256 as _sha256

@@ -21,7 +21,11 @@ class Record:
     def __init_subclass__(cls) -> None:
         own = tuple(cls.__dict__.get("__annotations__", ()))
         cls.__fields__ = tuple(f for f in cls.__fields__ if f not in own) + own
-        cls.__defaults__ = {f: getattr(cls, f) for f in cls.__fields__ if hasattr(cls, f)}
+        # A default is a class attribute of this class or one the base's defaults hold (hasattr
+        # would build an AttributeError, message and all, for every field without one).
+        inherited, own_values = cls.__defaults__, cls.__dict__
+        cls.__defaults__ = {f: own_values[f] if f in own_values else inherited[f] for f in cls.__fields__
+                            if f in own_values or f in inherited}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         # Hundreds are built at import (spec.py declares the format with them): kept cheap.

@@ -22,17 +22,19 @@ anywhere else gets the real module.
 from __future__ import annotations
 
 import sys
+from types import ModuleType  # PyYAML imports `types` too
 
 from bgrender import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from types import ModuleType
 
+class _StandIn(ModuleType):
+    """Stands in for a standard module while PyYAML is imported: it holds what PyYAML uses at
+    import (`known`, from what is at hand), and anything else comes from the real module,
+    imported on first use."""
 
-class _StandIn(type(sys)):  # type: ignore[misc]  # a module
-    """Stands in for a standard module while PyYAML is imported: what PyYAML uses at import is
-    set on it from what is at hand, and anything else comes from the real module, imported on
-    first use."""
+    def __init__(self, name: str, **known: object) -> None:
+        super().__init__(name)
+        self.__dict__.update(known)
 
     def __getattr__(self, name: str) -> object:
         if name.startswith("__"):  # copy, pickle and friends probing for hooks
@@ -80,22 +82,17 @@ class _LazyPattern:
 def _stand_ins() -> dict[str, ModuleType]:
     """What PyYAML's modules find in sys.modules while they are imported. `re` always (its
     patterns compile on first use); the others only when the real one is not imported yet."""
-    import _collections
+    import _collections  # type: ignore[import-not-found]  # built in
     import _collections_abc  # imported at startup, by os
-    import _datetime
+    import _datetime  # type: ignore[import-not-found]  # built in, or beside the standard library
 
-    re = _StandIn("re")
-    re.compile = lambda pattern, flags=0: _LazyPattern(pattern, flags)
-    re.X = re.VERBOSE = 64  # re.VERBOSE's value (a test holds it)
-    datetime = _StandIn("datetime")
-    datetime.date, datetime.datetime = _datetime.date, _datetime.datetime  # the very classes datetime exports
-    collections = _StandIn("collections")
-    collections.OrderedDict, collections.abc = _collections.OrderedDict, _collections_abc
-    stand_ins = {"re": re}
-    if "datetime" not in sys.modules:
-        stand_ins["datetime"] = datetime
+    stand_ins: dict[str, ModuleType] = {  # 64: re.VERBOSE's value (a test holds it)
+        "re": _StandIn("re", compile=lambda pattern, flags=0: _LazyPattern(pattern, flags), X=64, VERBOSE=64)}
+    if "datetime" not in sys.modules:  # the very classes datetime exports
+        stand_ins["datetime"] = _StandIn("datetime", date=_datetime.date, datetime=_datetime.datetime)
     if "collections" not in sys.modules:  # the package and its submodule together, or neither
-        stand_ins.update({"collections": collections, "collections.abc": _collections_abc})
+        stand_ins["collections"] = _StandIn("collections", OrderedDict=_collections.OrderedDict, abc=_collections_abc)
+        stand_ins["collections.abc"] = _collections_abc
     return stand_ins
 
 
