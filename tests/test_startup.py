@@ -239,14 +239,20 @@ def test_the_plain_path_ends_the_process_with_every_byte_written():
 
 
 # PyYAML at work, the same whether it was imported plainly or through bgrender.yamlfile.pyyaml:
-# dates, times, floats, binary, ints, an ordered mapping and a date dumped, a mapping checked for
-# hashable keys, and the Python reader's character check.
+# dates, times, floats, binary, ints, an ordered mapping, a date, bytes and an object dumped, a
+# mapping checked for hashable keys, and the Python reader's character check.
 PYYAML_AT_WORK = """
 import collections, datetime, yaml
 print(repr(yaml.safe_load("day: 2001-12-14\\nat: 2001-12-14t21:59:43.10-05:00\\nf: 1.5\\nb: !!binary aGVsbG8=\\n"
                           "i: 0x1F\\nm: {a: 1}\\nn: ~\\ns: [yes, no]")))
 print(repr(yaml.dump({"d": datetime.date(2020, 1, 2), "t": datetime.datetime(2020, 1, 2, 3, 4, 5), "f": 2.5})))
 print(repr(yaml.dump(collections.OrderedDict(a=1))))
+print(repr(yaml.safe_dump({"b": b"\\x00\\xff"})))
+class Point:
+    pass
+point = Point()
+point.x = 1
+print(repr(yaml.dump(point)))
 try:
     yaml.safe_load("{[a]: 1}")
 except yaml.constructor.ConstructorError as err:
@@ -258,12 +264,13 @@ except yaml.reader.ReaderError as err:
 """
 
 
-def test_pyyaml_is_imported_without_re_datetime_and_collections_and_works_as_ever():
-    """bgrender.yamlfile.pyyaml gives PyYAML stand-ins for `re`, `datetime` and `collections`
-    while it is imported; PyYAML then works exactly as when imported plainly, and the stand-ins
-    are gone from sys.modules."""
+def test_pyyaml_is_imported_without_the_modules_it_only_names_and_works_as_ever():
+    """bgrender.yamlfile.pyyaml gives PyYAML stand-ins for `re`, `datetime`, `collections`,
+    `types`, `base64` and `copyreg` while it is imported; PyYAML then works exactly as when
+    imported plainly, and the stand-ins are gone from sys.modules."""
     shim = ("import sys, bgrender.yamlfile.pyyaml\n"
-            "print(sorted(m for m in ('re', 'enum', 'datetime', 'collections', 'collections.abc', 'functools')"
+            "print(sorted(m for m in ('re', 'enum', 'datetime', 'collections', 'collections.abc', 'functools',"
+            " 'types', 'base64', 'copyreg')"
             " if m in sys.modules), type(sys.modules['yaml'].reader.Reader.NON_PRINTABLE).__name__)\n")
     after = ("print(sorted(n for n, m in sys.modules.items() if type(m).__name__ == '_StandIn'),"
              " sys.modules['re'].compile.__module__)\n")
@@ -274,7 +281,7 @@ def test_pyyaml_is_imported_without_re_datetime_and_collections_and_works_as_eve
     assert ours.returncode == plain.returncode == 0, ours.stderr + plain.stderr
     first, *working, last = ours.stdout.splitlines()
     assert first == "[] _LazyPattern"  # nothing of those imported, the 5 ms pattern not compiled
-    assert working == plain.stdout.splitlines() and len(working) == 5
+    assert working == plain.stdout.splitlines() and len(working) == 7
     assert last == "[] re"  # no stand-in left behind; `import re` gets the real module
 
 

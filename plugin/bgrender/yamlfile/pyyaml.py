@@ -1,30 +1,39 @@
-"""PyYAML, imported for bgrender without `re` and the regexes bgrender never uses.
+"""PyYAML, imported for bgrender without the standard modules it only names, and without the
+regexes bgrender never uses.
 
 yamldoc.py and dump.py import `yaml` from here, never directly: on the render path the first
 import of PyYAML must go through this module. Nothing else belongs here.
 
-Why: importing `re` costs about 11 M instructions (its `enum` flags most of all), a tenth of
-a render, and `import yaml` compiles every class-level regex of its modules, of which
-bgrender needs few. `yaml.reader.Reader.NON_PRINTABLE` (a character class spanning all of
-Unicode, ~5 ms to compile, more than bgrender's own work) checks input for the pure-Python
-Reader, and bgrender reads through libyaml; `SafeConstructor.timestamp_regexp` (~0.5 ms)
-parses dates, which bgrender keeps as written; the resolver's eight implicit types (~2.4 ms)
-see only the scalars dump.plain_tag does not know, so a render usually compiles none of them.
+Why: a render is mostly imports (docs/performance.md), and PyYAML's modules import `re`
+(about 11 M instructions, most of them enum's), `datetime` (~4.7 M), `collections` (~5 M),
+`types`, `base64` and `copyreg` (~2.5 M together), a third of a render, while bgrender reads
+and writes through libyaml and uses none of them. `import yaml` also compiles every
+class-level regex of its modules, of which bgrender needs few: `yaml.reader.Reader.
+NON_PRINTABLE` (a character class spanning all of Unicode, ~5 ms to compile) checks input for
+the pure-Python Reader; `SafeConstructor.timestamp_regexp` (~0.5 ms) parses dates, which
+bgrender keeps as written; the resolver's eight implicit types (~2.4 ms) see only the scalars
+dump.plain_tag does not know, so a render usually compiles none of them.
 
-So while PyYAML is imported, the modules it imports get a stand-in for `re`, which PyYAML
-only asks at import for `compile` and the flag `X`: `compile` returns a pattern that compiles
-on first use, and anything else the stand-in is asked (base64's `re.search`, later) comes
-from the real `re`, imported then. A caller that does use one of those patterns (a
-pure-Python loader elsewhere in the process) gets the same pattern, only later; `import re`
-anywhere else gets the real module.
+So while PyYAML is imported, the modules it imports find stand-ins in sys.modules for those
+six (for `re` always; for the others while the real one is not imported yet). A stand-in holds
+what PyYAML uses at import, taken from what is at hand: `re.compile` returns a pattern that
+compiles on first use, `re.X` is the flag's value, `datetime.date` and `.datetime` are the
+classes `_datetime` defines (datetime's own), `collections.OrderedDict` is `_collections`'
+and `collections.abc` is `_collections_abc`, as the real modules hold them. Anything else a
+stand-in is asked (base64's encoders for `!!binary`, say) comes from the real module, imported
+then. After the import, `import re` (or any of them) anywhere gets the real module.
 """
 
 from __future__ import annotations
 
 import sys
-from types import ModuleType  # PyYAML imports `types` too
 
 from bgrender import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import ModuleType
+else:
+    ModuleType = type(sys)  # what `types` calls it (`types` itself is stood in for)
 
 
 class _StandIn(ModuleType):
@@ -93,6 +102,12 @@ def _stand_ins() -> dict[str, ModuleType]:
     if "collections" not in sys.modules:  # the package and its submodule together, or neither
         stand_ins["collections"] = _StandIn("collections", OrderedDict=_collections.OrderedDict, abc=_collections_abc)
         stand_ins["collections.abc"] = _collections_abc
+    if "types" not in sys.modules:  # the very types `types` names so
+        stand_ins["types"] = _StandIn("types", FunctionType=type(_stand_ins), BuiltinFunctionType=type(len),
+                                      ModuleType=ModuleType, GeneratorType=type(x for x in ()))
+    for name in ("base64", "copyreg"):  # used only on data bgrender never reads or writes (binary, objects)
+        if name not in sys.modules:
+            stand_ins[name] = _StandIn(name)
     return stand_ins
 
 
