@@ -1,7 +1,7 @@
 """PyYAML, imported for bgrender without the standard modules it only names, and without the
 regexes bgrender never uses.
 
-yamldoc.py and dump.py import `yaml` from here, never directly: on the render path the first
+document.py and dump.py import `yaml` from here, never directly: on the render path the first
 import of PyYAML must go through this module. Nothing else belongs here.
 
 Why: a render is mostly imports (docs/performance.md), and PyYAML's modules import `re`
