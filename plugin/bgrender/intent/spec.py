@@ -566,7 +566,7 @@ def _is_http_path(value: str) -> bool:
 
 
 def _is_gateway_ref(value: str) -> bool:
-    namespace, slash, name = value.partition("/")
+    namespace, slash, name = value.rpartition("/")
     return _is_label(name) and (not slash or _is_label(namespace))
 
 
