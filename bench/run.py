@@ -36,7 +36,8 @@ bgrender runs as the sidecar image installs it (Dockerfile): first this script i
 checkout into a temporary venv without pip, not editable, with its dependencies, compiled to
 unchecked-hash bytecode, with the image's console script (image/bgrender), and runs it with
 PYTHONDONTWRITEBYTECODE=1 (pip fetches the build
-backend and dependencies from the package index or its cache). `--bgrender PATH` times another
+backend and dependencies from the package index or its cache); `--python PATH` installs it with
+another interpreter (an optimized build like the image's, say). `--bgrender PATH` times another
 console script instead, the development venv's for one, with its bytecode compiled into a
 private cache (PYTHONPYCACHEPREFIX) before anything is timed. The script also checks which
 modules each path imports. It reports and does not gate: the exit status is 0 whatever the
@@ -44,7 +45,8 @@ figures, and non-zero only when something could not be run (with a message on st
 
 Standard library only (pip runs as a separate process). Run it with the project's venv python:
 
-    .venv/bin/python bench/run.py [--runs 30] [--big-runs 10] [--warmup 3] [--bgrender PATH] [--kubectl PATH]
+    .venv/bin/python bench/run.py [--runs 30] [--big-runs 10] [--warmup 3] [--python PATH] [--bgrender PATH]
+                                  [--kubectl PATH]
 """
 
 from __future__ import annotations
@@ -530,6 +532,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--bgrender", default=None,
                         help="the bgrender console script to time (default: the checkout, installed as the "
                              "sidecar image installs it, in a temporary venv)")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter to install the checkout with (default: this one); pip is this "
+                             "one's, as the image's build uses the base image's pip from outside the venv")
     parser.add_argument("--kubectl", default=shutil.which("kubectl") or "kubectl",
                         help="kubectl with built-in kustomize (default: from PATH)")
     parser.add_argument("--skip-import-check", action="store_true",
@@ -544,10 +549,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def install_like_the_image(venv: Path) -> str:
-    """The checkout installed as the Dockerfile installs it; returns its console script."""
+def install_like_the_image(venv: Path, interpreter: str) -> str:
+    """The checkout installed as the Dockerfile installs it, into a venv of `interpreter`;
+    returns its console script."""
     python = venv / "bin" / "python"
-    capture([sys.executable, "-m", "venv", "--without-pip", str(venv)], "creating a venv")
+    capture([interpreter, "-m", "venv", "--without-pip", str(venv)], "creating a venv")
     capture([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
              "--disable-pip-version-check", str(REPO)], "pip install (bgrender into the benchmark's venv)")
     capture([str(python), "-m", "compileall", "-q", "-f", "--invalidation-mode", "unchecked-hash",
@@ -647,7 +653,7 @@ def measure(launcher: Launcher, group: list[Subject], rounds: int, warmup: int) 
 def bench(args: argparse.Namespace, work: Path, launcher: Launcher) -> Results:
     load_before = os.getloadavg()[0]
     installed = args.bgrender is None
-    bgrender = install_like_the_image(work / "venv") if installed else args.bgrender
+    bgrender = install_like_the_image(work / "venv", args.python) if installed else args.bgrender
     if not os.access(bgrender, os.X_OK):
         raise BenchError(f"no executable bgrender at {bgrender} (see --bgrender)")
     big_dir, sizes = biggest_seed_dir(args.kubectl)
