@@ -661,8 +661,9 @@ def bench(args: argparse.Namespace, work: Path, launcher: Launcher) -> Results:
     small, big, entries = subjects(bgrender, args.kubectl, envs, work, big_dir)
     other = other_subjects(bgrender, envs, work)
     floor = Subject("`/bin/true` (the launcher's floor)", [Command(["/bin/true"], REPO, {})])
+    pip_script = str(Path(bgrender).with_name(PIP_SCRIPT))
     pip = Subject("`bgrender render` (examples/gorilla-sfx-demo), local, pip's console script",
-                  [Command([str(Path(bgrender).with_name(PIP_SCRIPT)), "render"], EXAMPLE, envs[0])]) if installed else None
+                  [Command([pip_script, "render"], EXAMPLE, envs[0])]) if installed else None
     python, imports = None, None
     if not args.skip_import_check:
         python = script_python(bgrender)
