@@ -9,12 +9,10 @@ why the node budget counts expanded nodes (a "billion laughs" file stays small o
 
 from __future__ import annotations
 
-import math
-
 from bgrender import TYPE_CHECKING
 from bgrender.errors import InvalidInput, Problem, escape, line_column, quote
 from bgrender.yamlfile.dump import INT_TAG, NULL_TAG, STR_TAG, TAG, Loader
-from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused import-time regexes
+from bgrender.yamlfile.pyyaml import yaml  # never `import yaml` directly: pyyaml.py says why
 
 if TYPE_CHECKING:
     from typing import Any
@@ -42,6 +40,7 @@ _FLOAT = f"{TAG}float"
 # Kubernetes integers are 64-bit; an integer needs at most 64 binary digits and a prefix.
 # Counting first keeps Python from converting thousands of digits (it refuses past 4,300).
 MAX_INT_DIGITS = 66
+_INFINITY = float("inf")
 
 
 MAX_KEY_SHOWN = 64  # a field path names user-written keys; keep each one short in messages
@@ -198,7 +197,7 @@ def _number_problem(node: yaml.ScalarNode) -> str | None:
 
 
 def _value_problem(node: yaml.ScalarNode, value: Any) -> str | None:
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and not -_INFINITY < value < _INFINITY:  # not finite (math.isfinite costs a load)
         return ("is not a finite number, and JSON (so Kubernetes) has no infinity or NaN; "
                 "quote it for a string")
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:

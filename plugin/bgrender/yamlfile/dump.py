@@ -15,7 +15,7 @@ import os
 
 from bgrender.digest import canonical_json
 from bgrender.errors import InvalidInput, Problem
-from bgrender.yamlfile.pyyaml import yaml  # first: PyYAML without its unused import-time regexes
+from bgrender.yamlfile.pyyaml import yaml  # never `import yaml` directly: pyyaml.py says why
 
 try:
     from yaml import CSafeDumper as _SafeDumper

@@ -105,7 +105,7 @@ def _stand_ins() -> dict[str, ModuleType]:
     if "types" not in sys.modules:  # the very types `types` names so
         stand_ins["types"] = _StandIn("types", FunctionType=type(_stand_ins), BuiltinFunctionType=type(len),
                                       ModuleType=ModuleType, GeneratorType=type(x for x in ()))
-    for name in ("base64", "copyreg"):  # used only on data bgrender never reads or writes (binary, objects)
+    for name in ("base64", "binascii", "copyreg"):  # only for data bgrender never reads or writes (binary, objects)
         if name not in sys.modules:
             stand_ins[name] = _StandIn(name)
     return stand_ins
