@@ -582,11 +582,11 @@ def _is_kube_api_version(value: str) -> bool:
     for stage in ("alpha", "beta"):
         number, found, level = number.partition(stage)
         if found:
-            return _is_number(number) and _is_number(level)
-    return _is_number(number)
+            return _is_digits(number) and _is_digits(level)
+    return _is_digits(number)
 
 
-def _is_number(value: str) -> bool:
+def _is_digits(value: str) -> bool:
     return value.isdigit() and value.isascii()  # [0-9]+ (isdigit alone takes "²" too)
 
 

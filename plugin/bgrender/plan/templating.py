@@ -115,19 +115,20 @@ def _budget_problem(manifest: Any, paths: list[Path], locate: Locate) -> Problem
 
 # Jinja's environment, made once, and each source's template or refusal (functools' caches
 # would import functools on the render path, which never gets here).
-_ENVIRONMENT: list[Any] = []
+_ENVIRONMENT: Any = None
 _COMPILED: dict[str, tuple[Any, str | None]] = {}
 
 
 def _environment() -> Any:
-    if not _ENVIRONMENT:
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
         from jinja2 import StrictUndefined
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-        env.globals.clear()  # range, lipsum, cycler, namespace, ...: only our variables exist
-        _ENVIRONMENT.append(env)
-    return _ENVIRONMENT[0]
+        _ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                                     keep_trailing_newline=True)
+        _ENVIRONMENT.globals.clear()  # range, lipsum, cycler, namespace, ...: only our variables exist
+    return _ENVIRONMENT
 
 
 def _compiled(source: str) -> tuple[Any, str | None]:

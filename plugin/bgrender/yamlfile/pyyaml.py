@@ -6,8 +6,8 @@ import of PyYAML must go through this module. Nothing else belongs here.
 
 Why: a render is mostly imports (docs/performance.md), and PyYAML's modules import `re`
 (about 11 M instructions, most of them enum's), `datetime` (~4.7 M), `collections` (~5 M),
-`types`, `base64` and `copyreg` (~2.5 M together), a third of a render, while bgrender reads
-and writes through libyaml and uses none of them. `import yaml` also compiles every
+`types`, `base64`, `binascii` and `copyreg` (~2.5 M together), a third of a render, while
+bgrender reads and writes through libyaml and uses none of them. `import yaml` also compiles every
 class-level regex of its modules, of which bgrender needs few: `yaml.reader.Reader.
 NON_PRINTABLE` (a character class spanning all of Unicode, ~5 ms to compile) checks input for
 the pure-Python Reader; `SafeConstructor.timestamp_regexp` (~0.5 ms) parses dates, which
@@ -15,7 +15,7 @@ bgrender keeps as written; the resolver's eight implicit types (~2.4 ms) see onl
 dump.plain_tag does not know, so a render usually compiles none of them.
 
 So while PyYAML is imported, the modules it imports find stand-ins in sys.modules for those
-six (for `re` always; for the others while the real one is not imported yet). A stand-in holds
+seven (for `re` always; for the others while the real one is not imported yet). A stand-in holds
 what PyYAML uses at import, taken from what is at hand: `re.compile` returns a pattern that
 compiles on first use, `re.X` is the flag's value, `datetime.date` and `.datetime` are the
 classes `_datetime` defines (datetime's own), `collections.OrderedDict` is `_collections`'
@@ -104,7 +104,7 @@ def _stand_ins() -> dict[str, ModuleType]:
         stand_ins["collections.abc"] = _collections_abc
     if "types" not in sys.modules:  # the very types `types` names so
         stand_ins["types"] = _StandIn("types", FunctionType=type(_stand_ins), BuiltinFunctionType=type(len),
-                                      ModuleType=ModuleType, GeneratorType=type(x for x in ()))
+                                      ModuleType=ModuleType, GeneratorType=type(c for c in ""))
     for name in ("base64", "binascii", "copyreg"):  # only for data bgrender never reads or writes (binary, objects)
         if name not in sys.modules:
             stand_ins[name] = _StandIn(name)
