@@ -188,8 +188,22 @@ def ignored(path: str, patterns: list[tuple[bool, re.Pattern[str]]]) -> bool:
     return result
 
 
-@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "plugin.yaml",
-                                  "plugin/bgrender/__init__.py", "plugin/bgrender/cli/main.py"])
+def copied_from_the_context() -> list[str]:
+    """Every path a COPY of the Dockerfile takes from the build context (not from a stage), and
+    for a directory each file in it that git tracks."""
+    sources = [source for stage in read_stages(REPO_ROOT / "Dockerfile") for args in stage.all("COPY")
+               if not args.startswith("--from") for source in args.split()[:-1] if not source.startswith("--")]
+    tracked = subprocess.run(["git", "ls-files", *sources], cwd=REPO_ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    return sorted(set(sources) | {path for path in tracked if "__pycache__" not in path})
+
+
+def test_the_dockerfile_copies_what_is_checked_here():
+    copied = copied_from_the_context()
+    assert {"pyproject.toml", "plugin.yaml", "image/bgrender", "plugin/bgrender/cli/main.py"} <= set(copied)
+
+
+@pytest.mark.parametrize("path", copied_from_the_context())
 def test_build_context_holds_what_the_build_copies(path):
     assert (REPO_ROOT / path).exists() and not ignored(path, dockerignore_patterns())
 
